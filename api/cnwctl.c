@@ -1,0 +1,1004 @@
+/*
+ * cnwctl.c: the command-line client of cnwd.
+ *
+ * cnwctl is how the admin of a host talks to cnwd: it turns
+ * "cnwctl [global options] NOUN VERB [ARGS]" into one REST request on the
+ * daemon's Unix socket (libcurl, CURLOPT_UNIX_SOCKET_PATH), then prints the
+ * reply through cnwctl_output.c.  It keeps no state between runs and never
+ * interprets the API's objects beyond what it shows; the API is the
+ * contract (docs/rest-api.md), the command line is docs/cli-and-config.md.
+ *
+ * Commands are rows of commands[] ({noun, verb, handler, usage}); adding a
+ * command is adding a handler and one row.  Every step returns an exit
+ * status, 0 meaning "go on", so a handler reads as a chain of
+ * "if (rc == 0) rc = next_step(...)": 1 is an error reported by the API or
+ * the transport, 2 a usage error; STATUS_DONE stops early with exit 0
+ * (after --help).  Whoever detects an error prints it, once, as
+ * "cnwctl: ..." on stderr.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cnwctl_output.h"
+
+#define DEFAULT_SOCKET		"/run/cnw/cnwd.sock"
+#define DEFAULT_TOKEN_FILE	"/var/lib/cnw/admin.token"
+#define REQUEST_TIMEOUT_S	30L
+#define MAX_REPLY_BYTES		(64u << 20)
+#define MAX_TOKEN_BYTES		4096
+
+enum status {
+	STATUS_OK = 0,
+	STATUS_FAILURE = 1,	/* the API or the transport failed */
+	STATUS_USAGE = 2,	/* bad command line */
+	STATUS_DONE = 3,	/* internal: stop now, exit 0 */
+};
+
+/* Which requests carry the bearer token: all but GET /v1. */
+enum auth {
+	AUTH_NONE,
+	AUTH_BEARER,
+};
+
+/* The quota options of tenant create/update: id, option, JSON key. */
+#define FOREACH_QUOTA(X) \
+	X(NETWORKS, "networks", "networks") \
+	X(BANDWIDTH_KBPS, "bandwidth-kbps", "bandwidth_kbps") \
+	X(FLOWS, "flows", "flows")
+
+/* Long options without a short form. */
+enum {
+	OPT_SOCKET = 256,
+	OPT_TOKEN_FILE,
+	OPT_DESCRIPTION,
+	OPT_CASCADE,
+#define X(id, option, key) OPT_QUOTA_##id,
+	FOREACH_QUOTA(X)
+#undef X
+};
+
+/* What the global options decided; the token is read on first need. */
+struct ctx {
+	const char *socket_path;
+	const char *token_file;
+	enum cnwctl_format format;
+	char *token;
+};
+
+struct command {
+	const char *noun;
+	const char *verb;	/* NULL: a one-word command ("version") */
+	int (*handler)(struct ctx *ctx, const struct command *cmd,
+		       int argc, char **argv);
+	const char *usage;	/* what follows "cnwctl " */
+};
+
+/* Handles one command option; returns 0, or -1 after printing why not. */
+typedef int option_handler(int opt, const char *value, void *arg);
+
+#define OPTION_HELP	{ "help", no_argument, NULL, 'h' }
+#define OPTION_END	{ NULL, 0, NULL, 0 }
+
+static const struct option no_longopts[] = {
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option tenant_longopts[] = {
+	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+#define X(id, option, key) { option, required_argument, NULL, OPT_QUOTA_##id },
+	FOREACH_QUOTA(X)
+#undef X
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option delete_longopts[] = {
+	{ "cascade", no_argument, NULL, OPT_CASCADE },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct quota_option {
+	int opt;
+	const char *option;	/* on the command line */
+	const char *key;	/* in the "quotas" object */
+} quota_options[] = {
+#define X(id, option, key) { OPT_QUOTA_##id, option, key },
+	FOREACH_QUOTA(X)
+#undef X
+};
+
+_Static_assert(sizeof(json_int_t) == sizeof(long long),
+	       "quota values are parsed up to LLONG_MAX");
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void __attribute__((format(printf, 1, 2)))
+report_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cnwctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+out_of_memory(void)
+{
+	report_error("out of memory");
+	return STATUS_FAILURE;
+}
+
+static void
+print_usage_line(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: cnwctl %s\n", cmd->usage);
+}
+
+/* MESSAGE may be NULL when getopt already said what was wrong. */
+static int
+command_usage_error(const struct command *cmd, const char *message)
+{
+	if (message != NULL)
+		report_error("%s", message);
+	print_usage_line(stderr, cmd);
+	return STATUS_USAGE;
+}
+
+static void
+print_synopsis(FILE *out)
+{
+	fputs("usage: cnwctl [--socket PATH] [--token-file FILE] "
+	      "[-o table|json] NOUN VERB [ARGS]\n", out);
+}
+
+static int
+global_usage_error(const char *message)
+{
+	if (message != NULL)
+		report_error("%s", message);
+	print_synopsis(stderr);
+	fputs("Run 'cnwctl --help' for the list of commands.\n", stderr);
+	return STATUS_USAGE;
+}
+
+/* ---- command options --------------------------------------------------- */
+
+/* A whole non-negative decimal number that fits a JSON integer. */
+static int
+parse_count(const char *text, json_int_t *value)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;	/* strtoull would accept " 1", "+1", "-1" */
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0' || n > (unsigned long long)LLONG_MAX)
+		return -1;
+	*value = (json_int_t)n;
+	return 0;
+}
+
+/*
+ * Parses the options after NOUN VERB (ARGV[0] stands for the program) and
+ * requires exactly NPOS positional arguments, stored in POS.  GNU getopt
+ * permutes, so options may come before or after the positional arguments.
+ */
+static int
+parse_command(const struct command *cmd, int argc, char **argv,
+	      const struct option *longopts, option_handler *handle,
+	      void *arg, int npos, const char **pos)
+{
+	int opt, i;
+
+	optind = 0;	/* glibc: start over, the global options used it */
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			print_usage_line(stdout, cmd);
+			return STATUS_DONE;
+		}
+		if (opt == '?' || handle == NULL || handle(opt, optarg, arg) != 0)
+			return command_usage_error(cmd, NULL);
+	}
+	if (argc - optind < npos)
+		return command_usage_error(cmd, "missing argument");
+	if (argc - optind > npos) {
+		report_error("unexpected argument '%s'", argv[optind + npos]);
+		return command_usage_error(cmd, NULL);
+	}
+	for (i = 0; i < npos; i++)
+		pos[i] = argv[optind + i];
+	return STATUS_OK;
+}
+
+static int
+set_string(json_t *object, const char *key, const char *value,
+	   const char *what)
+{
+	json_t *string = json_string(value);
+
+	if (string == NULL) {
+		report_error("%s is not valid UTF-8", what);
+		return -1;
+	}
+	return json_object_set_new(object, key, string);
+}
+
+static const struct quota_option *
+find_quota(int opt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof quota_options / sizeof quota_options[0]; i++) {
+		if (quota_options[i].opt == opt)
+			return &quota_options[i];
+	}
+	return NULL;
+}
+
+static int
+set_quota(json_t *body, const struct quota_option *quota, const char *value)
+{
+	json_t *quotas = json_object_get(body, "quotas");
+	json_int_t n;
+
+	if (parse_count(value, &n) != 0) {
+		report_error("--%s: '%s' is not a whole non-negative number",
+		      quota->option, value);
+		return -1;
+	}
+	if (quotas == NULL) {
+		quotas = json_object();
+		if (json_object_set_new(body, "quotas", quotas) != 0)
+			return -1;
+	}
+	return json_object_set_new(quotas, quota->key, json_integer(n));
+}
+
+/* Options of tenant create and update: each given one goes in the body. */
+static int
+tenant_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg;
+	const struct quota_option *quota = find_quota(opt);
+
+	if (opt == OPT_DESCRIPTION)
+		return set_string(body, "description", value, "--description");
+	if (quota != NULL)
+		return set_quota(body, quota, value);
+	return -1;
+}
+
+static int
+delete_option(int opt, const char *value, void *arg)
+{
+	bool *cascade = arg;
+
+	(void)value;
+	if (opt != OPT_CASCADE)
+		return -1;
+	*cascade = true;
+	return 0;
+}
+
+/* ---- token ------------------------------------------------------------- */
+
+static void
+strip_trailing_space(char *text)
+{
+	size_t len = strlen(text);
+
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		text[--len] = '\0';
+}
+
+/* The token goes into a header: printable ASCII only, nothing to inject. */
+static bool
+token_is_wellformed(const char *token)
+{
+	if (*token == '\0')
+		return false;
+	for (; *token != '\0'; token++) {
+		if (*token < 0x21 || *token > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+static char *
+read_token_file(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	char *token = calloc(1, MAX_TOKEN_BYTES + 1);
+	size_t len = 0;
+	int saved;
+
+	if (file != NULL && token != NULL)
+		len = fread(token, 1, MAX_TOKEN_BYTES + 1, file);
+	if (file == NULL || token == NULL || ferror(file)) {
+		saved = token == NULL ? ENOMEM : errno;
+		report_error("cannot read token file %s: %s", path, strerror(saved));
+		free(token);
+		token = NULL;
+	} else if (len > MAX_TOKEN_BYTES) {
+		report_error("token file %s is too large", path);
+		free(token);
+		token = NULL;
+	}
+	if (file != NULL)
+		fclose(file);
+	return token;
+}
+
+static int
+load_token(struct ctx *ctx)
+{
+	const char *env = getenv("CNW_TOKEN");
+	bool from_env = env != NULL && *env != '\0';
+
+	if (ctx->token != NULL)
+		return STATUS_OK;
+	ctx->token = from_env ? strdup(env) : read_token_file(ctx->token_file);
+	if (ctx->token == NULL)
+		return from_env ? out_of_memory() : STATUS_FAILURE;
+	strip_trailing_space(ctx->token);
+	if (token_is_wellformed(ctx->token))
+		return STATUS_OK;
+	if (from_env)
+		report_error("$CNW_TOKEN does not hold a token");
+	else
+		report_error("token file %s does not hold a token", ctx->token_file);
+	return STATUS_FAILURE;
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+struct request {
+	const char *method;
+	const char *path;	/* "/v1/...", already escaped */
+	const json_t *body;	/* NULL: none */
+	enum auth auth;
+};
+
+struct reply {
+	long status;
+	char *data;
+	size_t len;
+	bool too_large;
+};
+
+static size_t
+collect_reply(char *chunk, size_t size, size_t nmemb, void *userdata)
+{
+	struct reply *reply = userdata;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (n > MAX_REPLY_BYTES - reply->len) {
+		reply->too_large = true;
+		return 0;
+	}
+	grown = realloc(reply->data, reply->len + n + 1);
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + reply->len, chunk, n);
+	reply->len += n;
+	grown[reply->len] = '\0';
+	reply->data = grown;
+	return n;
+}
+
+static struct curl_slist *
+append_header(struct curl_slist *headers, const char *header, bool *ok)
+{
+	struct curl_slist *longer;
+
+	if (!*ok)
+		return headers;
+	longer = curl_slist_append(headers, header);
+	if (longer == NULL)
+		*ok = false;
+	return longer != NULL ? longer : headers;
+}
+
+/* Returns false when memory runs out; *HEADERS is freed by the caller. */
+static bool
+build_headers(const struct ctx *ctx, const struct request *req,
+	      struct curl_slist **headers)
+{
+	char *auth = NULL;
+	bool ok = true;
+
+	*headers = append_header(*headers, "Accept: application/json", &ok);
+	/* Bodies are tiny; never wait for a 100-continue. */
+	*headers = append_header(*headers, "Expect:", &ok);
+	if (req->body != NULL)
+		*headers = append_header(*headers,
+					 "Content-Type: application/json", &ok);
+	if (req->auth == AUTH_BEARER) {
+		if (asprintf(&auth, "Authorization: Bearer %s", ctx->token) < 0)
+			return false;
+		*headers = append_header(*headers, auth, &ok);
+		free(auth);
+	}
+	return ok;
+}
+
+static CURLcode
+set_body(CURL *curl, const char *payload)
+{
+	CURLcode res = curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				       (curl_off_t)strlen(payload));
+	return res;
+}
+
+static CURLcode
+setup_handle(CURL *curl, const struct ctx *ctx, const char *url,
+	     const char *method, const char *payload)
+{
+	CURLcode res = curl_easy_setopt(curl, CURLOPT_URL, url);
+
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
+				       ctx->socket_path);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (res == CURLE_OK && payload != NULL)
+		res = set_body(curl, payload);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_USERAGENT, "cnwctl");
+	return res;
+}
+
+static CURLcode
+setup_io(CURL *curl, struct curl_slist *headers, struct reply *reply)
+{
+	CURLcode res = curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+				       collect_reply);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
+	return res;
+}
+
+static void
+report_transport_error(const struct ctx *ctx, CURL *curl, CURLcode res,
+		       const struct reply *reply)
+{
+	long os_errno = 0;
+
+	if (reply->too_large) {
+		report_error("reply from cnwd is larger than %u bytes",
+		      MAX_REPLY_BYTES);
+		return;
+	}
+	if (res == CURLE_OPERATION_TIMEDOUT) {
+		report_error("cnwd at %s did not answer within %ld s",
+			     ctx->socket_path, REQUEST_TIMEOUT_S);
+		return;
+	}
+	/* The errno says why better than curl's "localhost port 80" text. */
+	curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+	if (os_errno != 0)
+		report_error("cannot reach cnwd at %s: %s (%s)", ctx->socket_path,
+		      curl_easy_strerror(res), strerror((int)os_errno));
+	else
+		report_error("cannot reach cnwd at %s: %s", ctx->socket_path,
+		      curl_easy_strerror(res));
+}
+
+static int
+perform(const struct ctx *ctx, CURL *curl, struct reply *reply)
+{
+	CURLcode res = curl_easy_perform(curl);
+
+	if (res != CURLE_OK) {
+		report_transport_error(ctx, curl, res, reply);
+		return STATUS_FAILURE;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
+	return STATUS_OK;
+}
+
+/* Sends REQ and collects the raw reply; transport errors are printed. */
+static int
+exchange(const struct ctx *ctx, const struct request *req,
+	 struct reply *reply)
+{
+	struct curl_slist *headers = NULL;
+	char *payload = NULL, *url = NULL;
+	CURL *curl = curl_easy_init();
+	int rc = STATUS_FAILURE;
+
+	if (curl == NULL || !build_headers(ctx, req, &headers) ||
+	    asprintf(&url, "http://localhost%s", req->path) < 0) {
+		url = NULL;
+		rc = out_of_memory();
+		goto out;
+	}
+	if (req->body != NULL &&
+	    (payload = json_dumps(req->body, JSON_COMPACT)) == NULL) {
+		rc = out_of_memory();
+		goto out;
+	}
+	if (setup_handle(curl, ctx, url, req->method, payload) != CURLE_OK ||
+	    setup_io(curl, headers, reply) != CURLE_OK)
+		report_error("cannot set up libcurl");
+	else
+		rc = perform(ctx, curl, reply);
+out:
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+	free(payload);
+	free(url);
+	return rc;
+}
+
+/* Prints an error reply: its problem detail, else its title. */
+static int
+report_problem(const struct reply *reply)
+{
+	json_t *problem = json_loadb(reply->data != NULL ? reply->data : "",
+				     reply->len, 0, NULL);
+	const char *detail = json_string_value(json_object_get(problem,
+							       "detail"));
+	const char *title = json_string_value(json_object_get(problem,
+							      "title"));
+
+	if (detail != NULL && *detail != '\0')
+		report_error("%s", detail);
+	else if (title != NULL && *title != '\0')
+		report_error("%s", title);
+	else
+		report_error("cnwd answered HTTP %ld", reply->status);
+	json_decref(problem);
+	return STATUS_FAILURE;
+}
+
+/* A 2xx reply: its JSON in *JSON, or NULL when it has no body (204). */
+static int
+parse_success(const struct reply *reply, json_t **json)
+{
+	json_error_t err;
+
+	if (reply->len == 0)
+		return STATUS_OK;
+	*json = json_loadb(reply->data, reply->len, 0, &err);
+	if (*json != NULL)
+		return STATUS_OK;
+	report_error("cannot parse the reply of cnwd: %s", err.text);
+	return STATUS_FAILURE;
+}
+
+/*
+ * Sends one request and returns STATUS_OK with the reply's JSON in *JSON
+ * (NULL for an empty reply), or STATUS_FAILURE after printing why.
+ */
+static int
+api_call(struct ctx *ctx, const struct request *req, json_t **json)
+{
+	struct reply reply = { 0 };
+	int rc = STATUS_OK;
+
+	*json = NULL;
+	if (req->auth == AUTH_BEARER)
+		rc = load_token(ctx);
+	if (rc == STATUS_OK)
+		rc = exchange(ctx, req, &reply);
+	if (rc == STATUS_OK && reply.status / 100 == 2)
+		rc = parse_success(&reply, json);
+	else if (rc == STATUS_OK)
+		rc = report_problem(&reply);
+	free(reply.data);
+	return rc;
+}
+
+/* "/v1/tenants/NAME" + SUFFIX, the name escaped so it stays one segment. */
+static char *
+tenant_path(const char *name, const char *suffix)
+{
+	char *escaped = curl_easy_escape(NULL, name, 0);
+	char *path = NULL;
+
+	if (escaped != NULL &&
+	    asprintf(&path, "/v1/tenants/%s%s", escaped, suffix) < 0)
+		path = NULL;
+	curl_free(escaped);
+	return path;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int
+get_list(struct ctx *ctx, const char *path, enum cnwctl_view view)
+{
+	const struct request req = { "GET", path, NULL, AUTH_BEARER };
+	json_t *reply = NULL;
+	int rc = api_call(ctx, &req, &reply);
+
+	if (rc == STATUS_OK)
+		rc = cnwctl_output_list(stdout, ctx->format, view, reply);
+	json_decref(reply);
+	return rc;
+}
+
+/* Sends REQ and shows the object it answers with as VIEW. */
+static int
+call_and_show(struct ctx *ctx, const struct request *req,
+	      enum cnwctl_view view)
+{
+	json_t *reply = NULL;
+	int rc = api_call(ctx, req, &reply);
+
+	if (rc == STATUS_OK)
+		rc = cnwctl_output_object(stdout, ctx->format, view, reply);
+	json_decref(reply);
+	return rc;
+}
+
+static int
+print_version(const json_t *info)
+{
+	char *name = cnwctl_output_value(info, "name");
+	char *version = cnwctl_output_value(info, "version");
+	char *api = cnwctl_output_value(info, "api_version");
+	int rc = STATUS_OK;
+
+	if (name == NULL || version == NULL || api == NULL)
+		rc = out_of_memory();
+	else
+		printf("%s %s (API %s)\n", name, version, api);
+	free(name);
+	free(version);
+	free(api);
+	return rc;
+}
+
+static int
+cmd_version(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	const struct request req = { "GET", "/v1", NULL, AUTH_NONE };
+	json_t *reply = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_JSON)
+		rc = cnwctl_output_json(stdout, reply);
+	else if (rc == STATUS_OK)
+		rc = print_version(reply);
+	json_decref(reply);
+	return rc;
+}
+
+static int
+cmd_tenant_create(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	struct request req = { "POST", "/v1/tenants", NULL, AUTH_BEARER };
+	json_t *body = json_object();
+	const char *name = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, tenant_longopts,
+				   tenant_option, body, 1, &name);
+	if (rc == STATUS_OK && set_string(body, "name", name, "NAME") != 0)
+		rc = command_usage_error(cmd, NULL);
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_TENANT_CREATED);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_tenant_list(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, "/v1/tenants", CNWCTL_VIEW_TENANT);
+	return rc;
+}
+
+static int
+cmd_tenant_show(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	const char *name = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
+			       &name);
+
+	if (rc == STATUS_OK && (path = tenant_path(name, "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_TENANT);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_tenant_update(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	struct request req = { "PATCH", NULL, NULL, AUTH_BEARER };
+	json_t *body = json_object();
+	const char *name = NULL;
+	char *path = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, tenant_longopts,
+				   tenant_option, body, 1, &name);
+	if (rc == STATUS_OK && json_object_size(body) == 0)
+		rc = command_usage_error(cmd, "nothing to update: give "
+					 "--description or a quota");
+	if (rc == STATUS_OK && (path = tenant_path(name, "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_TENANT);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_tenant_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	json_t *reply = NULL;
+	const char *name = NULL;
+	bool cascade = false;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, delete_longopts,
+			       delete_option, &cascade, 1, &name);
+
+	if (rc == STATUS_OK &&
+	    (path = tenant_path(name, cascade ? "?cascade=true" : "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		printf("deleted tenant %s\n", name);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_process_list(struct ctx *ctx, const struct command *cmd, int argc,
+		 char **argv)
+{
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, "/v1/processes", CNWCTL_VIEW_PROCESS);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "version", NULL, cmd_version, "version" },
+	{ "tenant", "create", cmd_tenant_create,
+	  "tenant create NAME [--description TEXT] [--networks N] "
+	  "[--bandwidth-kbps N] [--flows N]" },
+	{ "tenant", "list", cmd_tenant_list, "tenant list" },
+	{ "tenant", "show", cmd_tenant_show, "tenant show NAME" },
+	{ "tenant", "update", cmd_tenant_update,
+	  "tenant update NAME [--description TEXT] [--networks N] "
+	  "[--bandwidth-kbps N] [--flows N]" },
+	{ "tenant", "delete", cmd_tenant_delete,
+	  "tenant delete NAME [--cascade]" },
+	{ "process", "list", cmd_process_list, "process list" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* ---- dispatch and main ------------------------------------------------- */
+
+static int
+print_help(void)
+{
+	const struct command *cmd;
+
+	print_synopsis(stdout);
+	fputs("\nGlobal options (before NOUN VERB):\n"
+	      "  --socket PATH        API socket (default: $CNW_SOCKET, else "
+	      DEFAULT_SOCKET ")\n"
+	      "  --token-file FILE    token file, read when $CNW_TOKEN is not "
+	      "set (default: " DEFAULT_TOKEN_FILE ")\n"
+	      "  -o, --output FORMAT  table (default) or json\n"
+	      "  -h, --help           show this help\n"
+	      "\nCommands:\n", stdout);
+	for (cmd = commands; cmd->noun != NULL; cmd++)
+		printf("  cnwctl %s\n", cmd->usage);
+	return STATUS_DONE;
+}
+
+static const struct command *
+find_command(const char *noun, const char *verb)
+{
+	const struct command *cmd;
+
+	for (cmd = commands; cmd->noun != NULL; cmd++) {
+		if (strcmp(cmd->noun, noun) != 0)
+			continue;
+		if (cmd->verb == NULL ||
+		    (verb != NULL && strcmp(cmd->verb, verb) == 0))
+			return cmd;
+	}
+	return NULL;
+}
+
+/* Unknown verb of a known noun: list that noun's commands. */
+static int
+unknown_command(const char *noun, const char *verb)
+{
+	const struct command *cmd;
+	bool known_noun = false;
+
+	for (cmd = commands; cmd->noun != NULL; cmd++)
+		known_noun |= strcmp(cmd->noun, noun) == 0;
+	if (!known_noun) {
+		report_error("unknown command '%s'", noun);
+		return global_usage_error(NULL);
+	}
+	if (verb == NULL)
+		report_error("%s: missing verb", noun);
+	else
+		report_error("%s: unknown verb '%s'", noun, verb);
+	for (cmd = commands; cmd->noun != NULL; cmd++) {
+		if (strcmp(cmd->noun, noun) == 0)
+			print_usage_line(stderr, cmd);
+	}
+	return STATUS_USAGE;
+}
+
+/* ARGV[0] is the noun; the handler sees its verb (or noun) as argv[0]. */
+static int
+dispatch(struct ctx *ctx, int argc, char **argv)
+{
+	const struct command *cmd;
+	int skip;
+
+	if (argc < 1)
+		return global_usage_error("missing command");
+	cmd = find_command(argv[0], argc > 1 ? argv[1] : NULL);
+	if (cmd == NULL)
+		return unknown_command(argv[0], argc > 1 ? argv[1] : NULL);
+	skip = cmd->verb != NULL ? 1 : 0;
+	/* getopt prefixes its messages with argv[0]. */
+	argv[skip] = (char *)"cnwctl";
+	return cmd->handler(ctx, cmd, argc - skip, argv + skip);
+}
+
+static int
+set_socket(struct ctx *ctx, const char *path)
+{
+	if (*path == '\0')
+		return global_usage_error("--socket: empty path");
+	ctx->socket_path = path;
+	return STATUS_OK;
+}
+
+static int
+global_option(struct ctx *ctx, int opt, const char *value)
+{
+	switch (opt) {
+	case OPT_SOCKET:
+		return set_socket(ctx, value);
+	case OPT_TOKEN_FILE:
+		ctx->token_file = value;
+		return STATUS_OK;
+	case 'o':
+		if (cnwctl_format_parse(value, &ctx->format) == 0)
+			return STATUS_OK;
+		report_error("-o: unknown format '%s' (table or json)", value);
+		return global_usage_error(NULL);
+	case 'h':
+		return print_help();
+	default:
+		return global_usage_error(NULL);
+	}
+}
+
+/* Global options stop at the first word ("+"): NOUN VERB and theirs follow. */
+static int
+parse_global(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "output", required_argument, NULL, 'o' },
+		OPTION_HELP,
+		OPTION_END,
+	};
+	int opt, rc = STATUS_OK;
+
+	while (rc == STATUS_OK &&
+	       (opt = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1)
+		rc = global_option(ctx, opt, optarg);
+	return rc;
+}
+
+static void
+init_ctx(struct ctx *ctx)
+{
+	const char *env_socket = getenv("CNW_SOCKET");
+
+	ctx->socket_path = env_socket != NULL && *env_socket != '\0' ?
+			   env_socket : DEFAULT_SOCKET;
+	ctx->token_file = DEFAULT_TOKEN_FILE;
+	ctx->format = CNWCTL_FORMAT_TABLE;
+	ctx->token = NULL;
+}
+
+/* Output that never reached its file is a failure, not a success. */
+static int
+flush_output(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		report_error("cannot write output: %s", strerror(errno));
+		return STATUS_FAILURE;
+	}
+	return rc == STATUS_DONE ? STATUS_OK : rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx ctx;
+	int rc;
+
+	init_ctx(&ctx);
+	argv[0] = (char *)"cnwctl";	/* getopt's messages name the tool */
+	rc = parse_global(&ctx, argc, argv);
+	if (rc == STATUS_OK && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		report_error("cannot initialise libcurl");
+		rc = STATUS_FAILURE;
+	} else if (rc == STATUS_OK) {
+		rc = dispatch(&ctx, argc - optind, argv + optind);
+		curl_global_cleanup();
+	}
+	free(ctx.token);
+	return flush_output(rc);
+}

@@ -1,0 +1,57 @@
+/*
+ * cnwctl_output.h: how cnwctl shows what the API answers.
+ *
+ * The command handlers in cnwctl.c fetch JSON from cnwd and hand it here with
+ * the kind of object it holds (a "view"); this module renders it either as the
+ * API's own JSON, pretty-printed, or for a human: an aligned table for a list,
+ * "key: value" lines for one object.  Which columns and fields each view has
+ * lives in one table in cnwctl_output.c, so a new object kind is one entry
+ * there and one enumerator here.
+ *
+ * Every function returning int returns a process exit status: 0 on success,
+ * 1 after printing "cnwctl: ..." on stderr (a reply of the wrong shape, an
+ * allocation or write failure).
+ */
+#ifndef CNWCTL_OUTPUT_H
+#define CNWCTL_OUTPUT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* Output formats, as chosen by -o. */
+enum cnwctl_format {
+	CNWCTL_FORMAT_TABLE,
+	CNWCTL_FORMAT_JSON,
+};
+
+/* Object kinds cnwctl knows how to lay out. */
+enum cnwctl_view {
+	CNWCTL_VIEW_TENANT,
+	CNWCTL_VIEW_TENANT_CREATED,	/* a tenant plus its one-time token */
+	CNWCTL_VIEW_PROCESS,
+};
+
+/* Parses "table" or "json"; returns 0, or -1 for any other name. */
+int cnwctl_format_parse(const char *name, enum cnwctl_format *format);
+
+/* Prints VALUE as indented JSON followed by a newline. */
+int cnwctl_output_json(FILE *out, const json_t *value);
+
+/* Prints a list reply ({"items": [...]}) as a table or as JSON. */
+int cnwctl_output_list(FILE *out, enum cnwctl_format format,
+		       enum cnwctl_view view, const json_t *reply);
+
+/* Prints one object as "key: value" lines or as JSON. */
+int cnwctl_output_object(FILE *out, enum cnwctl_format format,
+			 enum cnwctl_view view, const json_t *object);
+
+/*
+ * Returns a newly allocated display string for the member of OBJECT at the
+ * dotted PATH ("quotas.networks"): "-" when absent, null or an empty string,
+ * "yes"/"no" for booleans, control characters replaced by '?'.  NULL only
+ * when memory runs out.
+ */
+char *cnwctl_output_value(const json_t *object, const char *path);
+
+#endif /* CNWCTL_OUTPUT_H */

@@ -1,0 +1,102 @@
+/*
+ * Strict JSON request bodies: one object, known fields only, each of its
+ * declared type.  A table of fields per body replaces hand-written checks,
+ * so every body answers the same precise 400s.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+
+const char *
+api_json_type_name(int type)
+{
+	switch (type) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+static int
+api_json_type_ok(json_t *v, int want)
+{
+	int got = json_typeof(v);
+
+	if (want == JSON_TRUE)		/* "boolean" */
+		return got == JSON_TRUE || got == JSON_FALSE;
+	return got == want;
+}
+
+int
+api_json_apply(json_t *obj, const char *where, const struct api_field *fields,
+    size_t nfields, void *out, uint32_t *given, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		const struct api_field *f = NULL;
+
+		for (size_t i = 0; i < nfields; i++)
+			if (strcmp(fields[i].name, key) == 0)
+				f = &fields[i];
+		if (f == NULL) {
+			snprintf(why, whylen, "unknown field \"%s%s\"", where, key);
+			return -1;
+		}
+		if (!api_json_type_ok(v, f->type)) {
+			snprintf(why, whylen, "field \"%s%s\" must be %s, not %s", where, key,
+			    api_json_type_name(f->type), api_json_type_name(json_typeof(v)));
+			return -1;
+		}
+		if (f->set(v, out, why, whylen) < 0)
+			return -1;
+		*given |= f->flag;
+	}
+	for (size_t i = 0; i < nfields; i++) {
+		if (fields[i].required && json_object_get(obj, fields[i].name) == NULL) {
+			snprintf(why, whylen, "field \"%s%s\" is required", where, fields[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+api_json_parse(const char *body, size_t len, const struct api_field *fields,
+    size_t nfields, void *out, uint32_t *given, struct api_response *resp)
+{
+	json_error_t jerr;
+	char why[256];
+	json_t *obj;
+	int rc;
+
+	if (len == 0) {
+		api_problem(resp, 400, "the request needs a JSON object as its body");
+		return -1;
+	}
+	obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (obj == NULL) {
+		api_problem(resp, 400, "malformed JSON at line %d, column %d: %s", jerr.line,
+		    jerr.column, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(obj)) {
+		api_problem(resp, 400, "the body must be a JSON object, not %s",
+		    api_json_type_name(json_typeof(obj)));
+		json_decref(obj);
+		return -1;
+	}
+	*given = 0;
+	rc = api_json_apply(obj, "", fields, nfields, out, given, why, sizeof(why));
+	json_decref(obj);
+	if (rc < 0)
+		api_problem(resp, 400, "%s", why);
+	return rc;
+}

@@ -1,0 +1,433 @@
+/*
+ * The REST routes: one table row per method and path, each handler turning
+ * a request into a typed message to the parent and the reply into JSON.
+ *
+ * api/openapi.yaml documents exactly these rows; tests/unit/test_openapi.c
+ * fails if a route is served that the document lacks, or the reverse.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "runtime/util.h"
+
+/* Paths ------------------------------------------------------------- */
+
+int
+api_path_match(const char *pattern, const char *path,
+    char params[API_MAX_PARAMS][API_PARAM_MAX], unsigned *nparams)
+{
+	*nparams = 0;
+	while (*pattern != '\0' && *path != '\0') {
+		if (*pattern == '{') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= API_PARAM_MAX || *nparams == API_MAX_PARAMS)
+				return 0;
+			memcpy(params[*nparams], path, n);
+			params[(*nparams)++][n] = '\0';
+			path += n;
+			pattern = strchr(pattern, '}') + 1;
+		} else if (*pattern++ != *path++) {
+			return 0;
+		}
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* Rendering ----------------------------------------------------------- */
+
+static json_t *
+api_time(int64_t t)
+{
+	char buf[21];
+
+	cnw_time_rfc3339(buf, t);
+	return json_string(buf);
+}
+
+static json_t *
+api_tenant_json(const struct tenant *t)
+{
+	json_t *q = json_object();
+
+	for (unsigned i = 0; i < tenant_quota_count; i++)
+		json_object_set_new(q, tenant_quota_table[i].name,
+		    json_integer((json_int_t)*tenant_quota_ptr((struct tenant_quotas *)&t->quotas, i)));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", t->name, "description",
+	    t->description, "quotas", q, "created_at", api_time(t->created_at),
+	    "updated_at", api_time(t->updated_at));
+}
+
+static json_t *
+api_process_json(const struct proto_process *p)
+{
+	json_t *o = json_pack("{s:s, s:i, s:s, s:I}", "role", p->role, "pid", (int)p->pid,
+	    "state", p->state, "restarts", (json_int_t)p->restarts);
+	char cap[17];
+
+	if (p->started_at > 0)
+		json_object_set_new(o, "started_at", api_time(p->started_at));
+	if (p->last_exit[0] != '\0')
+		json_object_set_new(o, "last_exit", json_string(p->last_exit));
+	if (p->seccomp >= 0) {
+		snprintf(cap, sizeof(cap), "%016llx", (unsigned long long)p->cap_eff);
+		json_object_set_new(o, "sandbox", json_pack("{s:s, s:b, s:i}", "cap_eff", cap,
+		    "no_new_privs", p->no_new_privs, "seccomp", (int)p->seccomp));
+	}
+	return o;
+}
+
+/* Reply collectors ------------------------------------------------------ */
+
+static int
+api_collect_tenant(const struct msg *m, void *arg)
+{
+	const struct proto_tenant_reply *r = (const struct proto_tenant_reply *)m->data;
+	json_t **out = arg;
+
+	if (m->hdr.type != MSG_REPLY_TENANT)
+		return -1;
+	*out = api_tenant_json(&r->tenant);
+	if (r->token[0] != '\0')
+		json_object_set_new(*out, "token", json_string(r->token));
+	return 0;
+}
+
+static int
+api_collect_tenants(const struct msg *m, void *arg)
+{
+	const struct tenant *t = (const struct tenant *)m->data;
+
+	if (m->hdr.type != MSG_REPLY_TENANTS)
+		return -1;
+	for (size_t i = 0; i < m->hdr.len / sizeof(*t); i++)
+		json_array_append_new(arg, api_tenant_json(&t[i]));
+	return 0;
+}
+
+static int
+api_collect_processes(const struct msg *m, void *arg)
+{
+	const struct proto_process *p = (const struct proto_process *)m->data;
+
+	if (m->hdr.type != MSG_REPLY_PROCESSES)
+		return -1;
+	for (size_t i = 0; i < m->hdr.len / sizeof(*p); i++)
+		json_array_append_new(arg, api_process_json(&p[i]));
+	return 0;
+}
+
+static int
+api_collect_done(const struct msg *m, void *arg)
+{
+	return m->hdr.type == MSG_REPLY_DONE ? 0 : -1;
+}
+
+/* A list reply: {"items": [...]} from one or more parts. */
+static void
+api_list(struct api_request *req, struct api_response *resp, uint32_t type, api_reply_fn fn)
+{
+	struct proto_request r;
+	json_t *items = json_array();
+
+	memset(&r, 0, sizeof(r));
+	r.auth = req->auth;
+	if (api_parent_call(type, &r, sizeof(r), fn, items, resp) < 0) {
+		json_decref(items);
+		return;
+	}
+	resp->status = 200;
+	resp->json = json_pack("{s:o}", "items", items);
+}
+
+/* Tenant bodies ------------------------------------------------------- */
+
+static int
+api_set_string(json_t *v, char *dst, size_t size, const char *what, char *why, size_t whylen)
+{
+	if (json_string_length(v) >= size) {
+		snprintf(why, whylen, "%s is %zu bytes; at most %zu are allowed", what,
+		    json_string_length(v), size - 1);
+		return -1;
+	}
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int
+api_set_tenant_name(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct tenant_spec *s = out;
+	struct cnw_error err;
+
+	if (json_string_length(v) >= sizeof(s->name) ||
+	    tenant_validate_name("tenant", json_string_value(v), &err) < 0) {
+		snprintf(why, whylen, "tenant name must match ^[a-z][a-z0-9-]{0,30}$ "
+		    "(a lower-case letter, then up to 30 lower-case letters, digits or '-')");
+		return -1;
+	}
+	return api_set_string(v, s->name, sizeof(s->name), "name", why, whylen);
+}
+
+static int
+api_set_description(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct tenant_spec *s = out;
+	struct cnw_error err;
+
+	if (api_set_string(v, s->description, sizeof(s->description), "description", why,
+	    whylen) < 0)
+		return -1;
+	if (tenant_validate_description(s->description, &err) < 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int api_set_quotas(json_t *v, void *out, char *why, size_t whylen);
+
+static int
+api_set_name_immutable(json_t *v, void *out, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "a tenant's name cannot be changed");
+	return -1;
+}
+
+static const struct api_field api_tenant_create_fields[] = {
+	{ "name", JSON_STRING, 1, api_set_tenant_name, 0 },
+	{ "description", JSON_STRING, 0, api_set_description, TENANT_F_DESCRIPTION },
+	{ "quotas", JSON_OBJECT, 0, api_set_quotas, 0 },
+};
+
+static const struct api_field api_tenant_patch_fields[] = {
+	{ "name", JSON_STRING, 0, api_set_name_immutable, 0 },
+	{ "description", JSON_STRING, 0, api_set_description, TENANT_F_DESCRIPTION },
+	{ "quotas", JSON_OBJECT, 0, api_set_quotas, 0 },
+};
+
+/* One quota: a whole number within its bounds. */
+static int
+api_set_quota(json_t *v, void *out, char *why, size_t whylen, unsigned idx)
+{
+	struct tenant_spec *s = out;
+	json_int_t n = json_integer_value(v);
+	struct cnw_error err;
+
+	if (n < 0 || tenant_validate_quota(idx, (uint64_t)n, &err) < 0) {
+		snprintf(why, whylen, "quota %s must be between 0 and %llu",
+		    tenant_quota_table[idx].name,
+		    (unsigned long long)tenant_quota_table[idx].max);
+		return -1;
+	}
+	*tenant_quota_ptr(&s->quotas, idx) = (uint64_t)n;
+	s->fields |= TENANT_F_QUOTA0 << idx;
+	return 0;
+}
+
+#define API_QUOTA_SETTER(field, json, def, max)				\
+	static int api_set_quota_##field(json_t *v, void *out, char *why, size_t l) \
+	{								\
+		return api_set_quota(v, out, why, l, (unsigned)tenant_quota_index(json)); \
+	}
+TENANT_QUOTAS(API_QUOTA_SETTER)
+
+static const struct api_field api_quota_fields[] = {
+#define API_QUOTA_FIELD(field, json, def, max) \
+	{ json, JSON_INTEGER, 0, api_set_quota_##field, 0 },
+	TENANT_QUOTAS(API_QUOTA_FIELD)
+};
+
+static int
+api_set_quotas(json_t *v, void *out, char *why, size_t whylen)
+{
+	uint32_t given = 0;
+
+	return api_json_apply(v, "quotas.", api_quota_fields, ARRAY_SIZE(api_quota_fields),
+	    out, &given, why, whylen);
+}
+
+static int
+api_tenant_request(struct api_request *req, struct api_response *resp,
+    const struct api_field *fields, size_t nfields, struct proto_tenant_request *r)
+{
+	uint32_t given = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->auth = req->auth;
+	if (fields != NULL) {
+		if (api_json_parse(req->body, req->body_len, fields, nfields, &r->spec, &given,
+		    resp) < 0)
+			return -1;
+		r->spec.fields |= given;
+	}
+	if (req->nparams > 0 &&
+	    cnw_strlcpy_checked(r->spec.name, req->params[0], sizeof(r->spec.name)) < 0) {
+		/* Longer than any name can be: it cannot exist (never truncate). */
+		api_problem(resp, 404, "tenant \"%.40s...\" not found", req->params[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Handlers ------------------------------------------------------------ */
+
+static void
+api_version(struct api_request *req, struct api_response *resp)
+{
+	resp->status = 200;
+	resp->json = json_pack("{s:s, s:s, s:s}", "name", "cnw", "version", PACKAGE_VERSION,
+	    "api_version", "v1");
+}
+
+static void
+api_tenants_list(struct api_request *req, struct api_response *resp)
+{
+	api_list(req, resp, MSG_TENANT_LIST, api_collect_tenants);
+}
+
+static void
+api_tenant_create(struct api_request *req, struct api_response *resp)
+{
+	struct proto_tenant_request r;
+	json_t *t = NULL;
+
+	if (api_tenant_request(req, resp, api_tenant_create_fields,
+	    ARRAY_SIZE(api_tenant_create_fields), &r) < 0 ||
+	    api_parent_call(MSG_TENANT_CREATE, &r, sizeof(r), api_collect_tenant, &t, resp) < 0)
+		return;
+	resp->status = 201;
+	resp->json = t;
+	snprintf(resp->location, sizeof(resp->location), "/v1/tenants/%s", r.spec.name);
+}
+
+/* GET and PATCH of one tenant answer the tenant. */
+static void
+api_tenant_one(struct api_request *req, struct api_response *resp, uint32_t type,
+    const struct api_field *fields, size_t nfields)
+{
+	struct proto_tenant_request r;
+	json_t *t = NULL;
+
+	if (api_tenant_request(req, resp, fields, nfields, &r) < 0 ||
+	    api_parent_call(type, &r, sizeof(r), api_collect_tenant, &t, resp) < 0)
+		return;
+	resp->status = 200;
+	resp->json = t;
+}
+
+static void
+api_tenant_get(struct api_request *req, struct api_response *resp)
+{
+	api_tenant_one(req, resp, MSG_TENANT_GET, NULL, 0);
+}
+
+static void
+api_tenant_patch(struct api_request *req, struct api_response *resp)
+{
+	api_tenant_one(req, resp, MSG_TENANT_UPDATE, api_tenant_patch_fields,
+	    ARRAY_SIZE(api_tenant_patch_fields));
+}
+
+/* A boolean query parameter: absent is false; anything but true/false is 400. */
+static int
+api_query_bool(struct api_request *req, const char *name, uint32_t *out,
+    struct api_response *resp);
+
+static void
+api_tenant_delete(struct api_request *req, struct api_response *resp)
+{
+	struct proto_tenant_request r;
+
+	if (api_tenant_request(req, resp, NULL, 0, &r) < 0 ||
+	    api_query_bool(req, "cascade", &r.cascade, resp) < 0 ||
+	    api_parent_call(MSG_TENANT_DELETE, &r, sizeof(r), api_collect_done, NULL, resp) < 0)
+		return;
+	resp->status = 204;
+}
+
+static void
+api_processes_list(struct api_request *req, struct api_response *resp)
+{
+	api_list(req, resp, MSG_PROCESS_LIST, api_collect_processes);
+}
+
+static const char *const api_delete_tenant_query[] = { "cascade", NULL };
+
+const struct api_route api_routes[] = {
+	{ "GET", "/v1", 0, NULL, api_version },
+	{ "GET", "/v1/tenants", 1, NULL, api_tenants_list },
+	{ "POST", "/v1/tenants", 1, NULL, api_tenant_create },
+	{ "GET", "/v1/tenants/{tenant}", 1, NULL, api_tenant_get },
+	{ "PATCH", "/v1/tenants/{tenant}", 1, NULL, api_tenant_patch },
+	{ "DELETE", "/v1/tenants/{tenant}", 1, api_delete_tenant_query, api_tenant_delete },
+	{ "GET", "/v1/processes", 1, NULL, api_processes_list },
+};
+
+const size_t api_nroutes = ARRAY_SIZE(api_routes);
+
+/* Query parameters (the MHD side lives in api.c) ------------------------ */
+
+const char *api_query_get(struct api_request *req, const char *name);
+/* Name of the first query parameter not in allowed, or NULL. */
+const char *api_query_unknown(struct api_request *req, const char *const *allowed);
+
+static int
+api_query_bool(struct api_request *req, const char *name, uint32_t *out,
+    struct api_response *resp)
+{
+	const char *v = api_query_get(req, name);
+
+	*out = 0;
+	if (v == NULL || strcmp(v, "false") == 0)
+		return 0;
+	if (strcmp(v, "true") == 0) {
+		*out = 1;
+		return 0;
+	}
+	api_problem(resp, 400, "query parameter %s must be true or false", name);
+	return -1;
+}
+
+void
+api_route_request(struct api_request *req, struct api_response *resp)
+{
+	const struct api_route *found = NULL;
+	size_t allow_len = 0;
+	const char *unknown;
+
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct api_route *r = &api_routes[i];
+
+		if (!api_path_match(r->pattern, req->path, req->params, &req->nparams))
+			continue;
+		if (strcmp(r->method, req->method) == 0) {
+			found = r;
+			break;
+		}
+		allow_len += (size_t)snprintf(resp->allow + allow_len,
+		    sizeof(resp->allow) - allow_len, "%s%s", allow_len ? ", " : "", r->method);
+	}
+	if (found == NULL) {
+		if (allow_len > 0)
+			api_problem(resp, 405, "%s is not allowed on %s (allowed: %s)",
+			    req->method, req->path, resp->allow);
+		else
+			api_problem(resp, 404, "no such route: %s", req->path);
+		return;
+	}
+	resp->allow[0] = '\0';
+	/* The params of the matching route (the loop may have matched others). */
+	api_path_match(found->pattern, req->path, req->params, &req->nparams);
+	if ((unknown = api_query_unknown(req, found->query)) != NULL) {
+		api_problem(resp, 400, "unknown query parameter \"%s\"", unknown);
+		return;
+	}
+	if (found->auth && req->auth.token[0] == '\0') {
+		api_problem(resp, 401, "a bearer token is needed (Authorization: Bearer TOKEN)");
+		return;
+	}
+	found->fn(req, resp);
+}

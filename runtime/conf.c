@@ -1,0 +1,337 @@
+/*
+ * The cnwd.conf parser: inih reads the lines, a table of keys checks them.
+ *
+ * inih does not tell a handler which line it is on, so the reader callback
+ * given to ini_parse_stream counts lines; the handler runs while that line
+ * is current.  A line inih rejects (no '=' or ':') never reaches the
+ * handler; the reader notices that the previous line was neither blank,
+ * comment, section nor consumed, and reports it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "runtime/conf.h"
+#include "runtime/log.h"
+
+struct config_parse {
+	const char *path;
+	FILE *f;
+	struct cnwd_config *cfg;
+	struct config_errors *errs;
+	unsigned line;
+	int line_is_kv;		/* current line looks like it should reach the handler */
+	int line_handled;
+	unsigned seen[16];	/* line each key was set on, 0 if not */
+	unsigned tls_line;
+};
+
+typedef int (*config_set_fn)(struct cnwd_config *cfg, const char *value,
+    char *why, size_t whylen);
+
+static int
+config_set_path(char *dst, size_t size, const char *value, char *why, size_t whylen)
+{
+	if (value[0] != '/') {
+		snprintf(why, whylen, "\"%s\" is not an absolute path", value);
+		return -1;
+	}
+	if (strlen(value) >= size) {
+		snprintf(why, whylen, "path is too long");
+		return -1;
+	}
+	snprintf(dst, size, "%s", value);
+	return 0;
+}
+
+#define PATH_SETTER(field)						\
+	static int config_set_##field(struct cnwd_config *cfg, const char *v,	\
+	    char *why, size_t whylen)					\
+	{								\
+		return config_set_path(cfg->field, sizeof(cfg->field), v, why, whylen); \
+	}
+PATH_SETTER(state_dir)
+PATH_SETTER(run_dir)
+PATH_SETTER(tls_cert)
+PATH_SETTER(tls_key)
+
+int
+config_instance_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CNW_INSTANCE_MAX || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static int
+config_set_instance(struct cnwd_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (!config_instance_ok(v)) {
+		snprintf(why, whylen, "instance \"%s\" must match ^[a-z][a-z0-9]{0,7}$", v);
+		return -1;
+	}
+	snprintf(cfg->instance, sizeof(cfg->instance), "%s", v);
+	return 0;
+}
+
+static int
+config_set_log_level(struct cnwd_config *cfg, const char *v, char *why, size_t whylen)
+{
+	int level = log_level_parse(v);
+
+	if (level < 0) {
+		snprintf(why, whylen,
+		    "log_level \"%s\" is not one of debug, info, notice, warning, error", v);
+		return -1;
+	}
+	cfg->log_level = level;
+	return 0;
+}
+
+int
+config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *port;
+	char *end;
+	unsigned long p;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 || p == 0 || p > 65535)
+		return -1;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (s[0] != '[' && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (s[0] == '[' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+config_set_listen(struct cnwd_config *cfg, const char *v, char *why, size_t whylen)
+{
+	if (v[0] == '\0') {
+		cfg->listen[0] = '\0';
+		return 0;
+	}
+	if (strlen(v) >= sizeof(cfg->listen) ||
+	    config_parse_listen(v, &cfg->listen_addr, &cfg->listen_addrlen) < 0) {
+		snprintf(why, whylen,
+		    "listen \"%s\" is not ADDRESS:PORT (an IPv4 address, or [IPv6]:PORT)", v);
+		return -1;
+	}
+	snprintf(cfg->listen, sizeof(cfg->listen), "%s", v);
+	return 0;
+}
+
+static const struct config_key {
+	const char *section;
+	const char *key;
+	config_set_fn set;
+} config_keys[] = {
+	{ "cnwd", "state_dir", config_set_state_dir },
+	{ "cnwd", "run_dir", config_set_run_dir },
+	{ "cnwd", "instance", config_set_instance },
+	{ "cnwd", "log_level", config_set_log_level },
+	{ "api", "listen", config_set_listen },
+	{ "api", "tls_cert", config_set_tls_cert },
+	{ "api", "tls_key", config_set_tls_key },
+};
+
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static void
+config_error(struct config_errors *errs, const char *path, unsigned line,
+    const char *fmt, ...)
+{
+	size_t used = strlen(errs->text);
+	va_list ap;
+	int n;
+
+	errs->count++;
+	if (used >= sizeof(errs->text) - 1)
+		return;
+	n = line ? snprintf(errs->text + used, sizeof(errs->text) - used, "%s:%u: ", path, line)
+		 : snprintf(errs->text + used, sizeof(errs->text) - used, "%s: ", path);
+	if (n < 0 || (size_t)n >= sizeof(errs->text) - used)
+		return;
+	used += (size_t)n;
+	va_start(ap, fmt);
+	vsnprintf(errs->text + used, sizeof(errs->text) - used, fmt, ap);
+	va_end(ap);
+	used = strlen(errs->text);
+	if (used < sizeof(errs->text) - 1) {
+		errs->text[used] = '\n';
+		errs->text[used + 1] = '\0';
+	}
+}
+
+static int
+config_section_known(const char *section)
+{
+	for (size_t i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].section, section) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct config_parse *p = user;
+	char why[256];
+
+	p->line_handled = 1;
+	if (!config_section_known(section)) {
+		config_error(p->errs, p->path, p->line, section[0] ?
+		    "unknown section [%s]" : "key \"%s\" outside of a section",
+		    section[0] ? section : name);
+		return 1;
+	}
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->section, section) != 0 || strcmp(k->key, name) != 0)
+			continue;
+		if (p->seen[i] != 0) {
+			config_error(p->errs, p->path, p->line,
+			    "%s is already set on line %u", name, p->seen[i]);
+			return 1;
+		}
+		p->seen[i] = p->line;
+		if (k->set(p->cfg, value, why, sizeof(why)) < 0)
+			config_error(p->errs, p->path, p->line, "%s", why);
+		return 1;
+	}
+	config_error(p->errs, p->path, p->line, "unknown key \"%s\" in [%s]", name, section);
+	return 1;
+}
+
+/* Blank, comment or [section]: lines inih accepts without calling us. */
+static int
+config_line_is_kv(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return *s != '\0' && *s != ';' && *s != '#' && *s != '[';
+}
+
+static char *
+config_reader(char *buf, int size, void *stream)
+{
+	struct config_parse *p = stream;
+	char *r;
+
+	if (p->line > 0 && p->line_is_kv && !p->line_handled)
+		config_error(p->errs, p->path, p->line,
+		    "expected \"key = value\", a [section] or a comment");
+	r = fgets(buf, size, p->f);
+	if (r == NULL)
+		return NULL;
+	p->line++;
+	p->line_is_kv = config_line_is_kv(buf);
+	p->line_handled = 0;
+	return r;
+}
+
+void
+config_defaults(struct cnwd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/cnw");
+	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "/run/cnw");
+	snprintf(cfg->instance, sizeof(cfg->instance), "cnw");
+	cfg->log_level = LOG_LVL_INFO;
+}
+
+static size_t
+config_key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS - 1; i++)
+		if (strcmp(config_keys[i].key, key) == 0)
+			break;
+	return i;
+}
+
+/* Checks that need the whole file: both TLS files or neither, readable. */
+static void
+config_check_tls(struct config_parse *p)
+{
+	size_t cert = config_key_index("tls_cert"), key = config_key_index("tls_key");
+	struct cnwd_config *cfg = p->cfg;
+
+	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0')) {
+		int has_cert = cfg->tls_cert[0] != '\0';
+		config_error(p->errs, p->path, has_cert ? p->seen[cert] : p->seen[key],
+		    "%s is set without %s", has_cert ? "tls_cert" : "tls_key",
+		    has_cert ? "tls_key" : "tls_cert");
+		return;
+	}
+	if (cfg->tls_cert[0] != '\0' && access(cfg->tls_cert, R_OK) < 0)
+		config_error(p->errs, p->path, p->seen[cert], "tls_cert %s: %s",
+		    cfg->tls_cert, strerror(errno));
+	if (cfg->tls_key[0] != '\0' && access(cfg->tls_key, R_OK) < 0)
+		config_error(p->errs, p->path, p->seen[key], "tls_key %s: %s",
+		    cfg->tls_key, strerror(errno));
+}
+
+unsigned
+config_load(const char *path, int must_exist, struct cnwd_config *cfg,
+    struct config_errors *errs)
+{
+	struct config_parse p = { .path = path, .cfg = cfg, .errs = errs };
+	int rc;
+
+	_Static_assert(CONFIG_NKEYS <= sizeof(p.seen) / sizeof(p.seen[0]), "seen[] too small");
+	if ((p.f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		config_error(errs, path, 0, "%s", strerror(errno));
+		return errs->count;
+	}
+	rc = ini_parse_stream(config_reader, &p, config_handler, &p);
+	fclose(p.f);
+	if (rc == -2)
+		config_error(errs, path, 0, "out of memory");
+	config_check_tls(&p);
+	return errs->count;
+}

@@ -1,0 +1,377 @@
+/*
+ * Privsep children: spawn, hand-over, supervision and restart; see proc.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/ev.h"
+#include "runtime/log.h"
+#include "runtime/proc.h"
+#include "runtime/sandbox.h"
+#include "runtime/util.h"
+
+#define PROC_CHILD_FD 3
+#define PROC_BACKOFF_FIRST_MS 100
+#define PROC_BACKOFF_MAX_MS 30000
+#define PROC_WINDOW_MS 60000
+
+const char *
+proc_state_name(enum proc_state s)
+{
+	static const char *const names[] = {
+		[PROC_RUNNING] = "running",
+		[PROC_RESTARTING] = "restarting",
+		[PROC_FAILED] = "failed",
+		[PROC_STOPPED] = "stopped",
+	};
+	return names[s];
+}
+
+int
+proc_table_add(struct proc_table *t, const struct proc_role *role, struct cnw_error *err)
+{
+	const struct sandbox_policy *pol = sandbox_policy_find(role->name);
+	struct proc *p;
+
+	if (t->n == PROC_MAX)
+		return cnw_err(err, CNW_EINTERNAL, "too many processes");
+	if (pol == NULL)
+		return cnw_err(err, CNW_EINTERNAL, "role %s has no sandbox policy", role->name);
+	p = &t->procs[t->n];
+	memset(p, 0, sizeof(*p));
+	p->role = role;
+	p->table = t;
+	p->sock = -1;
+	p->state = PROC_STOPPED;
+	/* Built once: the policy of a role does not change while we run. */
+	if (sandbox_filter_build(pol, &p->filter, &p->filter_len, err) < 0)
+		return -1;
+	t->n++;
+	return 0;
+}
+
+static void proc_on_readable(int fd, uint32_t events, void *arg);
+
+static void
+proc_close_sock(struct proc *p)
+{
+	if (p->sock < 0)
+		return;
+	ev_del(p->table->ev, p->sock);
+	close(p->sock);
+	p->sock = -1;
+}
+
+int
+proc_send(struct proc *p, uint32_t type, uint32_t id, uint32_t flags,
+    const void *payload, size_t len, int *fd)
+{
+	if (p->sock < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (msg_send(p->sock, type, id, flags, payload, len, fd) == 0)
+		return 0;
+	/* A child that does not take its messages is broken: start it again. */
+	log_warn("%s: send failed; killing it", p->role->name);
+	if (p->pid > 0)
+		kill(p->pid, SIGKILL);
+	proc_close_sock(p);
+	return -1;
+}
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void
+proc_exec_child(const struct proc_role *role, int sock, pid_t parent)
+{
+	static const char self[] = "/proc/self/exe";
+	char *const argv[] = { "cnwd", "--child", (char *)role->name, NULL };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(126);
+	if (sock == PROC_CHILD_FD) {
+		if (fcntl(sock, F_SETFD, 0) < 0)
+			_exit(126);
+	} else if (dup2(sock, PROC_CHILD_FD) < 0) {
+		_exit(126);
+	}
+	execv(self, argv);
+	_exit(127);
+}
+
+int
+proc_start(struct proc *p)
+{
+	struct timeval tmo = { .tv_sec = 2 };
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn("%s: socketpair", p->role->name);
+		return -1;
+	}
+	/* A child that stops reading must not stall the parent. */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+	p->pid = fork();
+	if (p->pid < 0) {
+		log_warn("%s: fork", p->role->name);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (p->pid == 0)
+		proc_exec_child(p->role, sv[1], parent);
+	close(sv[1]);
+	p->sock = sv[0];
+	p->state = PROC_RUNNING;
+	p->started_at = (int64_t)time(NULL);
+	if (ev_add(p->table->ev, p->sock, EPOLLIN, proc_on_readable, p) < 0 ||
+	    proc_send(p, MSG_SANDBOX_FILTER, 0, 0, p->filter, p->filter_len, NULL) < 0 ||
+	    (p->role->setup != NULL && p->role->setup(p, p->table->ctx) < 0) ||
+	    proc_send(p, MSG_CHILD_START, 0, 0, NULL, 0, NULL) < 0) {
+		log_warnx("%s: start-up hand-over failed", p->role->name);
+		kill(p->pid, SIGKILL);
+		proc_close_sock(p);
+		return 0;	/* reaped and restarted like any other death */
+	}
+	log_info("%s: started, pid %d", p->role->name, (int)p->pid);
+	return 0;
+}
+
+static void
+proc_on_readable(int fd, uint32_t events, void *arg)
+{
+	struct proc *p = arg;
+	struct msg *m = malloc(sizeof(*m));
+	char why[128];
+	int rc;
+
+	if (m == NULL)
+		fatal("out of memory");
+	rc = msg_recv(fd, m);
+	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
+		if (rc < 0)
+			log_warn("%s: bad message; killing it", p->role->name);
+		if (rc < 0 && p->pid > 0)
+			kill(p->pid, SIGKILL);
+		proc_close_sock(p);	/* the exit itself arrives as SIGCHLD */
+	} else if (rc > 0) {
+		if (msg_check(proto_types, proto_ntypes, m, p->role->from_bit, why, sizeof(why)) < 0) {
+			log_warnx("%s: %s; killing it", p->role->name, why);
+			kill(p->pid, SIGKILL);
+			proc_close_sock(p);
+		} else {
+			p->role->dispatch(p, m, p->table->ctx);
+		}
+		if (m->fd >= 0)
+			close(m->fd);
+	}
+	free(m);
+}
+
+static void
+proc_describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		snprintf(buf, len, "killed by signal %d (%s)%s", sig, sigabbrev_np(sig) ?
+		    sigabbrev_np(sig) : "?", sig == SIGSYS ?
+		    ": a system call outside its seccomp allowlist" : "");
+	} else {
+		snprintf(buf, len, "ended with status 0x%x", status);
+	}
+}
+
+static void
+proc_restart_timer(void *arg)
+{
+	struct proc *p = arg;
+
+	p->restart_timer = 0;
+	if (p->state == PROC_RESTARTING && !p->table->stopping) {
+		p->restarts++;
+		proc_start(p);
+	}
+}
+
+/* Deaths within the last minute, counting this one. */
+static unsigned
+proc_recent_deaths(struct proc *p, long long now)
+{
+	unsigned n = 0;
+
+	p->deaths[p->ndeaths++ % PROC_DEATH_WINDOW] = now;
+	for (unsigned i = 0; i < PROC_DEATH_WINDOW && i < p->ndeaths; i++)
+		if (now - p->deaths[i] < PROC_WINDOW_MS)
+			n++;
+	return n;
+}
+
+static void
+proc_exited(struct proc *p, int status)
+{
+	long long now = cnw_now_ms(), delay;
+	unsigned recent;
+
+	proc_close_sock(p);
+	p->pid = 0;
+	proc_describe_exit(status, p->last_exit, sizeof(p->last_exit));
+	if (p->table->stopping) {
+		p->state = PROC_STOPPED;
+		return;
+	}
+	recent = proc_recent_deaths(p, now);
+	if (p->role->fail_limit > 0 && recent >= (unsigned)p->role->fail_limit) {
+		p->state = PROC_FAILED;
+		log_warnx("%s: %s; %u deaths within a minute: marked failed, not restarted",
+		    p->role->name, p->last_exit, recent);
+	} else {
+		delay = PROC_BACKOFF_FIRST_MS << (recent > 9 ? 9 : recent - 1);
+		if (delay > PROC_BACKOFF_MAX_MS)
+			delay = PROC_BACKOFF_MAX_MS;
+		p->state = PROC_RESTARTING;
+		p->restart_timer = ev_timer(p->table->ev, delay, proc_restart_timer, p);
+		log_warnx("%s: %s; restarting in %lld ms", p->role->name, p->last_exit, delay);
+	}
+	if (p->table->on_exit != NULL)
+		p->table->on_exit(p, p->table->ctx);
+}
+
+void
+proc_reap(struct proc_table *t)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < t->n; i++)
+			if (t->procs[i].pid == pid)
+				proc_exited(&t->procs[i], status);
+	}
+}
+
+void
+proc_restart(struct proc *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);	/* its death schedules the restart */
+	} else if (p->state != PROC_RUNNING) {
+		ev_timer_cancel(p->table->ev, p->restart_timer);
+		p->restart_timer = 0;
+		proc_start(p);
+	}
+}
+
+static int
+proc_any_alive(struct proc_table *t)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->procs[i].pid > 0)
+			return 1;
+	return 0;
+}
+
+void
+proc_stop_all(struct proc_table *t, int timeout_ms)
+{
+	long long deadline = cnw_now_ms() + timeout_ms;
+
+	t->stopping = 1;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->procs[i].pid > 0)
+			kill(t->procs[i].pid, SIGTERM);
+	while (proc_any_alive(t) && cnw_now_ms() < deadline) {
+		struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		proc_reap(t);
+	}
+	for (unsigned i = 0; i < t->n; i++) {
+		struct proc *p = &t->procs[i];
+
+		if (p->pid > 0) {
+			log_warnx("%s: did not stop; killing it", p->role->name);
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, NULL, 0);
+			p->pid = 0;
+		}
+		proc_close_sock(p);
+		free(p->filter);
+		p->filter = NULL;
+	}
+}
+
+/* Child side --------------------------------------------------------- */
+
+static void
+proc_child_log_sink(int level, const char *line, void *arg)
+{
+	struct proto_log msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.level = level;
+	snprintf(msg.line, sizeof(msg.line), "%s", line);
+	/* Best effort: a log line never stops the child. */
+	(void)msg_send(*(int *)arg, MSG_LOG_LINE, 0, 0, &msg, sizeof(msg), NULL);
+}
+
+void
+proc_child_run(const char *role_name)
+{
+	static int sock = PROC_CHILD_FD;
+	const struct proc_role *role = proc_role_find(role_name);
+	struct msg *m = malloc(sizeof(*m));
+	void *filter = NULL;
+	size_t filter_len = 0;
+	struct stat sb;
+	char why[128];
+
+	if (role == NULL || m == NULL || fstat(sock, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
+		fprintf(stderr, "cnwd: --child is started by cnwd itself, not by hand\n");
+		exit(2);
+	}
+	log_init(role->name, LOG_LVL_DEBUG, 0);
+	log_set_sink(proc_child_log_sink, &sock);
+	for (;;) {
+		int rc = msg_recv(sock, m);
+
+		if (rc <= 0)
+			fatalx("set-up from the parent ended early");
+		if (msg_check(proto_types, proto_ntypes, m, PROTO_FROM_PARENT, why, sizeof(why)) < 0)
+			fatalx("set-up: %s", why);
+		if (m->hdr.type == MSG_CHILD_START)
+			break;
+		if (m->hdr.type == MSG_SANDBOX_FILTER) {
+			free(filter);
+			if ((filter = malloc(m->hdr.len)) == NULL)
+				fatal("out of memory");
+			memcpy(filter, m->data, m->hdr.len);
+			filter_len = m->hdr.len;
+		} else if (role->child_setup(sock, m) < 0) {
+			fatalx("set-up: unexpected %u", m->hdr.type);
+		}
+	}
+	free(m);
+	/* glibc reads /etc/localtime at the first time conversion: do it now. */
+	tzset();
+	if (role->child_prepare != NULL)
+		role->child_prepare();
+	sandbox_enter(filter, filter_len);
+	free(filter);
+	/* _exit: a sandboxed child runs no exit handlers (nothing to flush). */
+	_exit(role->child_main(sock));
+}

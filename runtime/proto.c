@@ -1,0 +1,129 @@
+/*
+ * The table of cnwd's message types: sizes, senders and string checks.
+ * Adding a message is adding its struct to proto.h and one row here.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "runtime/proto.h"
+
+#define STR_OK(field) msg_str_ok((field), sizeof(field))
+
+static int
+proto_auth_ok(const struct proto_auth *a)
+{
+	return STR_OK(a->token) && STR_OK(a->peer);
+}
+
+static int
+proto_request_ok(const void *p, uint32_t len)
+{
+	return proto_auth_ok(&((const struct proto_request *)p)->auth) ? 0 : -1;
+}
+
+static int
+proto_tenant_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_tenant_request *r = p;
+
+	return proto_auth_ok(&r->auth) && STR_OK(r->spec.name) &&
+	    STR_OK(r->spec.description) ? 0 : -1;
+}
+
+static int
+proto_tenant_ok(const struct tenant *t)
+{
+	return STR_OK(t->name) && STR_OK(t->description);
+}
+
+static int
+proto_tenant_reply_ok(const void *p, uint32_t len)
+{
+	const struct proto_tenant_reply *r = p;
+
+	return proto_tenant_ok(&r->tenant) && STR_OK(r->token) ? 0 : -1;
+}
+
+static int
+proto_tenants_ok(const void *p, uint32_t len)
+{
+	const struct tenant *t = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*t); i++)
+		if (!proto_tenant_ok(&t[i]))
+			return -1;
+	return 0;
+}
+
+static int
+proto_processes_ok(const void *p, uint32_t len)
+{
+	const struct proto_process *pr = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*pr); i++)
+		if (!STR_OK(pr[i].role) || !STR_OK(pr[i].state) || !STR_OK(pr[i].last_exit))
+			return -1;
+	return 0;
+}
+
+static int
+proto_error_ok(const void *p, uint32_t len)
+{
+	const struct proto_error *e = p;
+
+	return STR_OK(e->detail) && e->status >= 400 && e->status <= 599 ? 0 : -1;
+}
+
+static int
+proto_log_ok(const void *p, uint32_t len)
+{
+	return STR_OK(((const struct proto_log *)p)->line) ? 0 : -1;
+}
+
+static int
+proto_api_listen_ok(const void *p, uint32_t len)
+{
+	return STR_OK(((const struct proto_api_listen *)p)->name) ? 0 : -1;
+}
+
+static int
+proto_api_tls_ok(const void *p, uint32_t len)
+{
+	const struct proto_api_tls *t = p;
+
+	return (uint64_t)t->cert_len + t->key_len == len - sizeof(*t) &&
+	    t->cert_len > 0 && t->key_len > 0 ? 0 : -1;
+}
+
+#define FIXED(T) sizeof(T), sizeof(T), 0
+#define ARRAY(T) 0, (uint32_t)(MSG_MAX_PAYLOAD / sizeof(T) * sizeof(T)), sizeof(T)
+#define P PROTO_FROM_PARENT
+#define A PROTO_FROM_API
+
+const struct msg_type_info proto_types[] = {
+	{ MSG_SANDBOX_FILTER, "MSG_SANDBOX_FILTER", 8, MSG_MAX_PAYLOAD / 8 * 8, 8, P, NULL },
+	{ MSG_CHILD_START, "MSG_CHILD_START", 0, 0, 0, P, NULL },
+	{ MSG_API_LISTEN, "MSG_API_LISTEN", FIXED(struct proto_api_listen), P, proto_api_listen_ok },
+	{ MSG_API_TLS, "MSG_API_TLS", sizeof(struct proto_api_tls) + 2, MSG_MAX_PAYLOAD, 0, P,
+	  proto_api_tls_ok },
+	{ MSG_LOG_LINE, "MSG_LOG_LINE", FIXED(struct proto_log), A, proto_log_ok },
+	{ MSG_TENANT_CREATE, "MSG_TENANT_CREATE", FIXED(struct proto_tenant_request), A,
+	  proto_tenant_request_ok },
+	{ MSG_TENANT_LIST, "MSG_TENANT_LIST", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_TENANT_GET, "MSG_TENANT_GET", FIXED(struct proto_tenant_request), A,
+	  proto_tenant_request_ok },
+	{ MSG_TENANT_UPDATE, "MSG_TENANT_UPDATE", FIXED(struct proto_tenant_request), A,
+	  proto_tenant_request_ok },
+	{ MSG_TENANT_DELETE, "MSG_TENANT_DELETE", FIXED(struct proto_tenant_request), A,
+	  proto_tenant_request_ok },
+	{ MSG_PROCESS_LIST, "MSG_PROCESS_LIST", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_REPLY_ERROR, "MSG_REPLY_ERROR", FIXED(struct proto_error), P, proto_error_ok },
+	{ MSG_REPLY_TENANT, "MSG_REPLY_TENANT", FIXED(struct proto_tenant_reply), P,
+	  proto_tenant_reply_ok },
+	{ MSG_REPLY_TENANTS, "MSG_REPLY_TENANTS", ARRAY(struct tenant), P, proto_tenants_ok },
+	{ MSG_REPLY_PROCESSES, "MSG_REPLY_PROCESSES", ARRAY(struct proto_process), P,
+	  proto_processes_ok },
+	{ MSG_REPLY_DONE, "MSG_REPLY_DONE", 0, 0, 0, P, NULL },
+};
+
+const size_t proto_ntypes = sizeof(proto_types) / sizeof(proto_types[0]);

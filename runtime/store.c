@@ -1,0 +1,365 @@
+/*
+ * SQLite store: open, migrate, cache statements, run transactions; see
+ * store.h for the rules every mutation follows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/log.h"
+#include "runtime/store.h"
+#include "runtime/token.h"
+
+#define STORE_STMT_CACHE 64
+
+struct store {
+	sqlite3 *db;
+	int in_tx;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STORE_STMT_CACHE];
+	unsigned ncache;
+};
+
+/*
+ * Migration i takes the schema from user_version i to i + 1.  Never edit a
+ * released entry: add a new one.
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: tenants, tokens, audit */
+	"CREATE TABLE tenants ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	"  description TEXT NOT NULL DEFAULT '' CHECK (length(CAST(description AS BLOB)) <= 255),"
+	"  quota_networks INTEGER NOT NULL CHECK (quota_networks >= 0),"
+	"  quota_bandwidth_kbps INTEGER NOT NULL CHECK (quota_bandwidth_kbps >= 0),"
+	"  quota_flows INTEGER NOT NULL CHECK (quota_flows >= 0),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('admin', 'tenant')),"
+	"  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  CHECK ((kind = 'admin') = (tenant_id IS NULL))"
+	");"
+	"CREATE UNIQUE INDEX tokens_one_admin ON tokens(kind) WHERE kind = 'admin';"
+	"CREATE INDEX tokens_tenant ON tokens(tenant_id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT ''"
+	");",
+};
+
+const int store_schema_version =
+    (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
+
+int64_t
+store_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+int
+store_sql_err(struct store *st, int rc, const char *what, struct cnw_error *err)
+{
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return cnw_err(err, CNW_EEXIST, "%s: %s", what, sqlite3_errmsg(st->db));
+	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
+	return cnw_err(err, CNW_EINTERNAL, "%s: database error: %s", what,
+	    sqlite3_errmsg(st->db));
+}
+
+static int
+store_exec(struct store *st, const char *sql, const char *what, struct cnw_error *err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sql_err(st, rc, what, err);
+	return 0;
+}
+
+static int
+store_user_version(struct store *st, int *version, struct cnw_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sql_err(st, rc, "read schema version", err);
+	rc = sqlite3_step(s);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (*version < 0)
+		return store_sql_err(st, rc, "read schema version", err);
+	return 0;
+}
+
+/* Apply migration `from` and bump user_version in one transaction. */
+static int
+store_migrate_one(struct store *st, int from, struct cnw_error *err)
+{
+	char bump[64];
+
+	if (store_exec(st, "BEGIN IMMEDIATE", "migration", err) < 0)
+		return -1;
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", from + 1);
+	if (store_exec(st, store_migrations[from], "migration", err) < 0 ||
+	    store_exec(st, bump, "migration", err) < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (store_exec(st, "COMMIT", "migration", err) < 0)
+		return -1;
+	log_info("store: schema migrated to version %d", from + 1);
+	return 0;
+}
+
+static int
+store_migrate(struct store *st, struct cnw_error *err)
+{
+	int version = 0;
+
+	if (store_user_version(st, &version, err) < 0)
+		return -1;
+	if (version > store_schema_version)
+		return cnw_err(err, CNW_EINTERNAL,
+		    "database schema version %d is newer than this cnwd knows (%d); "
+		    "run a newer cnwd", version, store_schema_version);
+	for (; version < store_schema_version; version++)
+		if (store_migrate_one(st, version, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+store_open(const char *path, struct store **out, struct cnw_error *err)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (st == NULL)
+		return cnw_err(err, CNW_EINTERNAL, "out of memory");
+	rc = sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		cnw_err(err, CNW_EINTERNAL, "open database %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_exec(st, "PRAGMA journal_mode = WAL", "set WAL", err) < 0 ||
+	    store_exec(st, "PRAGMA synchronous = FULL", "set synchronous", err) < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON", "enable foreign keys", err) < 0 ||
+	    store_migrate(st, err) < 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (unsigned i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql, struct cnw_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (unsigned i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql == sql) {
+			s = st->cache[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_err(st, rc, "prepare", err);
+		return NULL;
+	}
+	if (st->ncache == STORE_STMT_CACHE) {
+		/* Only a programming error gets here: the set of SQL is fixed. */
+		sqlite3_finalize(s);
+		cnw_err(err, CNW_EINTERNAL, "statement cache full");
+		return NULL;
+	}
+	st->cache[st->ncache].sql = sql;
+	st->cache[st->ncache].stmt = s;
+	st->ncache++;
+	return s;
+}
+
+int
+store_bind_text(struct store *st, sqlite3_stmt *s, int idx, const char *v, struct cnw_error *err)
+{
+	int rc = sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT);
+
+	return rc == SQLITE_OK ? 0 : store_sql_err(st, rc, "bind", err);
+}
+
+int
+store_bind_int64(struct store *st, sqlite3_stmt *s, int idx, int64_t v, struct cnw_error *err)
+{
+	int rc = sqlite3_bind_int64(s, idx, v);
+
+	return rc == SQLITE_OK ? 0 : store_sql_err(st, rc, "bind", err);
+}
+
+int
+store_bind_blob(struct store *st, sqlite3_stmt *s, int idx, const void *v, int len,
+    struct cnw_error *err)
+{
+	int rc = sqlite3_bind_blob(s, idx, v, len, SQLITE_TRANSIENT);
+
+	return rc == SQLITE_OK ? 0 : store_sql_err(st, rc, "bind", err);
+}
+
+int
+store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what, struct cnw_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(st, rc, what, err);
+	return 0;
+}
+
+int
+store_tx(struct store *st, store_tx_fn fn, void *arg, struct cnw_error *err)
+{
+	static const char begin[] = "BEGIN IMMEDIATE", commit[] = "COMMIT";
+	sqlite3_stmt *s;
+
+	if (st->in_tx)
+		return cnw_err(err, CNW_EINTERNAL, "nested transaction");
+	if ((s = store_stmt(st, begin, err)) == NULL ||
+	    store_exec_stmt(st, s, "begin transaction", err) < 0)
+		return -1;
+	st->in_tx = 1;
+	if (fn(st, arg, err) < 0)
+		goto rollback;
+	if ((s = store_stmt(st, commit, err)) == NULL ||
+	    store_exec_stmt(st, s, "commit", err) < 0)
+		goto rollback;
+	st->in_tx = 0;
+	return 0;
+rollback:
+	/* ROLLBACK is not cached: it must work even when the cache is the problem. */
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+	return -1;
+}
+
+int
+store_audit(struct store *st, const char *actor, const char *action,
+    const char *object, const char *detail, struct cnw_error *err)
+{
+	static const char sql[] =
+	    "INSERT INTO audit(at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL ||
+	    store_bind_int64(st, s, 1, store_now(), err) < 0 ||
+	    store_bind_text(st, s, 2, actor, err) < 0 ||
+	    store_bind_text(st, s, 3, action, err) < 0 ||
+	    store_bind_text(st, s, 4, object, err) < 0 ||
+	    store_bind_text(st, s, 5, detail ? detail : "", err) < 0)
+		return -1;
+	return store_exec_stmt(st, s, "audit", err);
+}
+
+static int
+store_admin_token_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char del[] = "DELETE FROM tokens WHERE kind = 'admin'";
+	static const char ins[] =
+	    "INSERT INTO tokens(kind, tenant_id, hash, created_at) VALUES ('admin', NULL, ?, ?)";
+	sqlite3_stmt *s;
+
+	if ((s = store_stmt(st, del, err)) == NULL ||
+	    store_exec_stmt(st, s, "remove admin token", err) < 0)
+		return -1;
+	if ((s = store_stmt(st, ins, err)) == NULL ||
+	    store_bind_blob(st, s, 1, arg, TOKEN_HASH_LEN, err) < 0 ||
+	    store_bind_int64(st, s, 2, store_now(), err) < 0 ||
+	    store_exec_stmt(st, s, "store admin token", err) < 0)
+		return -1;
+	return store_audit(st, "cnwd", "token.admin.set", "admin", "", err);
+}
+
+int
+store_admin_token_set(struct store *st, const uint8_t hash[32], struct cnw_error *err)
+{
+	static const char sql[] = "SELECT hash FROM tokens WHERE kind = 'admin'";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	int same = 0;
+
+	if (s == NULL)
+		return -1;
+	/* Unchanged at every restart: no write, no audit row. */
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == TOKEN_HASH_LEN)
+		same = token_hash_equal(sqlite3_column_blob(s, 0), hash);
+	sqlite3_reset(s);
+	if (same)
+		return 0;
+	return store_tx(st, store_admin_token_tx, (void *)hash, err);
+}
+
+int
+store_token_lookup(struct store *st, const uint8_t hash[32], int *is_admin,
+    int64_t *tenant_id, struct cnw_error *err)
+{
+	static const char sql[] =
+	    "SELECT kind = 'admin', ifnull(tenant_id, 0), hash FROM tokens WHERE hash = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	int rc, found = 0;
+
+	if (s == NULL || store_bind_blob(st, s, 1, hash, TOKEN_HASH_LEN, err) < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		/*
+		 * The index found the row; compare again in constant time so the
+		 * decision itself never depends on where two hashes differ.
+		 */
+		found = sqlite3_column_bytes(s, 2) == TOKEN_HASH_LEN &&
+		    token_hash_equal(sqlite3_column_blob(s, 2), hash);
+		*is_admin = sqlite3_column_int(s, 0);
+		*tenant_id = sqlite3_column_int64(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return store_sql_err(st, rc, "token lookup", err);
+	}
+	sqlite3_reset(s);
+	return found;
+}

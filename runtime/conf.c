@@ -250,7 +250,9 @@ static int
 config_line_is_kv(const char *s)
 {
 	s += strspn(s, " \t\r\n");
-	return *s != '\0' && *s != ';' && *s != '#' && *s != '[';
+	if (*s == '[')
+		return strchr(s, ']') == NULL;	/* "[api" is an error, not a section */
+	return *s != '\0' && *s != ';' && *s != '#';
 }
 
 static char *

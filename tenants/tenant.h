@@ -71,7 +71,6 @@ uint64_t *tenant_quota_ptr(struct tenant_quotas *q, unsigned idx);
 /* -1 if no quota has that name. */
 int tenant_quota_index(const char *name);
 
-#endif
 
 /* Operations ------------------------------------------------------------ */
 /*
@@ -113,3 +112,5 @@ int tenant_row_insert(struct store *st, struct tenant *t, const uint8_t token_ha
 int tenant_row_update(struct store *st, const struct tenant *t, struct cnw_error *err);
 int tenant_row_delete(struct store *st, int64_t id, struct cnw_error *err);
 int tenant_row_each(struct store *st, tenant_each_fn fn, void *arg, struct cnw_error *err);
+
+#endif

@@ -32,7 +32,8 @@ struct msg_hdr {
 struct msg {
 	struct msg_hdr hdr;
 	int fd;			/* received descriptor or -1; receiver owns it */
-	uint8_t data[MSG_MAX_PAYLOAD];
+	/* aligned so payload structs can be read in place */
+	uint8_t data[MSG_MAX_PAYLOAD] __attribute__((aligned(16)));
 };
 
 struct msg_type_info {

@@ -75,6 +75,7 @@ enum {
 struct ctx {
 	const char *socket_path;
 	const char *token_file;
+	bool token_file_given;		/* --token-file beats $CNW_TOKEN */
 	enum cnwctl_format format;
 	char *token;
 };
@@ -354,7 +355,7 @@ static int
 load_token(struct ctx *ctx)
 {
 	const char *env = getenv("CNW_TOKEN");
-	bool from_env = env != NULL && *env != '\0';
+	bool from_env = !ctx->token_file_given && env != NULL && *env != '\0';
 
 	if (ctx->token != NULL)
 		return STATUS_OK;
@@ -844,8 +845,8 @@ print_help(void)
 	fputs("\nGlobal options (before NOUN VERB):\n"
 	      "  --socket PATH        API socket (default: $CNW_SOCKET, else "
 	      DEFAULT_SOCKET ")\n"
-	      "  --token-file FILE    token file, read when $CNW_TOKEN is not "
-	      "set (default: " DEFAULT_TOKEN_FILE ")\n"
+	      "  --token-file FILE    token file (default: $CNW_TOKEN, else "
+	      DEFAULT_TOKEN_FILE ")\n"
 	      "  -o, --output FORMAT  table (default) or json\n"
 	      "  -h, --help           show this help\n"
 	      "\nCommands:\n", stdout);
@@ -928,6 +929,7 @@ global_option(struct ctx *ctx, int opt, const char *value)
 		return set_socket(ctx, value);
 	case OPT_TOKEN_FILE:
 		ctx->token_file = value;
+		ctx->token_file_given = true;
 		return STATUS_OK;
 	case 'o':
 		if (cnwctl_format_parse(value, &ctx->format) == 0)

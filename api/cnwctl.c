@@ -7,6 +7,8 @@
  * reply through cnwctl_output.c.  It keeps no state between runs and never
  * interprets the API's objects beyond what it shows; the API is the
  * contract (docs/rest-api.md), the command line is docs/cli-and-config.md.
+ * One command does more than show: "exec" asks the API for a network's
+ * namespace, enters it with setns(2) and becomes the command it was given.
  *
  * Commands are rows of commands[] ({noun, verb, handler, usage}); adding a
  * command is adding a handler and one row.  Every step returns an exit
@@ -22,6 +24,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -29,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -40,12 +45,14 @@
 #define REQUEST_TIMEOUT_S	30L
 #define MAX_REPLY_BYTES		(64u << 20)
 #define MAX_TOKEN_BYTES		4096
+#define NETNS_DIR		"/run/netns"	/* where "ip netns" keeps them */
 
 enum status {
 	STATUS_OK = 0,
 	STATUS_FAILURE = 1,	/* the API or the transport failed */
 	STATUS_USAGE = 2,	/* bad command line */
 	STATUS_DONE = 3,	/* internal: stop now, exit 0 */
+	STATUS_NOT_RUN = 127,	/* exec: the command could not be run */
 };
 
 /* Which requests carry the bearer token: all but GET /v1. */
@@ -66,6 +73,9 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_DESCRIPTION,
 	OPT_CASCADE,
+	OPT_SUBNET,
+	OPT_SUBNET6,
+	OPT_VIA,
 #define X(id, option, key) OPT_QUOTA_##id,
 	FOREACH_QUOTA(X)
 #undef X
@@ -110,6 +120,19 @@ static const struct option tenant_longopts[] = {
 
 static const struct option delete_longopts[] = {
 	{ "cascade", no_argument, NULL, OPT_CASCADE },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option network_longopts[] = {
+	{ "subnet", required_argument, NULL, OPT_SUBNET },
+	{ "subnet6", required_argument, NULL, OPT_SUBNET6 },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option route_longopts[] = {
+	{ "via", required_argument, NULL, OPT_VIA },
 	OPTION_HELP,
 	OPTION_END,
 };
@@ -300,6 +323,33 @@ delete_option(int opt, const char *value, void *arg)
 		return -1;
 	*cascade = true;
 	return 0;
+}
+
+/* Options of network create: each given one goes in the body. */
+static int
+network_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg;
+
+	if (opt == OPT_SUBNET)
+		return set_string(body, "subnet", value, "--subnet");
+	if (opt == OPT_SUBNET6)
+		return set_string(body, "subnet6", value, "--subnet6");
+	return -1;
+}
+
+/*
+ * Options of route add.  Without --via the body has no "via" and the API's
+ * default (fastpath) holds; its value is the API's to check.
+ */
+static int
+route_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg;
+
+	if (opt == OPT_VIA)
+		return set_string(body, "via", value, "--via");
+	return -1;
 }
 
 /* ---- token ------------------------------------------------------------- */
@@ -637,6 +687,39 @@ tenant_path(const char *name, const char *suffix)
 	return path;
 }
 
+/*
+ * "/v1/tenants/TENANT/networks/NETWORK" + SUFFIX, both names escaped.
+ * SUFFIX is used as it is: the caller builds it from checked parts.
+ */
+static char *
+network_path(const char *tenant, const char *network, const char *suffix)
+{
+	char *escaped = curl_easy_escape(NULL, network, 0);
+	char *tail = NULL, *path = NULL;
+
+	if (escaped != NULL &&
+	    asprintf(&tail, "/networks/%s%s", escaped, suffix) < 0)
+		tail = NULL;
+	if (tail != NULL)
+		path = tenant_path(tenant, tail);
+	curl_free(escaped);
+	free(tail);
+	return path;
+}
+
+/* ".../routes/ID" of one route; ID is a number, nothing to escape. */
+static char *
+route_path(const char *tenant, const char *network, json_int_t id)
+{
+	char *suffix = NULL, *path;
+
+	if (asprintf(&suffix, "/routes/%" JSON_INTEGER_FORMAT, id) < 0)
+		return NULL;
+	path = network_path(tenant, network, suffix);
+	free(suffix);
+	return path;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static int
@@ -818,6 +901,291 @@ cmd_process_list(struct ctx *ctx, const struct command *cmd, int argc,
 	return rc;
 }
 
+static int
+cmd_network_create(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	struct request req = { "POST", NULL, NULL, AUTH_BEARER };
+	json_t *body = json_object();
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	char *path = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, network_longopts,
+				   network_option, body, 2, pos);
+	if (rc == STATUS_OK && json_object_get(body, "subnet") == NULL)
+		rc = command_usage_error(cmd, "missing option --subnet");
+	if (rc == STATUS_OK && set_string(body, "name", pos[1], "NAME") != 0)
+		rc = command_usage_error(cmd, NULL);
+	if (rc == STATUS_OK && (path = tenant_path(pos[0], "/networks")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_NETWORK);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_network_list(struct ctx *ctx, const struct command *cmd, int argc,
+		 char **argv)
+{
+	const char *tenant = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
+			       &tenant);
+
+	if (rc == STATUS_OK && (path = tenant_path(tenant, "/networks")) == NULL)
+		rc = out_of_memory();
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, path, CNWCTL_VIEW_NETWORK);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_network_show(struct ctx *ctx, const struct command *cmd, int argc,
+		 char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
+			       pos);
+
+	if (rc == STATUS_OK && (path = network_path(pos[0], pos[1], "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_NETWORK);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_network_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	json_t *reply = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
+			       pos);
+
+	if (rc == STATUS_OK && (path = network_path(pos[0], pos[1], "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		printf("deleted network %s of tenant %s\n", pos[1], pos[0]);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_route_add(struct ctx *ctx, const struct command *cmd, int argc,
+	      char **argv)
+{
+	struct request req = { "POST", NULL, NULL, AUTH_BEARER };
+	json_t *body = json_object();
+	const char *pos[3] = { NULL, NULL, NULL };  /* TENANT NETWORK PREFIX */
+	char *path = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, route_longopts,
+				   route_option, body, 3, pos);
+	if (rc == STATUS_OK &&
+	    set_string(body, "prefix", pos[2], "PREFIX") != 0)
+		rc = command_usage_error(cmd, NULL);
+	if (rc == STATUS_OK &&
+	    (path = network_path(pos[0], pos[1], "/routes")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_ROUTE);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_route_list(struct ctx *ctx, const struct command *cmd, int argc,
+	       char **argv)
+{
+	const char *pos[2] = { NULL, NULL };	/* TENANT NETWORK */
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
+			       pos);
+
+	if (rc == STATUS_OK &&
+	    (path = network_path(pos[0], pos[1], "/routes")) == NULL)
+		rc = out_of_memory();
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, path, CNWCTL_VIEW_ROUTE);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_route_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		 char **argv)
+{
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	const char *pos[3] = { NULL, NULL, NULL };	/* TENANT NETWORK ID */
+	json_t *reply = NULL;
+	char *path = NULL;
+	json_int_t id = 0;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 3,
+			       pos);
+
+	if (rc == STATUS_OK && parse_count(pos[2], &id) != 0) {
+		report_error("ID: '%s' is not a whole non-negative number",
+			     pos[2]);
+		rc = command_usage_error(cmd, NULL);
+	}
+	if (rc == STATUS_OK && (path = route_path(pos[0], pos[1], id)) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		printf("deleted route %" JSON_INTEGER_FORMAT " of network %s\n",
+		       id, pos[1]);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+/*
+ * exec's command line: [-h] TENANT NETWORK [--] CMD [ARG...].  Options stop
+ * at TENANT ("+"), so CMD's own options are left alone; *COMMAND points into
+ * ARGV, which ends with NULL as main's does.
+ */
+static int
+parse_exec(const struct command *cmd, int argc, char **argv,
+	   const char **pos, char ***command)
+{
+	int opt, i;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+h", no_longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			print_usage_line(stdout, cmd);
+			return STATUS_DONE;
+		}
+		return command_usage_error(cmd, NULL);
+	}
+	if (argc - optind < 2 || strcmp(argv[optind], "--") == 0 ||
+	    strcmp(argv[optind + 1], "--") == 0)
+		return command_usage_error(cmd, "missing argument");
+	pos[0] = argv[optind];
+	pos[1] = argv[optind + 1];
+	i = optind + 2;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return command_usage_error(cmd, "missing command to run");
+	*command = &argv[i];
+	return STATUS_OK;
+}
+
+/* A namespace name from the reply must stay one entry of NETNS_DIR. */
+static bool
+netns_is_wellformed(const char *netns)
+{
+	return netns != NULL && *netns != '\0' && strlen(netns) <= NAME_MAX &&
+	       strchr(netns, '/') == NULL && strcmp(netns, ".") != 0 &&
+	       strcmp(netns, "..") != 0;
+}
+
+/* Asks the API for the network and returns its "netns" in *NETNS. */
+static int
+get_netns(struct ctx *ctx, const char *tenant, const char *network,
+	  char **netns)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	json_t *reply = NULL;
+	const char *name;
+	char *path = network_path(tenant, network, "");
+	int rc = path == NULL ? out_of_memory() : STATUS_OK;
+
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	name = json_string_value(json_object_get(reply, "netns"));
+	if (rc == STATUS_OK && !netns_is_wellformed(name)) {
+		report_error("unexpected reply from cnwd: no usable \"netns\"");
+		rc = STATUS_FAILURE;
+	}
+	if (rc == STATUS_OK && (*netns = strdup(name)) == NULL)
+		rc = out_of_memory();
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+/* Moves this process into the network namespace NETNS_DIR/NETNS. */
+static int
+enter_netns(const char *netns)
+{
+	char *path = NULL;
+	int fd, saved, rc = STATUS_FAILURE;
+
+	if (asprintf(&path, NETNS_DIR "/%s", netns) < 0)
+		return out_of_memory();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	saved = errno;
+	if (fd < 0)
+		report_error("cannot open %s: %s%s", path, strerror(saved),
+			     saved == EACCES || saved == EPERM ?
+			     " (cnwctl exec needs root)" : "");
+	else if (setns(fd, CLONE_NEWNET) != 0)
+		report_error("cannot enter network namespace %s: %s "
+			     "(cnwctl exec needs root)", netns, strerror(errno));
+	else
+		rc = STATUS_OK;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* Becomes COMMAND; returns only when it cannot be run. */
+static int
+run_command(char **command)
+{
+	fflush(stdout);
+	execvp(command[0], command);
+	report_error("cannot run %s: %s", command[0], strerror(errno));
+	return STATUS_NOT_RUN;
+}
+
+static int
+cmd_exec(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	const char *pos[2] = { NULL, NULL };	/* TENANT NETWORK */
+	char **command = NULL;
+	char *netns = NULL;
+	int rc = parse_exec(cmd, argc, argv, pos, &command);
+
+	if (rc == STATUS_OK)
+		rc = get_netns(ctx, pos[0], pos[1], &netns);
+	if (rc == STATUS_OK)
+		rc = enter_netns(netns);
+	if (rc == STATUS_OK)
+		rc = run_command(command);
+	free(netns);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "version", NULL, cmd_version, "version" },
 	{ "tenant", "create", cmd_tenant_create,
@@ -831,6 +1199,19 @@ static const struct command commands[] = {
 	{ "tenant", "delete", cmd_tenant_delete,
 	  "tenant delete NAME [--cascade]" },
 	{ "process", "list", cmd_process_list, "process list" },
+	{ "network", "create", cmd_network_create,
+	  "network create TENANT NAME --subnet CIDR [--subnet6 CIDR]" },
+	{ "network", "list", cmd_network_list, "network list TENANT" },
+	{ "network", "show", cmd_network_show, "network show TENANT NAME" },
+	{ "network", "delete", cmd_network_delete,
+	  "network delete TENANT NAME" },
+	{ "route", "add", cmd_route_add,
+	  "route add TENANT NETWORK PREFIX "
+	  "[--via fastpath|blackhole|unreachable]" },
+	{ "route", "list", cmd_route_list, "route list TENANT NETWORK" },
+	{ "route", "delete", cmd_route_delete,
+	  "route delete TENANT NETWORK ID" },
+	{ "exec", NULL, cmd_exec, "exec TENANT NETWORK -- CMD [ARG...]" },
 	{ NULL, NULL, NULL, NULL },
 };
 

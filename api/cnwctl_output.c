@@ -93,6 +93,45 @@ static const struct field process_fields[] = {
 	{ NULL, NULL },
 };
 
+static const struct field network_columns[] = {
+	{ "NAME", "name" },
+	{ "SUBNET", "subnet" },
+	{ "SUBNET6", "subnet6" },
+	{ "NETNS", "netns" },
+	{ "STATUS", "status" },
+	{ NULL, NULL },
+};
+
+static const struct field network_fields[] = {
+	{ "tenant", "tenant" },
+	{ "name", "name" },
+	{ "subnet", "subnet" },
+	{ "subnet6", "subnet6" },
+	{ "netns", "netns" },
+	{ "gateway", "gateway" },
+	{ "gateway6", "gateway6" },
+	{ "status", "status" },
+	{ "status_detail", "status_detail" },
+	{ "created_at", "created_at" },
+	{ NULL, NULL },
+};
+
+static const struct field route_columns[] = {
+	{ "ID", "id" },
+	{ "PREFIX", "prefix" },
+	{ "VIA", "via" },
+	{ "CREATED", "created_at" },
+	{ NULL, NULL },
+};
+
+static const struct field route_fields[] = {
+	{ "id", "id" },
+	{ "prefix", "prefix" },
+	{ "via", "via" },
+	{ "created_at", "created_at" },
+	{ NULL, NULL },
+};
+
 static const struct view views[] = {
 	[CNWCTL_VIEW_TENANT] = {
 		.columns = tenant_columns,
@@ -106,6 +145,14 @@ static const struct view views[] = {
 	[CNWCTL_VIEW_PROCESS] = {
 		.columns = process_columns,
 		.fields = process_fields,
+	},
+	[CNWCTL_VIEW_NETWORK] = {
+		.columns = network_columns,
+		.fields = network_fields,
+	},
+	[CNWCTL_VIEW_ROUTE] = {
+		.columns = route_columns,
+		.fields = route_fields,
 	},
 };
 

@@ -30,6 +30,8 @@ enum cnwctl_view {
 	CNWCTL_VIEW_TENANT,
 	CNWCTL_VIEW_TENANT_CREATED,	/* a tenant plus its one-time token */
 	CNWCTL_VIEW_PROCESS,
+	CNWCTL_VIEW_NETWORK,
+	CNWCTL_VIEW_ROUTE,
 };
 
 /* Parses "table" or "json"; returns 0, or -1 for any other name. */

@@ -348,6 +348,254 @@ api_tenant_delete(struct api_request *req, struct api_response *resp)
 	resp->status = 204;
 }
 
+/* Networks and routes ------------------------------------------------- */
+
+static json_t *
+api_network_json(const struct proto_network *v)
+{
+	const struct network *n = &v->net;
+	char gw[48];
+	json_t *o;
+
+	network_gateway(n->subnet, gw, sizeof(gw));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "tenant", n->tenant, "name", n->name,
+	    "subnet", n->subnet, "netns", v->netns, "gateway", gw, "status", n->status,
+	    "created_at", api_time(n->created_at));
+	if (n->subnet6[0] != '\0') {
+		network_gateway(n->subnet6, gw, sizeof(gw));
+		json_object_set_new(o, "subnet6", json_string(n->subnet6));
+		json_object_set_new(o, "gateway6", json_string(gw));
+	}
+	if (n->status_detail[0] != '\0')
+		json_object_set_new(o, "status_detail", json_string(n->status_detail));
+	return o;
+}
+
+static json_t *
+api_route_json(const struct route *r)
+{
+	return json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)r->id, "prefix", r->prefix,
+	    "via", r->via, "created_at", api_time(r->created_at));
+}
+
+static int
+api_collect_network(const struct msg *m, void *arg)
+{
+	if (m->hdr.type != MSG_REPLY_NETWORK)
+		return -1;
+	*(json_t **)arg = api_network_json((const struct proto_network *)m->data);
+	return 0;
+}
+
+static int
+api_collect_networks(const struct msg *m, void *arg)
+{
+	const struct proto_network *v = (const struct proto_network *)m->data;
+
+	if (m->hdr.type != MSG_REPLY_NETWORKS)
+		return -1;
+	for (size_t i = 0; i < m->hdr.len / sizeof(*v); i++)
+		json_array_append_new(arg, api_network_json(&v[i]));
+	return 0;
+}
+
+static int
+api_collect_route(const struct msg *m, void *arg)
+{
+	if (m->hdr.type != MSG_REPLY_ROUTE)
+		return -1;
+	*(json_t **)arg = api_route_json((const struct route *)m->data);
+	return 0;
+}
+
+static int
+api_collect_routes(const struct msg *m, void *arg)
+{
+	const struct route *r = (const struct route *)m->data;
+
+	if (m->hdr.type != MSG_REPLY_ROUTES)
+		return -1;
+	for (size_t i = 0; i < m->hdr.len / sizeof(*r); i++)
+		json_array_append_new(arg, api_route_json(&r[i]));
+	return 0;
+}
+
+/* Copy path parameter i into dst; longer than any name can be is 404. */
+static int
+api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
+    struct api_response *resp)
+{
+	if (i < req->nparams && cnw_strlcpy_checked(dst, req->params[i], size) == 0)
+		return 0;
+	api_problem(resp, 404, "%s \"%.40s\" not found", what, i < req->nparams ? req->params[i] : "");
+	return -1;
+}
+
+#define API_STRING_SETTER(fn, type, field, label)			\
+	static int fn(json_t *v, void *out, char *why, size_t whylen)	\
+	{								\
+		type *s = out;						\
+		return api_set_string(v, s->field, sizeof(s->field), label, why, whylen); \
+	}
+API_STRING_SETTER(api_set_network_name, struct network_spec, name, "name")
+API_STRING_SETTER(api_set_network_subnet, struct network_spec, subnet, "subnet")
+API_STRING_SETTER(api_set_network_subnet6, struct network_spec, subnet6, "subnet6")
+API_STRING_SETTER(api_set_route_prefix, struct route_spec, prefix, "prefix")
+API_STRING_SETTER(api_set_route_via, struct route_spec, via, "via")
+
+static const struct api_field api_network_fields[] = {
+	{ "name", JSON_STRING, 1, api_set_network_name, 0 },
+	{ "subnet", JSON_STRING, 1, api_set_network_subnet, 0 },
+	{ "subnet6", JSON_STRING, 0, api_set_network_subnet6, 0 },
+};
+
+static const struct api_field api_route_fields[] = {
+	{ "prefix", JSON_STRING, 1, api_set_route_prefix, 0 },
+	{ "via", JSON_STRING, 0, api_set_route_via, 0 },
+};
+
+/* The request for a network route: tenant and (optionally) network from the path. */
+static int
+api_network_request(struct api_request *req, struct api_response *resp, int with_body,
+    struct proto_network_request *r)
+{
+	uint32_t given;
+
+	memset(r, 0, sizeof(*r));
+	r->auth = req->auth;
+	if (with_body && api_json_parse(req->body, req->body_len, api_network_fields,
+	    ARRAY_SIZE(api_network_fields), &r->spec, &given, resp) < 0)
+		return -1;
+	if (api_param(req, 0, r->spec.tenant, sizeof(r->spec.tenant), "tenant", resp) < 0)
+		return -1;
+	if (req->nparams > 1 &&
+	    api_param(req, 1, r->spec.name, sizeof(r->spec.name), "network", resp) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+api_network_create(struct api_request *req, struct api_response *resp)
+{
+	struct proto_network_request r;
+	json_t *n = NULL;
+
+	if (api_network_request(req, resp, 1, &r) < 0 ||
+	    api_parent_call(MSG_NETWORK_CREATE, &r, sizeof(r), api_collect_network, &n, resp) < 0)
+		return;
+	resp->status = 201;
+	resp->json = n;
+	snprintf(resp->location, sizeof(resp->location), "/v1/tenants/%s/networks/%s",
+	    r.spec.tenant, r.spec.name);
+}
+
+static void
+api_network_list(struct api_request *req, struct api_response *resp)
+{
+	struct proto_network_request r;
+	json_t *items = json_array();
+
+	if (api_network_request(req, resp, 0, &r) < 0 ||
+	    api_parent_call(MSG_NETWORK_LIST, &r, sizeof(r), api_collect_networks, items,
+	    resp) < 0) {
+		json_decref(items);
+		return;
+	}
+	resp->status = 200;
+	resp->json = json_pack("{s:o}", "items", items);
+}
+
+static void
+api_network_get(struct api_request *req, struct api_response *resp)
+{
+	struct proto_network_request r;
+	json_t *n = NULL;
+
+	if (api_network_request(req, resp, 0, &r) < 0 ||
+	    api_parent_call(MSG_NETWORK_GET, &r, sizeof(r), api_collect_network, &n, resp) < 0)
+		return;
+	resp->status = 200;
+	resp->json = n;
+}
+
+static void
+api_network_delete(struct api_request *req, struct api_response *resp)
+{
+	struct proto_network_request r;
+
+	if (api_network_request(req, resp, 0, &r) < 0 ||
+	    api_parent_call(MSG_NETWORK_DELETE, &r, sizeof(r), api_collect_done, NULL, resp) < 0)
+		return;
+	resp->status = 204;
+}
+
+static int
+api_netroute_request(struct api_request *req, struct api_response *resp, int with_body,
+    struct proto_route_request *r)
+{
+	uint32_t given;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	r->auth = req->auth;
+	if (with_body && api_json_parse(req->body, req->body_len, api_route_fields,
+	    ARRAY_SIZE(api_route_fields), &r->spec, &given, resp) < 0)
+		return -1;
+	if (api_param(req, 0, r->spec.tenant, sizeof(r->spec.tenant), "tenant", resp) < 0 ||
+	    api_param(req, 1, r->spec.network, sizeof(r->spec.network), "network", resp) < 0)
+		return -1;
+	if (req->nparams > 2) {
+		r->spec.id = strtoll(req->params[2], &end, 10);
+		if (req->params[2][0] < '1' || req->params[2][0] > '9' || *end != '\0' ||
+		    r->spec.id <= 0) {
+			api_problem(resp, 404, "route \"%.40s\" not found", req->params[2]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+api_route_add(struct api_request *req, struct api_response *resp)
+{
+	struct proto_route_request r;
+	json_t *o = NULL;
+
+	if (api_netroute_request(req, resp, 1, &r) < 0 ||
+	    api_parent_call(MSG_ROUTE_ADD, &r, sizeof(r), api_collect_route, &o, resp) < 0)
+		return;
+	resp->status = 201;
+	resp->json = o;
+	snprintf(resp->location, sizeof(resp->location), "/v1/tenants/%s/networks/%s/routes/%lld",
+	    r.spec.tenant, r.spec.network, (long long)json_integer_value(json_object_get(o, "id")));
+}
+
+static void
+api_route_list(struct api_request *req, struct api_response *resp)
+{
+	struct proto_route_request r;
+	json_t *items = json_array();
+
+	if (api_netroute_request(req, resp, 0, &r) < 0 ||
+	    api_parent_call(MSG_ROUTE_LIST, &r, sizeof(r), api_collect_routes, items, resp) < 0) {
+		json_decref(items);
+		return;
+	}
+	resp->status = 200;
+	resp->json = json_pack("{s:o}", "items", items);
+}
+
+static void
+api_route_delete(struct api_request *req, struct api_response *resp)
+{
+	struct proto_route_request r;
+
+	if (api_netroute_request(req, resp, 0, &r) < 0 ||
+	    api_parent_call(MSG_ROUTE_DELETE, &r, sizeof(r), api_collect_done, NULL, resp) < 0)
+		return;
+	resp->status = 204;
+}
+
 static void
 api_processes_list(struct api_request *req, struct api_response *resp)
 {
@@ -364,6 +612,14 @@ const struct api_route api_routes[] = {
 	{ "PATCH", "/v1/tenants/{tenant}", 1, NULL, api_tenant_patch },
 	{ "DELETE", "/v1/tenants/{tenant}", 1, api_delete_tenant_query, api_tenant_delete },
 	{ "GET", "/v1/processes", 1, NULL, api_processes_list },
+	{ "POST", "/v1/tenants/{tenant}/networks", 1, NULL, api_network_create },
+	{ "GET", "/v1/tenants/{tenant}/networks", 1, NULL, api_network_list },
+	{ "GET", "/v1/tenants/{tenant}/networks/{network}", 1, NULL, api_network_get },
+	{ "DELETE", "/v1/tenants/{tenant}/networks/{network}", 1, NULL, api_network_delete },
+	{ "POST", "/v1/tenants/{tenant}/networks/{network}/routes", 1, NULL, api_route_add },
+	{ "GET", "/v1/tenants/{tenant}/networks/{network}/routes", 1, NULL, api_route_list },
+	{ "DELETE", "/v1/tenants/{tenant}/networks/{network}/routes/{route}", 1, NULL,
+	  api_route_delete },
 };
 
 const size_t api_nroutes = ARRAY_SIZE(api_routes);

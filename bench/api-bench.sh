@@ -19,9 +19,12 @@
 # .../bench/bare_mhd (env CNWD, HTTPLOAD, BARE override them). Other knobs:
 # DURATION (5), ROUNDS (3, the median is reported), CONNECTIONS ("1 4"),
 # TENANTS (100), POSTS (2000), LOG_LEVEL (cnwd's, default info), PIN_CPU
-# (unset: the scheduler places the processes; a CPU number: cnwd with its
-# children, bare_mhd and httpload all run on that one CPU, which removes
-# the cross-CPU wake-ups from the figure and leaves the CPU work per request).
+# and CLIENT_CPU (placement; unset: the scheduler decides, and on a VM the
+# 1-connection figures then swing several-fold with where the processes
+# land. PIN_CPU=N runs the servers, cnwd with its children or bare_mhd, on
+# CPU N, and httpload too unless CLIENT_CPU names another CPU: all on one
+# CPU leaves the CPU work per request without cross-CPU wake-ups; the
+# client on another CPU models a remote caller).
 set -euo pipefail
 
 BUILDDIR=${BUILDDIR:-.}
@@ -35,7 +38,8 @@ TENANTS=${TENANTS:-100}
 POSTS=${POSTS:-2000}
 LOG_LEVEL=${LOG_LEVEL:-info}
 PIN_CPU=${PIN_CPU:-}
-pin=()
+CLIENT_CPU=${CLIENT_CPU:-$PIN_CPU}
+pin=() pin_client=()
 
 tmp='' sock='' token='' cnwd_pid='' bare_pid='' load_pid='' load_out='' stop_rc=''
 list_size='' post_size='' p50_cnwd='' p99_cnwd='' p50_bare='' p99_bare=''
@@ -100,10 +104,11 @@ check_tools() {
 		[ -x "$b" ] || die "$b: not an executable (set CNWD, HTTPLOAD, BARE or BUILDDIR)"
 	done
 	command -v curl >/dev/null || die "curl is needed to create the tenants"
-	if [ -n "$PIN_CPU" ]; then
-		command -v taskset >/dev/null || die "PIN_CPU needs taskset (util-linux)"
-		pin=(taskset -c "$PIN_CPU")
+	if [ -n "$PIN_CPU$CLIENT_CPU" ]; then
+		command -v taskset >/dev/null || die "PIN_CPU/CLIENT_CPU need taskset (util-linux)"
 	fi
+	[ -z "$PIN_CPU" ] || pin=(taskset -c "$PIN_CPU")
+	[ -z "$CLIENT_CPU" ] || pin_client=(taskset -c "$CLIENT_CPU")
 }
 
 # Value of KEY in an httpload line "requests=... rps=... p50_us=...".
@@ -121,7 +126,7 @@ median() {
 # the trap at once (a trap waits for a foreground command, not for `wait`);
 # sets load_out to its one line and keeps a copy in the raw log.
 load() {
-	"${pin[@]}" "$HTTPLOAD" --socket "$sock" "$@" >"$tmp/load.out" 2>"$tmp/load.err" &
+	"${pin_client[@]}" "$HTTPLOAD" --socket "$sock" "$@" >"$tmp/load.out" 2>"$tmp/load.err" &
 	load_pid=$!
 	wait "$load_pid" || { cat "$tmp/load.err" >&2; die "httpload $* failed"; }
 	load_pid=
@@ -256,11 +261,7 @@ report() {
 	local c cn bn
 	echo
 	echo "host: $(nproc) CPUs, $(uname -r); $("$CNWD" --version 2>/dev/null | head -1 || true)"
-	if [ -n "$PIN_CPU" ]; then
-		echo "placement: all processes on CPU $PIN_CPU"
-	else
-		echo "placement: free (the scheduler decides)"
-	fi
+	echo "placement: servers on CPU ${PIN_CPU:-any}, httpload on CPU ${CLIENT_CPU:-any}"
 	echo "GET: median of $ROUNDS runs of ${DURATION}s, $TENANTS tenants, body $list_size bytes" \
 	     "(bare: same size); POST: $POSTS requests, 1 connection, bare body $post_size bytes"
 	echo

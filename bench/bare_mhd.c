@@ -19,7 +19,9 @@
  * usage: bare_mhd --socket PATH [--body-size BYTES]
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* the build may define it already */
+#endif
 #endif
 #include <errno.h>
 #include <getopt.h>

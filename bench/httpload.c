@@ -28,7 +28,9 @@
  * It is a benchmark tool: it never decides pass or fail of anything.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* memmem, strcasecmp; the build may define it already */
+#endif
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -707,6 +709,18 @@ static void hl_report(struct hl_run *run)
 	       run->cfg.connections);
 }
 
+static void hl_free(struct hl_run *run)
+{
+	for (unsigned i = 0; i < run->cfg.connections; i++) {
+		hl_conn_close(&run->conns[i]);
+		free(run->conns[i].out);
+		free(run->conns[i].in);
+	}
+	free(run->conns);
+	free(run->stats.lat_ns);
+	close(run->epfd);
+}
+
 int main(int argc, char **argv)
 {
 	static struct hl_run run;
@@ -720,5 +734,6 @@ int main(int argc, char **argv)
 	hl_conns_init(&run);
 	hl_loop(&run);
 	hl_report(&run);
+	hl_free(&run);
 	return 0;
 }

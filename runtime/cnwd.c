@@ -28,6 +28,7 @@
 #include "runtime/cnwd.h"
 #include "runtime/ev.h"
 #include "runtime/log.h"
+#include "runtime/reconcile.h"
 #include "runtime/token.h"
 #include "runtime/util.h"
 
@@ -386,6 +387,11 @@ cnwd_reload(struct cnwd *d)
 	memcpy(cfg.state_dir, d->cfg.state_dir, sizeof(cfg.state_dir));
 	memcpy(cfg.run_dir, d->cfg.run_dir, sizeof(cfg.run_dir));
 	memcpy(cfg.instance, d->cfg.instance, sizeof(cfg.instance));
+	if (cfg.reconcile_interval != d->cfg.reconcile_interval) {
+		d->cfg.reconcile_interval = cfg.reconcile_interval;
+		ev_timer_cancel(d->ev, d->reconcile_timer);
+		reconcile_start_timer(d);
+	}
 	d->cfg = cfg;
 	log_set_level(cfg.log_level);
 	log_notice("reloaded %s (log level %s)", d->config_path, log_level_name(cfg.log_level));
@@ -458,6 +464,9 @@ cnwd_start(struct cnwd *d)
 		return -1;
 	if ((d->ev = ev_new()) == NULL || cnwd_signals(d) < 0)
 		return -1;
+	/* Converge before anyone can ask: the API sees the kernel as stored. */
+	reconcile_all(d);
+	reconcile_start_timer(d);
 	d->procs.ev = d->ev;
 	d->procs.ctx = d;
 	d->procs.on_exit = control_record_exit;

@@ -28,6 +28,7 @@ struct cnwd {
 	int tcp_fd;
 	char socket_path[PATH_MAX];
 	struct tls_material tls;
+	int reconcile_timer;
 };
 
 enum {

@@ -87,6 +87,23 @@ config_set_instance(struct cnwd_config *cfg, const char *v, char *why, size_t wh
 }
 
 static int
+config_set_reconcile_interval(struct cnwd_config *cfg, const char *v, char *why,
+    size_t whylen)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > 3600) {
+		snprintf(why, whylen, "reconcile_interval \"%s\" must be 1 to 3600 seconds", v);
+		return -1;
+	}
+	cfg->reconcile_interval = (unsigned)n;
+	return 0;
+}
+
+static int
 config_set_log_level(struct cnwd_config *cfg, const char *v, char *why, size_t whylen)
 {
 	int level = log_level_parse(v);
@@ -171,6 +188,7 @@ static const struct config_key {
 	{ "cnwd", "run_dir", config_set_run_dir },
 	{ "cnwd", "instance", config_set_instance },
 	{ "cnwd", "log_level", config_set_log_level },
+	{ "cnwd", "reconcile_interval", config_set_reconcile_interval },
 	{ "api", "listen", config_set_listen },
 	{ "api", "tls_cert", config_set_tls_cert },
 	{ "api", "tls_key", config_set_tls_key },
@@ -281,6 +299,7 @@ config_defaults(struct cnwd_config *cfg)
 	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "/run/cnw");
 	snprintf(cfg->instance, sizeof(cfg->instance), "cnw");
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->reconcile_interval = 5;
 }
 
 static size_t

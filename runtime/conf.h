@@ -20,6 +20,7 @@ struct cnwd_config {
 	char run_dir[PATH_MAX];
 	char instance[CNW_INSTANCE_MAX + 1];
 	int log_level;
+	unsigned reconcile_interval;	/* seconds */
 	char listen[128];		/* "" when TCP is off */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_addrlen;

@@ -13,6 +13,7 @@
 
 #include "runtime/cnwd.h"
 #include "runtime/log.h"
+#include "runtime/reconcile.h"
 #include "runtime/sandbox.h"
 #include "runtime/util.h"
 
@@ -167,14 +168,49 @@ control_tenant_update(struct control_call *c)
 	return 0;
 }
 
+struct control_netlist {
+	struct network *items;
+	size_t n, cap;
+};
+
+static int
+control_network_collect(const struct network *n, void *arg)
+{
+	struct control_netlist *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct network *m = realloc(l->items, cap * sizeof(*m));
+
+		if (m == NULL)
+			return -1;
+		l->items = m;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *n;
+	return 0;
+}
+
 static int
 control_tenant_delete(struct control_call *c)
 {
 	const struct proto_tenant_request *r = control_tenant_req(c);
+	struct control_netlist nets = { 0 };
+	struct cnw_error err = { 0 };
 
-	if (tenant_delete(c->d->store, &c->who, c->actor, r->spec.name, r->cascade != 0,
-	    &c->err) < 0)
+	/* Which namespaces go with it; read before the rows are gone. */
+	if (network_list(c->d->store, &c->who, r->spec.name, control_network_collect, &nets,
+	    &c->err) < 0 ||
+	    tenant_delete(c->d->store, &c->who, c->actor, r->spec.name, r->cascade != 0,
+	    &c->err) < 0) {
+		free(nets.items);
 		return -1;
+	}
+	for (size_t i = 0; i < nets.n; i++)
+		if (network_remove(c->d->cfg.instance, &nets.items[i], &err) < 0)
+			log_warnx("network %s.%s: %s (the reconcile loop will retry)",
+			    nets.items[i].tenant, nets.items[i].name, err.msg);
+	free(nets.items);
 	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
 	log_info("tenant %s deleted by %s", r->spec.name, c->actor);
 	return 0;
@@ -207,6 +243,30 @@ control_batch_add(struct control_batch *b, const void *item)
 	return 0;
 }
 
+static struct control_batch *
+control_batch_new(struct control_call *c, uint32_t type, size_t elem, size_t max)
+{
+	struct control_batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL) {
+		b->call = c;
+		b->type = type;
+		b->elem = elem;
+		b->max = max;
+	}
+	return b;
+}
+
+/* Send the last part if the listing (rc) succeeded; free the batch. */
+static int
+control_batch_finish(struct control_batch *b, int rc)
+{
+	if (rc == 0)
+		control_batch_flush(b, 0);
+	free(b);
+	return rc;
+}
+
 static int
 control_tenant_each(const struct tenant *t, void *arg)
 {
@@ -216,20 +276,205 @@ control_tenant_each(const struct tenant *t, void *arg)
 static int
 control_tenant_list(struct control_call *c)
 {
-	struct control_batch *b = calloc(1, sizeof(*b));
-	int rc;
+	struct control_batch *b = control_batch_new(c, MSG_REPLY_TENANTS, sizeof(struct tenant),
+	    PROTO_TENANTS_PER_MSG);
 
 	if (b == NULL)
 		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
-	b->call = c;
-	b->type = MSG_REPLY_TENANTS;
-	b->elem = sizeof(struct tenant);
-	b->max = PROTO_TENANTS_PER_MSG;
-	rc = tenant_list(c->d->store, &c->who, control_tenant_each, b, &c->err);
-	if (rc == 0)
-		control_batch_flush(b, 0);
-	free(b);
-	return rc;
+	return control_batch_finish(b, tenant_list(c->d->store, &c->who, control_tenant_each, b,
+	    &c->err));
+}
+
+/* Networks and routes ---------------------------------------------------- */
+
+static const struct proto_network_request *
+control_network_req(struct control_call *c)
+{
+	return (const struct proto_network_request *)c->m->data;
+}
+
+static const struct proto_route_request *
+control_route_req(struct control_call *c)
+{
+	return (const struct proto_route_request *)c->m->data;
+}
+
+static void
+control_network_view(struct cnwd *d, const struct network *n, struct proto_network *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->net = *n;
+	network_netns_name(d->cfg.instance, n->tenant, n->name, out->netns, sizeof(out->netns));
+}
+
+static int
+control_reply_network(struct control_call *c, const struct network *n)
+{
+	struct proto_network v;
+
+	control_network_view(c->d, n, &v);
+	return control_reply(c, MSG_REPLY_NETWORK, 0, &v, sizeof(v));
+}
+
+/* Take back a network the kernel would not build: the request changes nothing. */
+static int
+control_undo_network_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	const struct network *n = arg;
+
+	if (network_row_delete(st, n->id, err) < 0)
+		return -1;
+	return store_audit(st, "cnwd", "network.undo", n->name, n->tenant, err);
+}
+
+static int
+control_network_create(struct control_call *c)
+{
+	struct network n;
+	struct cnw_error undo = { 0 };
+	char netns[NETWORK_NETNS_MAX];
+
+	if (network_netns_name(c->d->cfg.instance, control_network_req(c)->spec.tenant,
+	    control_network_req(c)->spec.name, netns, sizeof(netns)) < 0)
+		return cnw_err(&c->err, CNW_EINVAL, "the namespace name would be too long");
+	if (network_create(c->d->store, &c->who, c->actor, &control_network_req(c)->spec, &n,
+	    &c->err) < 0)
+		return -1;
+	if (reconcile_network(c->d, n.id, &n, &c->err) < 0) {
+		log_warnx("network %s.%s: %s; taking it back", n.tenant, n.name, c->err.msg);
+		if (store_tx(c->d->store, control_undo_network_tx, &n, &undo) < 0)
+			log_warnx("network %s.%s: %s", n.tenant, n.name, undo.msg);
+		network_remove(c->d->cfg.instance, &n, &undo);
+		return cnw_err(&c->err, CNW_EINTERNAL, "the kernel refused network %s: %s", n.name,
+		    n.status_detail);
+	}
+	log_info("network %s.%s created by %s", n.tenant, n.name, c->actor);
+	control_reply_network(c, &n);
+	return 0;
+}
+
+static int
+control_network_get(struct control_call *c)
+{
+	const struct network_spec *s = &control_network_req(c)->spec;
+	struct network n;
+
+	if (network_get(c->d->store, &c->who, s->tenant, s->name, &n, &c->err) < 0)
+		return -1;
+	control_reply_network(c, &n);
+	return 0;
+}
+
+static int
+control_network_delete(struct control_call *c)
+{
+	const struct network_spec *s = &control_network_req(c)->spec;
+	struct network n;
+	struct cnw_error err = { 0 };
+
+	if (network_delete(c->d->store, &c->who, c->actor, s->tenant, s->name, &n, &c->err) < 0)
+		return -1;
+	if (network_remove(c->d->cfg.instance, &n, &err) < 0)
+		log_warnx("network %s.%s: %s (the reconcile loop will retry)", n.tenant, n.name,
+		    err.msg);
+	log_info("network %s.%s deleted by %s", n.tenant, n.name, c->actor);
+	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
+	return 0;
+}
+
+struct control_network_each {
+	struct control_batch *b;
+	struct cnwd *d;
+};
+
+static int
+control_network_each(const struct network *n, void *arg)
+{
+	struct control_network_each *e = arg;
+	struct proto_network v;
+
+	control_network_view(e->d, n, &v);
+	return control_batch_add(e->b, &v);
+}
+
+static int
+control_network_list(struct control_call *c)
+{
+	struct control_network_each e = { control_batch_new(c, MSG_REPLY_NETWORKS,
+	    sizeof(struct proto_network), PROTO_NETWORKS_PER_MSG), c->d };
+
+	if (e.b == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(e.b, network_list(c->d->store, &c->who,
+	    control_network_req(c)->spec.tenant, control_network_each, &e, &c->err));
+}
+
+static int
+control_route_undo_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	const struct route *r = arg;
+
+	if (route_row_delete(st, r->id, err) < 0)
+		return -1;
+	return store_audit(st, "cnwd", "route.undo", r->prefix, "", err);
+}
+
+static int
+control_route_add(struct control_call *c)
+{
+	struct network n;
+	struct route r;
+	struct cnw_error undo = { 0 };
+
+	if (route_add(c->d->store, &c->who, c->actor, &control_route_req(c)->spec, &n, &r,
+	    &c->err) < 0)
+		return -1;
+	if (reconcile_network(c->d, n.id, &n, &c->err) < 0) {
+		char why[CNW_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", c->err.msg);
+		if (store_tx(c->d->store, control_route_undo_tx, &r, &undo) < 0)
+			log_warnx("route %s: %s", r.prefix, undo.msg);
+		reconcile_network(c->d, n.id, &n, &undo);
+		return cnw_err(&c->err, CNW_EINTERNAL, "the kernel refused route %s: %s", r.prefix,
+		    why);
+	}
+	control_reply(c, MSG_REPLY_ROUTE, 0, &r, sizeof(r));
+	return 0;
+}
+
+static int
+control_route_each(const struct route *r, void *arg)
+{
+	return control_batch_add(arg, r);
+}
+
+static int
+control_route_list(struct control_call *c)
+{
+	const struct route_spec *s = &control_route_req(c)->spec;
+	struct control_batch *b = control_batch_new(c, MSG_REPLY_ROUTES, sizeof(struct route),
+	    PROTO_ROUTES_PER_MSG);
+
+	if (b == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(b, route_list(c->d->store, &c->who, s->tenant, s->network,
+	    control_route_each, b, &c->err));
+}
+
+static int
+control_route_delete(struct control_call *c)
+{
+	struct network n;
+	struct cnw_error err = { 0 };
+
+	if (route_delete(c->d->store, &c->who, c->actor, &control_route_req(c)->spec, &n,
+	    &c->err) < 0)
+		return -1;
+	if (reconcile_network(c->d, n.id, &n, &err) < 0)
+		log_warnx("network %s.%s: %s", n.tenant, n.name, err.msg);
+	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
+	return 0;
 }
 
 static void
@@ -276,6 +521,13 @@ static const struct control_handler {
 	{ MSG_TENANT_UPDATE, control_tenant_update },
 	{ MSG_TENANT_DELETE, control_tenant_delete },
 	{ MSG_PROCESS_LIST, control_process_list },
+	{ MSG_NETWORK_CREATE, control_network_create },
+	{ MSG_NETWORK_LIST, control_network_list },
+	{ MSG_NETWORK_GET, control_network_get },
+	{ MSG_NETWORK_DELETE, control_network_delete },
+	{ MSG_ROUTE_ADD, control_route_add },
+	{ MSG_ROUTE_LIST, control_route_list },
+	{ MSG_ROUTE_DELETE, control_route_delete },
 };
 
 static void

@@ -67,6 +67,48 @@ proto_processes_ok(const void *p, uint32_t len)
 }
 
 static int
+proto_network_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_network_request *r = p;
+
+	return proto_auth_ok(&r->auth) && STR_OK(r->spec.tenant) && STR_OK(r->spec.name) &&
+	    STR_OK(r->spec.subnet) && STR_OK(r->spec.subnet6) ? 0 : -1;
+}
+
+static int
+proto_route_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_route_request *r = p;
+
+	return proto_auth_ok(&r->auth) && STR_OK(r->spec.tenant) && STR_OK(r->spec.network) &&
+	    STR_OK(r->spec.prefix) && STR_OK(r->spec.via) ? 0 : -1;
+}
+
+static int
+proto_networks_ok(const void *p, uint32_t len)
+{
+	const struct proto_network *n = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*n); i++)
+		if (!STR_OK(n[i].net.tenant) || !STR_OK(n[i].net.name) || !STR_OK(n[i].net.subnet) ||
+		    !STR_OK(n[i].net.subnet6) || !STR_OK(n[i].net.status) ||
+		    !STR_OK(n[i].net.status_detail) || !STR_OK(n[i].netns))
+			return -1;
+	return 0;
+}
+
+static int
+proto_routes_ok(const void *p, uint32_t len)
+{
+	const struct route *r = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*r); i++)
+		if (!STR_OK(r[i].prefix) || !STR_OK(r[i].via))
+			return -1;
+	return 0;
+}
+
+static int
 proto_error_ok(const void *p, uint32_t len)
 {
 	const struct proto_error *e = p;
@@ -117,6 +159,25 @@ const struct msg_type_info proto_types[] = {
 	{ MSG_TENANT_DELETE, "MSG_TENANT_DELETE", FIXED(struct proto_tenant_request), A,
 	  proto_tenant_request_ok },
 	{ MSG_PROCESS_LIST, "MSG_PROCESS_LIST", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_NETWORK_CREATE, "MSG_NETWORK_CREATE", FIXED(struct proto_network_request), A,
+	  proto_network_request_ok },
+	{ MSG_NETWORK_LIST, "MSG_NETWORK_LIST", FIXED(struct proto_network_request), A,
+	  proto_network_request_ok },
+	{ MSG_NETWORK_GET, "MSG_NETWORK_GET", FIXED(struct proto_network_request), A,
+	  proto_network_request_ok },
+	{ MSG_NETWORK_DELETE, "MSG_NETWORK_DELETE", FIXED(struct proto_network_request), A,
+	  proto_network_request_ok },
+	{ MSG_ROUTE_ADD, "MSG_ROUTE_ADD", FIXED(struct proto_route_request), A,
+	  proto_route_request_ok },
+	{ MSG_ROUTE_LIST, "MSG_ROUTE_LIST", FIXED(struct proto_route_request), A,
+	  proto_route_request_ok },
+	{ MSG_ROUTE_DELETE, "MSG_ROUTE_DELETE", FIXED(struct proto_route_request), A,
+	  proto_route_request_ok },
+	{ MSG_REPLY_NETWORK, "MSG_REPLY_NETWORK", FIXED(struct proto_network), P, proto_networks_ok },
+	{ MSG_REPLY_NETWORKS, "MSG_REPLY_NETWORKS", ARRAY(struct proto_network), P,
+	  proto_networks_ok },
+	{ MSG_REPLY_ROUTE, "MSG_REPLY_ROUTE", FIXED(struct route), P, proto_routes_ok },
+	{ MSG_REPLY_ROUTES, "MSG_REPLY_ROUTES", ARRAY(struct route), P, proto_routes_ok },
 	{ MSG_REPLY_ERROR, "MSG_REPLY_ERROR", FIXED(struct proto_error), P, proto_error_ok },
 	{ MSG_REPLY_TENANT, "MSG_REPLY_TENANT", FIXED(struct proto_tenant_reply), P,
 	  proto_tenant_reply_ok },

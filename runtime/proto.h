@@ -20,6 +20,7 @@
 #include "runtime/error.h"
 #include "runtime/msg.h"
 #include "runtime/token.h"
+#include "tenants/network.h"
 #include "tenants/tenant.h"
 
 /* Roles, as sender bits. */
@@ -44,12 +45,23 @@ enum proto_type {
 	MSG_TENANT_UPDATE,
 	MSG_TENANT_DELETE,
 	MSG_PROCESS_LIST,
+	MSG_NETWORK_CREATE,
+	MSG_NETWORK_LIST,
+	MSG_NETWORK_GET,
+	MSG_NETWORK_DELETE,
+	MSG_ROUTE_ADD,
+	MSG_ROUTE_LIST,
+	MSG_ROUTE_DELETE,
 	/* parent -> api: replies */
 	MSG_REPLY_ERROR,
 	MSG_REPLY_TENANT,
 	MSG_REPLY_TENANTS,
 	MSG_REPLY_PROCESSES,
 	MSG_REPLY_DONE,		/* success with nothing to say (204) */
+	MSG_REPLY_NETWORK,	/* one struct proto_network */
+	MSG_REPLY_NETWORKS,	/* an array of them */
+	MSG_REPLY_ROUTE,
+	MSG_REPLY_ROUTES,
 };
 
 #define PROTO_PEER_MAX 64
@@ -69,6 +81,22 @@ struct proto_tenant_request {
 	struct proto_auth auth;
 	struct tenant_spec spec;	/* spec.name names the tenant */
 	uint32_t cascade;
+};
+
+struct proto_network_request {
+	struct proto_auth auth;
+	struct network_spec spec;
+};
+
+struct proto_route_request {
+	struct proto_auth auth;
+	struct route_spec spec;
+};
+
+/* A network as the API shows it: the row and its namespace's name. */
+struct proto_network {
+	struct network net;
+	char netns[NETWORK_NETNS_MAX];
 };
 
 struct proto_error {
@@ -114,6 +142,8 @@ extern const size_t proto_ntypes;
 
 /* Parts of a list reply: how many records fit one message. */
 #define PROTO_TENANTS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct tenant))
+#define PROTO_NETWORKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_network))
+#define PROTO_ROUTES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct route))
 #define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
 
 #endif

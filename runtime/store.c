@@ -57,6 +57,27 @@ static const char *const store_migrations[] = {
 	"  object TEXT NOT NULL,"
 	"  detail TEXT NOT NULL DEFAULT ''"
 	");",
+	/* 1 -> 2: tenant networks and their routes */
+	"CREATE TABLE networks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE RESTRICT,"
+	"  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 31),"
+	"  subnet TEXT NOT NULL,"
+	"  subnet6 TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ready', 'failed')),"
+	"  status_detail TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (tenant_id, name)"
+	");"
+	"CREATE TABLE routes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  network_id INTEGER NOT NULL REFERENCES networks(id) ON DELETE CASCADE,"
+	"  prefix TEXT NOT NULL,"
+	"  via TEXT NOT NULL CHECK (via IN ('fastpath', 'blackhole', 'unreachable')),"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (network_id, prefix)"
+	");"
+	"CREATE INDEX routes_network ON routes(network_id);",
 };
 
 const int store_schema_version =

@@ -14,6 +14,7 @@
 
 #include "runtime/store.h"
 #include "runtime/token.h"
+#include "tenants/network.h"
 #include "tenants/tenant.h"
 
 static int
@@ -175,7 +176,16 @@ static int
 tenant_update_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	struct tenant_tx *tx = arg;
+	int64_t networks;
 
+	/* Checked inside the transaction, against the count it will commit with. */
+	if (network_row_count(st, tx->t->id, &networks, err) < 0)
+		return -1;
+	if ((uint64_t)networks > tx->t->quotas.networks)
+		return cnw_err(err, CNW_EEXIST,
+		    "tenant \"%s\" has %lld networks; its networks quota cannot go below that "
+		    "(asked %llu)", tx->t->name, (long long)networks,
+		    (unsigned long long)tx->t->quotas.networks);
 	if (tenant_row_update(st, tx->t, err) < 0)
 		return -1;
 	return store_audit(st, tx->actor, "tenant.update", tx->t->name, "", err);
@@ -201,11 +211,22 @@ tenant_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	struct tenant_tx *tx = arg;
 
-	/*
-	 * Networks arrive with their own table; until then a tenant owns
-	 * nothing that cascade would remove, and its token goes with it
-	 * (ON DELETE CASCADE).
-	 */
+	static const char del_networks[] = "DELETE FROM networks WHERE tenant_id = ?";
+	int64_t networks;
+	sqlite3_stmt *s;
+
+	if (network_row_count(st, tx->t->id, &networks, err) < 0)
+		return -1;
+	if (networks > 0 && !tx->cascade)
+		return cnw_err(err, CNW_EEXIST,
+		    "tenant \"%s\" still has %lld network%s; delete them first or use "
+		    "?cascade=true", tx->t->name, (long long)networks, networks == 1 ? "" : "s");
+	/* Routes go with their networks, the token with the tenant (ON DELETE CASCADE). */
+	if (networks > 0 &&
+	    ((s = store_stmt(st, del_networks, err)) == NULL ||
+	    store_bind_int64(st, s, 1, tx->t->id, err) < 0 ||
+	    store_exec_stmt(st, s, "delete networks", err) < 0))
+		return -1;
 	if (tenant_row_delete(st, tx->t->id, err) < 0)
 		return -1;
 	return store_audit(st, tx->actor, "tenant.delete", tx->t->name,

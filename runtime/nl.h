@@ -1,0 +1,68 @@
+/*
+ * rtnetlink helpers on libmnl: links, addresses and routes of the network
+ * namespace a socket was opened in.
+ *
+ * Written the way libmnl's examples and OpenBGPD's kroute-linux.c do it:
+ * put the header, the family header, the attributes; parse replies with
+ * mnl_cb_run and an attribute callback that validates each type into a
+ * table; check sequence numbers and port ids.  Every request asks for an
+ * ACK, so an error comes back as the kernel's errno.  Depends on nothing of
+ * the daemon but the error convention.
+ */
+#ifndef CNW_NL_H
+#define CNW_NL_H
+
+#include <stdint.h>
+
+#include "runtime/error.h"
+
+/* Routes cnw installs carry this protocol number, so they are known as ours. */
+#define NL_RTPROT_CNW 77
+
+struct nl;
+
+struct nl_prefix {
+	int family;			/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	int plen;
+};
+
+struct nl_route {
+	struct nl_prefix dst;
+	int type;			/* RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE */
+	int oif;			/* for RTN_UNICAST */
+	int protocol;
+};
+
+/* A socket in the current network namespace. */
+struct nl *nl_open(struct cnw_error *err);
+void nl_close(struct nl *nl);
+
+/* Links */
+/* ifindex of name, 0 if there is none, -1 on error. */
+int nl_link_index(struct nl *nl, const char *name, struct cnw_error *err);
+int nl_link_set_up(struct nl *nl, int ifindex, struct cnw_error *err);
+
+/* Addresses: add or replace; list those of a link. */
+int nl_addr_replace(struct nl *nl, int ifindex, const struct nl_prefix *a, struct cnw_error *err);
+typedef int (*nl_addr_fn)(const struct nl_prefix *a, int ifindex, void *arg);
+int nl_addr_each(struct nl *nl, int family, nl_addr_fn fn, void *arg, struct cnw_error *err);
+
+/* Routes in the main table */
+int nl_route_replace(struct nl *nl, const struct nl_route *r, struct cnw_error *err);
+int nl_route_delete(struct nl *nl, const struct nl_route *r, struct cnw_error *err);
+typedef int (*nl_route_fn)(const struct nl_route *r, void *arg);
+int nl_route_each(struct nl *nl, int family, nl_route_fn fn, void *arg, struct cnw_error *err);
+
+/* Prefixes: "10.0.0.0/24", "fd00::/64" */
+int nl_prefix_parse(const char *s, struct nl_prefix *p);
+void nl_prefix_format(const struct nl_prefix *p, char *buf, size_t len);
+/* 1 if the host bits are zero. */
+int nl_prefix_is_network(const struct nl_prefix *p);
+/* 1 if the two prefixes (same family) share any address. */
+int nl_prefix_overlaps(const struct nl_prefix *a, const struct nl_prefix *b);
+/* The n-th address of the prefix, with the prefix's length. */
+void nl_prefix_host(const struct nl_prefix *p, unsigned n, struct nl_prefix *out);
+int nl_prefix_equal(const struct nl_prefix *a, const struct nl_prefix *b);
+
+#endif

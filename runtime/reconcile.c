@@ -1,0 +1,178 @@
+/*
+ * The reconcile loop; see reconcile.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cnwd.h"
+#include "runtime/ev.h"
+#include "runtime/log.h"
+#include "runtime/netns.h"
+#include "runtime/reconcile.h"
+#include "tenants/network.h"
+
+struct reconcile_routes {
+	struct route *items;
+	size_t n, cap;
+};
+
+static int
+reconcile_route_collect(const struct route *r, void *arg)
+{
+	struct reconcile_routes *rs = arg;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 8;
+		struct route *p = realloc(rs->items, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		rs->items = p;
+		rs->cap = cap;
+	}
+	rs->items[rs->n++] = *r;
+	return 0;
+}
+
+/* Apply n and record what was observed. */
+static int
+reconcile_apply(struct cnwd *d, struct network *n, struct cnw_error *err)
+{
+	struct reconcile_routes rs = { 0 };
+	struct cnw_error serr = { 0 };
+	int rc;
+
+	rc = route_row_each(d->store, n->id, reconcile_route_collect, &rs, err);
+	if (rc == 0)
+		rc = network_apply(d->cfg.instance, n, rs.items, rs.n, err);
+	free(rs.items);
+	if (network_set_status(d->store, n, rc == 0 ? "ready" : "failed",
+	    rc == 0 ? "" : err->msg, &serr) < 0)
+		log_warnx("network %s.%s: cannot record status: %s", n->tenant, n->name, serr.msg);
+	snprintf(n->status, sizeof(n->status), "%s", rc == 0 ? "ready" : "failed");
+	snprintf(n->status_detail, sizeof(n->status_detail), "%.150s", rc == 0 ? "" : err->msg);
+	return rc;
+}
+
+int
+reconcile_network(struct cnwd *d, int64_t network_id, struct network *out,
+    struct cnw_error *err)
+{
+	int rc = network_row_get_id(d->store, network_id, out, err);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : cnw_err(err, CNW_ENOENT, "network %lld is gone",
+		    (long long)network_id);
+	return reconcile_apply(d, out, err);
+}
+
+/* One pass: the rows are read first, then applied (no statement stays open). */
+struct reconcile_pass {
+	struct cnwd *d;
+	struct network *nets;
+	char (*names)[NETWORK_NETNS_MAX];	/* desired namespaces, sorted */
+	size_t n, cap;
+	unsigned failed, orphans;
+};
+
+static int
+reconcile_collect(const struct network *row, void *arg)
+{
+	struct reconcile_pass *p = arg;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct network *m = realloc(p->nets, cap * sizeof(*m));
+
+		if (m == NULL)
+			return -1;
+		p->nets = m;
+		p->cap = cap;
+	}
+	p->nets[p->n++] = *row;
+	return 0;
+}
+
+static void
+reconcile_one(struct reconcile_pass *p, struct network *n)
+{
+	char was[sizeof(n->status)];
+	struct cnw_error err = { 0 };
+
+	memcpy(was, n->status, sizeof(was));
+	if (reconcile_apply(p->d, n, &err) < 0) {
+		/* Only a change of state is worth a line; a stuck failure would flood. */
+		if (strcmp(was, "failed") != 0)
+			log_warnx("network %s.%s: %s", n->tenant, n->name, err.msg);
+		p->failed++;
+	} else if (strcmp(was, "ready") != 0) {
+		log_info("network %s.%s: ready", n->tenant, n->name);
+	}
+}
+
+static int
+reconcile_name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int
+reconcile_orphan(const char *name, void *arg)
+{
+	struct reconcile_pass *p = arg;
+	struct cnw_error err = { 0 };
+
+	if (bsearch(name, p->names, p->n, sizeof(p->names[0]), reconcile_name_cmp) != NULL)
+		return 0;
+	if (netns_delete(name, &err) < 0)
+		log_warnx("orphan namespace %s: %s", name, err.msg);
+	else
+		log_notice("removed orphan namespace %s (no network row)", name);
+	p->orphans++;
+	return 0;
+}
+
+void
+reconcile_all(struct cnwd *d)
+{
+	struct reconcile_pass p = { .d = d };
+	struct cnw_error err = { 0 };
+	char prefix[CNW_INSTANCE_MAX + 2];
+
+	if (network_row_each(d->store, 0, reconcile_collect, &p, &err) < 0 ||
+	    (p.n > 0 && (p.names = calloc(p.n, sizeof(*p.names))) == NULL)) {
+		/* Without the whole desired set, removing "orphans" could remove real ones. */
+		log_warnx("reconcile: %s", err.msg[0] ? err.msg : "cannot list networks");
+		free(p.nets);
+		return;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		reconcile_one(&p, &p.nets[i]);
+		network_netns_name(d->cfg.instance, p.nets[i].tenant, p.nets[i].name, p.names[i],
+		    sizeof(p.names[0]));
+	}
+	qsort(p.names, p.n, sizeof(p.names[0]), reconcile_name_cmp);
+	snprintf(prefix, sizeof(prefix), "%s.", d->cfg.instance);
+	netns_each(prefix, reconcile_orphan, &p);
+	log_debug("reconcile: %zu networks, %u failed, %u orphans removed", p.n, p.failed,
+	    p.orphans);
+	free(p.nets);
+	free(p.names);
+}
+
+static void
+reconcile_tick(void *arg)
+{
+	struct cnwd *d = arg;
+
+	reconcile_all(d);
+	reconcile_start_timer(d);
+}
+
+void
+reconcile_start_timer(struct cnwd *d)
+{
+	d->reconcile_timer = ev_timer(d->ev, (long long)d->cfg.reconcile_interval * 1000,
+	    reconcile_tick, d);
+}

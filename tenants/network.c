@@ -1,0 +1,567 @@
+/*
+ * Networks and routes: rules, operations and rows; see network.h.
+ *
+ * Who may: whoever may see the tenant (the admin, or the tenant's own
+ * token) may manage its networks, within the tenant's quota.  Everything
+ * is checked before the transaction and again by the database's
+ * constraints inside it.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/nl.h"
+#include "runtime/store.h"
+#include "tenants/network.h"
+
+/* Validation ------------------------------------------------------------ */
+
+int
+network_validate_subnet(const char *what, const char *in, int family, char *out,
+    size_t outlen, struct cnw_error *err)
+{
+	struct nl_prefix p, net;
+	int min = family == AF_INET ? 8 : 16, max = family == AF_INET ? 30 : 126;
+	char canon[NETWORK_CIDR_MAX];
+
+	if (nl_prefix_parse(in, &p) < 0 || p.family != family)
+		return cnw_err(err, CNW_EINVAL, "%s \"%s\" is not an %s prefix like %s", what, in,
+		    family == AF_INET ? "IPv4" : "IPv6",
+		    family == AF_INET ? "10.10.0.0/24" : "fd00:10::/64");
+	if (p.plen < min || p.plen > max)
+		return cnw_err(err, CNW_EINVAL, "%s %s: the prefix length must be /%d to /%d",
+		    what, in, min, max);
+	if (!nl_prefix_is_network(&p)) {
+		net = p;
+		for (int i = p.plen; i < (family == AF_INET ? 32 : 128); i++)
+			net.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		nl_prefix_format(&net, canon, sizeof(canon));
+		return cnw_err(err, CNW_EINVAL, "%s %s is not a network address (did you mean %s?)",
+		    what, in, canon);
+	}
+	nl_prefix_format(&p, out, outlen);
+	return 0;
+}
+
+static int
+route_validate_prefix(const char *in, const struct network *n, char *out, size_t outlen,
+    struct cnw_error *err)
+{
+	struct nl_prefix p;
+
+	if (nl_prefix_parse(in, &p) < 0)
+		return cnw_err(err, CNW_EINVAL,
+		    "route prefix \"%s\" is not a prefix like 192.168.50.0/24 or fd00:50::/64", in);
+	if (!nl_prefix_is_network(&p))
+		return cnw_err(err, CNW_EINVAL, "route prefix %s is not a network address", in);
+	if (p.family == AF_INET6 && n->subnet6[0] == '\0')
+		return cnw_err(err, CNW_EINVAL,
+		    "network %s has no subnet6, so it cannot route IPv6 prefix %s", n->name, in);
+	nl_prefix_format(&p, out, outlen);
+	return 0;
+}
+
+int
+route_validate_via(const char *via, struct cnw_error *err)
+{
+	if (strcmp(via, "fastpath") == 0 || strcmp(via, "blackhole") == 0 ||
+	    strcmp(via, "unreachable") == 0)
+		return 0;
+	return cnw_err(err, CNW_EINVAL,
+	    "via \"%s\" must be one of fastpath, blackhole, unreachable", via);
+}
+
+int
+network_netns_name(const char *instance, const char *tenant, const char *name, char *out,
+    size_t len)
+{
+	int n = snprintf(out, len, "%s.%s.%s", instance, tenant, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void
+network_gateway(const char *subnet, char *out, size_t len)
+{
+	struct nl_prefix p, gw;
+
+	out[0] = '\0';
+	if (subnet[0] == '\0' || nl_prefix_parse(subnet, &p) < 0)
+		return;
+	nl_prefix_host(&p, 1, &gw);
+	inet_ntop(gw.family, gw.addr, out, (socklen_t)len);
+}
+
+/* Rows ------------------------------------------------------------------ */
+
+#define NETWORK_COLUMNS \
+	"n.id, n.tenant_id, t.name, n.name, n.subnet, n.subnet6, n.status, " \
+	"n.status_detail, n.created_at FROM networks n JOIN tenants t ON t.id = n.tenant_id"
+
+static void
+network_from_row(sqlite3_stmt *s, struct network *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = sqlite3_column_int64(s, 0);
+	n->tenant_id = sqlite3_column_int64(s, 1);
+	snprintf(n->tenant, sizeof(n->tenant), "%s", (const char *)sqlite3_column_text(s, 2));
+	snprintf(n->name, sizeof(n->name), "%s", (const char *)sqlite3_column_text(s, 3));
+	snprintf(n->subnet, sizeof(n->subnet), "%s", (const char *)sqlite3_column_text(s, 4));
+	snprintf(n->subnet6, sizeof(n->subnet6), "%s", (const char *)sqlite3_column_text(s, 5));
+	snprintf(n->status, sizeof(n->status), "%s", (const char *)sqlite3_column_text(s, 6));
+	snprintf(n->status_detail, sizeof(n->status_detail), "%s",
+	    (const char *)sqlite3_column_text(s, 7));
+	n->created_at = sqlite3_column_int64(s, 8);
+}
+
+static int
+network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	struct network n;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		network_from_row(s, &n);
+		if (fn(&n, arg) < 0) {
+			sqlite3_reset(s);
+			return cnw_err(err, CNW_EINTERNAL, "listing networks failed");
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list networks", err);
+}
+
+/* All networks (tenant_id 0) or one tenant's, by tenant and name. */
+int
+network_row_each(struct store *st, int64_t tenant_id, network_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " NETWORK_COLUMNS
+	    " WHERE ?1 = 0 OR n.tenant_id = ?1 ORDER BY t.name, n.name";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
+		return -1;
+	return network_rows(st, s, fn, arg, err);
+}
+
+static int
+network_copy(const struct network *n, void *arg)
+{
+	*(struct network *)arg = *n;
+	return 0;
+}
+
+static int
+network_row_get(struct store *st, int64_t tenant_id, const char *name, struct network *out,
+    struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " NETWORK_COLUMNS
+	    " WHERE n.tenant_id = ? AND n.name = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	out->id = 0;
+	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0 ||
+	    store_bind_text(st, s, 2, name, err) < 0 ||
+	    network_rows(st, s, network_copy, out, err) < 0)
+		return -1;
+	return out->id != 0;
+}
+
+int
+network_row_get_id(struct store *st, int64_t id, struct network *out, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " NETWORK_COLUMNS " WHERE n.id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	out->id = 0;
+	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0 ||
+	    network_rows(st, s, network_copy, out, err) < 0)
+		return -1;
+	return out->id != 0;
+}
+
+int
+network_row_count(struct store *st, int64_t tenant_id, int64_t *count, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT count(*) FROM networks WHERE tenant_id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	int rc;
+
+	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	*count = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_sql_err(st, rc, "count networks", err);
+}
+
+static int
+network_row_insert(struct store *st, struct network *n, struct cnw_error *err)
+{
+	static const char sql[] =
+	    "INSERT INTO networks(tenant_id, name, subnet, subnet6, status, status_detail, "
+	    "created_at) VALUES (?, ?, ?, ?, 'pending', '', ?)";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, n->tenant_id, err) < 0 ||
+	    store_bind_text(st, s, 2, n->name, err) < 0 ||
+	    store_bind_text(st, s, 3, n->subnet, err) < 0 ||
+	    store_bind_text(st, s, 4, n->subnet6, err) < 0 ||
+	    store_bind_int64(st, s, 5, n->created_at, err) < 0 ||
+	    store_exec_stmt(st, s, "insert network", err) < 0)
+		return -1;
+	n->id = sqlite3_last_insert_rowid(store_db(st));
+	return 0;
+}
+
+int
+network_row_delete(struct store *st, int64_t id, struct cnw_error *err)
+{
+	static const char sql[] = "DELETE FROM networks WHERE id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
+		return -1;
+	return store_exec_stmt(st, s, "delete network", err);
+}
+
+struct network_status_tx {
+	const struct network *n;
+	const char *status, *detail;
+};
+
+static int
+network_status_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] =
+	    "UPDATE networks SET status = ?, status_detail = ? WHERE id = ?";
+	struct network_status_tx *t = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_text(st, s, 1, t->status, err) < 0 ||
+	    store_bind_text(st, s, 2, t->detail, err) < 0 ||
+	    store_bind_int64(st, s, 3, t->n->id, err) < 0)
+		return -1;
+	return store_exec_stmt(st, s, "set network status", err);
+}
+
+/* Observed status: written only when it changes. */
+int
+network_set_status(struct store *st, const struct network *n, const char *status,
+    const char *detail, struct cnw_error *err)
+{
+	struct network_status_tx t = { n, status, detail };
+
+	if (strcmp(n->status, status) == 0 && strcmp(n->status_detail, detail) == 0)
+		return 0;
+	return store_tx(st, network_status_tx, &t, err);
+}
+
+static void
+route_from_row(sqlite3_stmt *s, struct route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->network_id = sqlite3_column_int64(s, 1);
+	snprintf(r->prefix, sizeof(r->prefix), "%s", (const char *)sqlite3_column_text(s, 2));
+	snprintf(r->via, sizeof(r->via), "%s", (const char *)sqlite3_column_text(s, 3));
+	r->created_at = sqlite3_column_int64(s, 4);
+}
+
+int
+route_row_each(struct store *st, int64_t network_id, route_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	static const char sql[] = "SELECT id, network_id, prefix, via, created_at FROM routes "
+	    "WHERE network_id = ? ORDER BY id";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	struct route r;
+	int rc;
+
+	if (s == NULL || store_bind_int64(st, s, 1, network_id, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		route_from_row(s, &r);
+		if (fn(&r, arg) < 0) {
+			sqlite3_reset(s);
+			return cnw_err(err, CNW_EINTERNAL, "listing routes failed");
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list routes", err);
+}
+
+int
+route_row_delete(struct store *st, int64_t id, struct cnw_error *err)
+{
+	static const char sql[] = "DELETE FROM routes WHERE id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
+		return -1;
+	return store_exec_stmt(st, s, "delete route", err);
+}
+
+/* Operations ------------------------------------------------------------ */
+
+/* The tenant as who sees it (404 for another's), and a network of it. */
+static int
+network_find(struct store *st, const struct principal *who, const char *tenant,
+    const char *name, struct tenant *t, struct network *n, struct cnw_error *err)
+{
+	int rc;
+
+	if (tenant_get(st, who, tenant, t, err) < 0)
+		return -1;
+	if (name == NULL)
+		return 0;
+	if ((rc = network_row_get(st, t->id, name, n, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return cnw_err(err, CNW_ENOENT, "network \"%s\" of tenant \"%s\" not found",
+		    name, tenant);
+	return 0;
+}
+
+struct network_create_tx {
+	const char *actor;
+	const struct tenant *t;
+	struct network *n;
+};
+
+struct network_overlap {
+	const struct network *n;
+	struct cnw_error *err;
+};
+
+static int
+network_overlap_check(const struct network *other, void *arg)
+{
+	struct network_overlap *o = arg;
+	struct nl_prefix a, b;
+
+	if (strcmp(other->name, o->n->name) == 0) {
+		cnw_err(o->err, CNW_EEXIST, "network \"%s\" of tenant \"%s\" already exists",
+		    other->name, other->tenant);
+		return -1;
+	}
+	if (nl_prefix_parse(o->n->subnet, &a) == 0 && nl_prefix_parse(other->subnet, &b) == 0 &&
+	    nl_prefix_overlaps(&a, &b)) {
+		cnw_err(o->err, CNW_EEXIST, "subnet %s overlaps %s of network \"%s\" of this tenant",
+		    o->n->subnet, other->subnet, other->name);
+		return -1;
+	}
+	if (o->n->subnet6[0] != '\0' && other->subnet6[0] != '\0' &&
+	    nl_prefix_parse(o->n->subnet6, &a) == 0 && nl_prefix_parse(other->subnet6, &b) == 0 &&
+	    nl_prefix_overlaps(&a, &b)) {
+		cnw_err(o->err, CNW_EEXIST, "subnet6 %s overlaps %s of network \"%s\" of this tenant",
+		    o->n->subnet6, other->subnet6, other->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+network_create_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	struct network_create_tx *tx = arg;
+	struct network_overlap o = { tx->n, err };
+	struct cnw_error inner = { 0 };
+	int64_t count;
+
+	if (network_row_count(st, tx->t->id, &count, err) < 0)
+		return -1;
+	if ((uint64_t)count >= tx->t->quotas.networks)
+		return cnw_err(err, CNW_EEXIST,
+		    "tenant \"%s\" has reached its quota of %llu networks", tx->t->name,
+		    (unsigned long long)tx->t->quotas.networks);
+	o.err = &inner;
+	if (network_row_each(st, tx->t->id, network_overlap_check, &o, err) < 0) {
+		if (inner.kind != 0)
+			*err = inner;
+		return -1;
+	}
+	if (network_row_insert(st, tx->n, err) < 0)
+		return -1;
+	return store_audit(st, tx->actor, "network.create", tx->n->name, tx->t->name, err);
+}
+
+int
+network_create(struct store *st, const struct principal *who, const char *actor,
+    const struct network_spec *spec, struct network *out, struct cnw_error *err)
+{
+	struct tenant t;
+	struct network_create_tx tx = { actor, &t, out };
+
+	memset(out, 0, sizeof(*out));
+	if (network_find(st, who, spec->tenant, NULL, &t, NULL, err) < 0 ||
+	    tenant_validate_name("network", spec->name, err) < 0 ||
+	    network_validate_subnet("subnet", spec->subnet, AF_INET, out->subnet,
+	    sizeof(out->subnet), err) < 0)
+		return -1;
+	if (spec->subnet6[0] != '\0' &&
+	    network_validate_subnet("subnet6", spec->subnet6, AF_INET6, out->subnet6,
+	    sizeof(out->subnet6), err) < 0)
+		return -1;
+	out->tenant_id = t.id;
+	snprintf(out->tenant, sizeof(out->tenant), "%s", t.name);
+	snprintf(out->name, sizeof(out->name), "%s", spec->name);
+	snprintf(out->status, sizeof(out->status), "pending");
+	out->created_at = store_now();
+	return store_tx(st, network_create_tx, &tx, err);
+}
+
+int
+network_get(struct store *st, const struct principal *who, const char *tenant,
+    const char *name, struct network *out, struct cnw_error *err)
+{
+	struct tenant t;
+
+	return network_find(st, who, tenant, name, &t, out, err);
+}
+
+int
+network_list(struct store *st, const struct principal *who, const char *tenant,
+    network_each_fn fn, void *arg, struct cnw_error *err)
+{
+	struct tenant t;
+
+	if (network_find(st, who, tenant, NULL, &t, NULL, err) < 0)
+		return -1;
+	return network_row_each(st, t.id, fn, arg, err);
+}
+
+struct network_delete_tx {
+	const char *actor;
+	const struct network *n;
+};
+
+static int
+network_delete_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	struct network_delete_tx *tx = arg;
+
+	if (network_row_delete(st, tx->n->id, err) < 0)
+		return -1;
+	return store_audit(st, tx->actor, "network.delete", tx->n->name, tx->n->tenant, err);
+}
+
+int
+network_delete(struct store *st, const struct principal *who, const char *actor,
+    const char *tenant, const char *name, struct network *gone, struct cnw_error *err)
+{
+	struct tenant t;
+	struct network_delete_tx tx = { actor, gone };
+
+	if (network_find(st, who, tenant, name, &t, gone, err) < 0)
+		return -1;
+	return store_tx(st, network_delete_tx, &tx, err);
+}
+
+struct route_tx {
+	const char *actor;
+	const struct network *n;
+	struct route *r;
+};
+
+static int
+route_add_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "INSERT INTO routes(network_id, prefix, via, created_at) "
+	    "VALUES (?, ?, ?, ?)";
+	struct route_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	char detail[128];
+
+	if (s == NULL || store_bind_int64(st, s, 1, tx->n->id, err) < 0 ||
+	    store_bind_text(st, s, 2, tx->r->prefix, err) < 0 ||
+	    store_bind_text(st, s, 3, tx->r->via, err) < 0 ||
+	    store_bind_int64(st, s, 4, tx->r->created_at, err) < 0)
+		return -1;
+	if (store_exec_stmt(st, s, "insert route", err) < 0) {
+		if (err->kind == CNW_EEXIST)
+			cnw_err(err, CNW_EEXIST, "network \"%s\" already has a route to %s",
+			    tx->n->name, tx->r->prefix);
+		return -1;
+	}
+	tx->r->id = sqlite3_last_insert_rowid(store_db(st));
+	snprintf(detail, sizeof(detail), "%s.%s via %s", tx->n->tenant, tx->n->name, tx->r->via);
+	return store_audit(st, tx->actor, "route.add", tx->r->prefix, detail, err);
+}
+
+int
+route_add(struct store *st, const struct principal *who, const char *actor,
+    const struct route_spec *spec, struct network *net, struct route *out,
+    struct cnw_error *err)
+{
+	struct tenant t;
+	struct route_tx tx = { actor, net, out };
+
+	memset(out, 0, sizeof(*out));
+	if (network_find(st, who, spec->tenant, spec->network, &t, net, err) < 0 ||
+	    route_validate_prefix(spec->prefix, net, out->prefix, sizeof(out->prefix), err) < 0)
+		return -1;
+	snprintf(out->via, sizeof(out->via), "%s", spec->via[0] ? spec->via : "fastpath");
+	if (route_validate_via(out->via, err) < 0)
+		return -1;
+	out->network_id = net->id;
+	out->created_at = store_now();
+	return store_tx(st, route_add_tx, &tx, err);
+}
+
+int
+route_list(struct store *st, const struct principal *who, const char *tenant,
+    const char *network, route_each_fn fn, void *arg, struct cnw_error *err)
+{
+	struct tenant t;
+	struct network n;
+
+	if (network_find(st, who, tenant, network, &t, &n, err) < 0)
+		return -1;
+	return route_row_each(st, n.id, fn, arg, err);
+}
+
+struct route_find {
+	int64_t id;
+	struct route *out;
+};
+
+static int
+route_match(const struct route *r, void *arg)
+{
+	struct route_find *f = arg;
+
+	if (r->id == f->id)
+		*f->out = *r;
+	return 0;
+}
+
+static int
+route_delete_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	struct route_tx *tx = arg;
+
+	if (route_row_delete(st, tx->r->id, err) < 0)
+		return -1;
+	return store_audit(st, tx->actor, "route.delete", tx->r->prefix, tx->n->name, err);
+}
+
+int
+route_delete(struct store *st, const struct principal *who, const char *actor,
+    const struct route_spec *spec, struct network *net, struct cnw_error *err)
+{
+	struct tenant t;
+	struct route r = { 0 };
+	struct route_find f = { spec->id, &r };
+	struct route_tx tx = { actor, net, &r };
+
+	if (network_find(st, who, spec->tenant, spec->network, &t, net, err) < 0 ||
+	    route_row_each(st, net->id, route_match, &f, err) < 0)
+		return -1;
+	if (r.id == 0)
+		return cnw_err(err, CNW_ENOENT, "route %lld of network \"%s\" not found",
+		    (long long)spec->id, spec->network);
+	return store_tx(st, route_delete_tx, &tx, err);
+}

@@ -486,6 +486,8 @@ static void
 cnwd_shutdown(struct cnwd *d)
 {
 	proc_stop_all(&d->procs, 2000);
+	if (d->ev != NULL)
+		reconcile_forget_all(d);
 	if (d->unix_fd >= 0) {
 		close(d->unix_fd);
 		unlink(d->socket_path);

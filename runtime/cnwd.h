@@ -29,6 +29,7 @@ struct cnwd {
 	char socket_path[PATH_MAX];
 	struct tls_material tls;
 	int reconcile_timer;
+	struct reconcile_watch *watches;	/* one netlink monitor per network */
 };
 
 enum {

@@ -207,6 +207,8 @@ control_tenant_delete(struct control_call *c)
 		return -1;
 	}
 	for (size_t i = 0; i < nets.n; i++)
+		reconcile_forget(c->d, nets.items[i].id);
+	for (size_t i = 0; i < nets.n; i++)
 		if (network_remove(c->d->cfg.instance, &nets.items[i], &err) < 0)
 			log_warnx("network %s.%s: %s (the reconcile loop will retry)",
 			    nets.items[i].tenant, nets.items[i].name, err.msg);
@@ -344,6 +346,7 @@ control_network_create(struct control_call *c)
 		log_warnx("network %s.%s: %s; taking it back", n.tenant, n.name, c->err.msg);
 		if (store_tx(c->d->store, control_undo_network_tx, &n, &undo) < 0)
 			log_warnx("network %s.%s: %s", n.tenant, n.name, undo.msg);
+		reconcile_forget(c->d, n.id);
 		network_remove(c->d->cfg.instance, &n, &undo);
 		return cnw_err(&c->err, CNW_EINTERNAL, "the kernel refused network %s: %s", n.name,
 		    n.status_detail);
@@ -374,6 +377,7 @@ control_network_delete(struct control_call *c)
 
 	if (network_delete(c->d->store, &c->who, c->actor, s->tenant, s->name, &n, &c->err) < 0)
 		return -1;
+	reconcile_forget(c->d, n.id);
 	if (network_remove(c->d->cfg.instance, &n, &err) < 0)
 		log_warnx("network %s.%s: %s (the reconcile loop will retry)", n.tenant, n.name,
 		    err.msg);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -291,6 +293,47 @@ nl_route_each(struct nl *nl, int family, nl_route_fn fn, void *arg, struct cnw_e
 
 	rtm->rtm_family = (uint8_t)family;
 	return nl_talk(nl, nlh, nl_route_cb, &e, "list routes", err);
+}
+
+/* Monitor ------------------------------------------------------------ */
+
+int
+nl_monitor_open(struct cnw_error *err)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+		    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		cnw_err(err, CNW_EINTERNAL, "netlink monitor: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+nl_monitor_drain(int fd)
+{
+	char buf[8192];
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+		/* ENOBUFS: events were lost; the caller reconciles anyway. */
+		if (r < 0 && errno == ENOBUFS) {
+			n++;
+			continue;
+		}
+		if (r <= 0)
+			return n;
+		n++;
+	}
 }
 
 /* Prefixes ----------------------------------------------------------- */

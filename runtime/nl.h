@@ -54,6 +54,14 @@ int nl_route_delete(struct nl *nl, const struct nl_route *r, struct cnw_error *e
 typedef int (*nl_route_fn)(const struct nl_route *r, void *arg);
 int nl_route_each(struct nl *nl, int family, nl_route_fn fn, void *arg, struct cnw_error *err);
 
+/*
+ * A socket that hears every link, address and route change of the current
+ * namespace (non-blocking).  nl_monitor_drain() reads what is queued and
+ * returns how many messages there were.
+ */
+int nl_monitor_open(struct cnw_error *err);
+int nl_monitor_drain(int fd);
+
 /* Prefixes: "10.0.0.0/24", "fd00::/64" */
 int nl_prefix_parse(const char *s, struct nl_prefix *p);
 void nl_prefix_format(const struct nl_prefix *p, char *buf, size_t len);

@@ -2,6 +2,8 @@
  * The reconcile loop; see reconcile.h.
  */
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "runtime/ev.h"
 #include "runtime/log.h"
 #include "runtime/netns.h"
+#include "runtime/nl.h"
 #include "runtime/reconcile.h"
 #include "tenants/network.h"
 
@@ -35,6 +38,105 @@ reconcile_route_collect(const struct route *r, void *arg)
 	return 0;
 }
 
+struct reconcile_watch {
+	struct reconcile_watch *next;
+	struct cnwd *d;
+	int64_t id;
+	int fd;
+};
+
+static struct reconcile_watch *
+reconcile_watch_find(struct cnwd *d, int64_t id)
+{
+	for (struct reconcile_watch *w = d->watches; w != NULL; w = w->next)
+		if (w->id == id)
+			return w;
+	return NULL;
+}
+
+void
+reconcile_forget(struct cnwd *d, int64_t id)
+{
+	for (struct reconcile_watch **pp = &d->watches; *pp != NULL; pp = &(*pp)->next) {
+		struct reconcile_watch *w = *pp;
+
+		if (w->id == id) {
+			*pp = w->next;
+			ev_del(d->ev, w->fd);
+			close(w->fd);
+			free(w);
+			return;
+		}
+	}
+}
+
+void
+reconcile_forget_all(struct cnwd *d)
+{
+	while (d->watches != NULL)
+		reconcile_forget(d, d->watches->id);
+}
+
+static void
+reconcile_on_event(int fd, uint32_t events, void *arg)
+{
+	struct reconcile_watch *w = arg;
+	struct cnwd *d = w->d;
+	int64_t id = w->id;
+	struct network n;
+	struct cnw_error err = { 0 };
+
+	nl_monitor_drain(fd);
+	if (reconcile_network(d, id, &n, &err) < 0) {
+		if (err.kind == CNW_ENOENT)
+			reconcile_forget(d, id);	/* w is gone after this */
+		else
+			log_warnx("network %s.%s: %s", n.tenant, n.name, err.msg);
+	}
+}
+
+static int
+reconcile_monitor_inside(void *arg, struct cnw_error *err)
+{
+	int *fd = arg;
+
+	*fd = nl_monitor_open(err);
+	return *fd < 0 ? -1 : 0;
+}
+
+/* The monitor of n, made on first need; NULL if it cannot be had. */
+static struct reconcile_watch *
+reconcile_watch(struct cnwd *d, const struct network *n)
+{
+	struct reconcile_watch *w = reconcile_watch_find(d, n->id);
+	char name[NETWORK_NETNS_MAX];
+	struct cnw_error err = { 0 };
+	int fd = -1;
+
+	if (w != NULL)
+		return w;
+	if (network_netns_name(d->cfg.instance, n->tenant, n->name, name, sizeof(name)) < 0 ||
+	    netns_run(name, reconcile_monitor_inside, &fd, &err) < 0 ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		log_warnx("network %s.%s: no change monitor (%s); the timer still repairs it",
+		    n->tenant, n->name, err.msg);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	w->d = d;
+	w->id = n->id;
+	w->fd = fd;
+	if (ev_add(d->ev, fd, EPOLLIN, reconcile_on_event, w) < 0) {
+		close(fd);
+		free(w);
+		return NULL;
+	}
+	w->next = d->watches;
+	d->watches = w;
+	return w;
+}
+
 /* Apply n and record what was observed. */
 static int
 reconcile_apply(struct cnwd *d, struct network *n, struct cnw_error *err)
@@ -47,6 +149,13 @@ reconcile_apply(struct cnwd *d, struct network *n, struct cnw_error *err)
 	if (rc == 0)
 		rc = network_apply(d->cfg.instance, n, rs.items, rs.n, err);
 	free(rs.items);
+	if (rc == 0) {
+		struct reconcile_watch *w = reconcile_watch(d, n);
+
+		/* What is queued now is the echo of our own changes. */
+		if (w != NULL)
+			nl_monitor_drain(w->fd);
+	}
 	if (network_set_status(d->store, n, rc == 0 ? "ready" : "failed",
 	    rc == 0 ? "" : err->msg, &serr) < 0)
 		log_warnx("network %s.%s: cannot record status: %s", n->tenant, n->name, serr.msg);
@@ -151,6 +260,16 @@ reconcile_all(struct cnwd *d)
 		reconcile_one(&p, &p.nets[i]);
 		network_netns_name(d->cfg.instance, p.nets[i].tenant, p.nets[i].name, p.names[i],
 		    sizeof(p.names[0]));
+	}
+	/* Monitors of networks whose rows are gone would pin their namespaces. */
+	for (struct reconcile_watch *w = d->watches, *next; w != NULL; w = next) {
+		size_t i;
+
+		next = w->next;
+		for (i = 0; i < p.n && p.nets[i].id != w->id; i++)
+			;
+		if (i == p.n)
+			reconcile_forget(d, w->id);
 	}
 	qsort(p.names, p.n, sizeof(p.names[0]), reconcile_name_cmp);
 	snprintf(prefix, sizeof(prefix), "%s.", d->cfg.instance);

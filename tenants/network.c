@@ -471,9 +471,22 @@ route_add_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	static const char sql[] = "INSERT INTO routes(network_id, prefix, via, created_at) "
 	    "VALUES (?, ?, ?, ?)";
+	static const char count_sql[] = "SELECT count(*) FROM routes WHERE network_id = ?";
 	struct route_tx *tx = arg;
-	sqlite3_stmt *s = store_stmt(st, sql, err);
+	sqlite3_stmt *s = store_stmt(st, count_sql, err);
 	char detail[128];
+	int64_t n;
+
+	if (s == NULL || store_bind_int64(st, s, 1, tx->n->id, err) < 0)
+		return -1;
+	n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	if (n < 0)
+		return cnw_err(err, CNW_EINTERNAL, "cannot count routes");
+	if (n >= NETWORK_ROUTES_MAX)
+		return cnw_err(err, CNW_EEXIST, "network \"%s\" has %d routes, the most a network "
+		    "may have", tx->n->name, NETWORK_ROUTES_MAX);
+	s = store_stmt(st, sql, err);
 
 	if (s == NULL || store_bind_int64(st, s, 1, tx->n->id, err) < 0 ||
 	    store_bind_text(st, s, 2, tx->r->prefix, err) < 0 ||

@@ -23,6 +23,7 @@ struct store;
 #define NETWORK_NETNS_MAX 80		/* INSTANCE.TENANT.NETWORK */
 #define NETWORK_DEVICE "cnw0"
 #define ROUTE_VIA_MAX 12
+#define NETWORK_ROUTES_MAX 256		/* per network */
 
 struct network {
 	int64_t id;

@@ -33,11 +33,12 @@ struct network_apply {
 	const struct network *n;
 	const struct route *routes;
 	size_t nroutes;
-	struct nl_route want[2 + 256];	/* defaults and rows; see network_desired */
+	struct nl_route want[2 + NETWORK_ROUTES_MAX];	/* defaults and rows */
 	size_t nwant;
+	struct nl_route stale[64];	/* ours, not wanted: deleted after the dump */
+	size_t nstale;
 	struct nl *nl;
 	struct cnw_error *err;
-	int failed;
 };
 
 static int
@@ -101,18 +102,32 @@ network_route_wanted(const struct network_apply *a, const struct nl_route *r)
 	return 0;
 }
 
-/* Remove our routes that nobody wants any more. */
+/*
+ * Note our routes that nobody wants any more.  They are deleted after the
+ * dump: a request on the socket in the middle of a dump would mix replies.
+ * More than fit are taken by the next pass.
+ */
 static int
 network_route_stale(const struct nl_route *r, void *arg)
 {
 	struct network_apply *a = arg;
 
-	if (r->protocol != NL_RTPROT_CNW || network_route_wanted(a, r))
+	if (r->protocol != NL_RTPROT_CNW || network_route_wanted(a, r) ||
+	    a->nstale == sizeof(a->stale) / sizeof(a->stale[0]))
 		return 0;
-	if (nl_route_delete(a->nl, r, a->err) < 0 && errno != ESRCH) {
-		a->failed = 1;
+	a->stale[a->nstale++] = *r;
+	return 0;
+}
+
+static int
+network_routes_prune(struct network_apply *a, int family, struct cnw_error *err)
+{
+	a->nstale = 0;
+	if (nl_route_each(a->nl, family, network_route_stale, a, err) < 0)
 		return -1;
-	}
+	for (size_t i = 0; i < a->nstale; i++)
+		if (nl_route_delete(a->nl, &a->stale[i], err) < 0 && errno != ESRCH)
+			return -1;
 	return 0;
 }
 
@@ -154,8 +169,7 @@ network_apply_inside(void *arg, struct cnw_error *err)
 	for (size_t i = 0; i < a->nwant; i++)
 		if (nl_route_replace(a->nl, &a->want[i], err) < 0)
 			goto out;
-	if (nl_route_each(a->nl, AF_INET, network_route_stale, a, err) < 0 ||
-	    nl_route_each(a->nl, AF_INET6, network_route_stale, a, err) < 0)
+	if (network_routes_prune(a, AF_INET, err) < 0 || network_routes_prune(a, AF_INET6, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -16,7 +16,7 @@ trap '_netns_cleanup; _cleanup' EXIT
 
 cat >"$T/cnwd.conf" <<CONF
 [cnwd]
-reconcile_interval = 1
+reconcile_interval = 60
 CONF
 cnwd_start --config "$T/cnwd.conf" --instance "$INST" || { not_ok "cnwd starts"; done_testing; exit 1; }
 

@@ -78,6 +78,7 @@ struct api_conn {
 	char *body;
 	size_t len;
 	int too_large;
+	int unauthenticated;	/* body read and dropped; answer 401 */
 };
 
 static void
@@ -229,16 +230,26 @@ api_query_unknown(struct api_request *req, const char *const *allowed)
 /* The access handler ------------------------------------------------- */
 
 static enum MHD_Result
-api_first_call(struct MHD_Connection *conn, void **con_cls)
+api_first_call(struct MHD_Connection *conn, const char *method, const char *url,
+    void **con_cls)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	struct api_conn *c = calloc(1, sizeof(*c));
 	struct api_response resp = { 0 };
+	struct proto_auth auth;
 
 	if (c == NULL)
 		return MHD_NO;
 	*con_cls = c;
+	/*
+	 * Without a well-formed token only GET /v1 is served: the body of any
+	 * other request is read and dropped, never kept, and the answer is 401
+	 * (read, so that the client is not cut off while still sending).
+	 */
+	api_auth_token(conn, &auth);
+	c->unauthenticated = auth.token[0] == '\0' &&
+	    !(strcmp(method, "GET") == 0 && strcmp(url, "/v1") == 0);
 	if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX) {
 		/* Answer at once; MHD closes the connection instead of reading the body. */
 		api_problem(&resp, 413, "the body is larger than %d bytes", API_BODY_MAX);
@@ -254,6 +265,11 @@ api_take_body(struct api_conn *c, const char *data, size_t size)
 
 	if (c->too_large)
 		return;
+	if (c->unauthenticated) {
+		c->len += size;
+		c->too_large = c->len > API_BODY_MAX;
+		return;
+	}
 	if (c->len + size > API_BODY_MAX || (nb = realloc(c->body, c->len + size + 1)) == NULL) {
 		c->too_large = 1;	/* keep reading, discard, answer 413 at the end */
 		free(c->body);
@@ -276,7 +292,7 @@ api_access(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct api_response resp = { 0 };
 
 	if (c == NULL)
-		return api_first_call(conn, con_cls);
+		return api_first_call(conn, method, url, con_cls);
 	if (*upload_data_size > 0) {
 		api_take_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -284,6 +300,10 @@ api_access(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (c->too_large) {
 		api_problem(&resp, 413, "the body is larger than %d bytes", API_BODY_MAX);
+		return api_queue(conn, &resp);
+	}
+	if (c->unauthenticated) {
+		api_problem(&resp, 401, "a bearer token is needed (Authorization: Bearer TOKEN)");
 		return api_queue(conn, &resp);
 	}
 	if (c->len > 0 && !api_content_type_ok(conn)) {
@@ -315,7 +335,9 @@ api_mhd_log(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *
 api_start_listener(unsigned i)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* ITC: so that MHD_quiesce_daemon() can stop the thread's accept (below). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC;
 	struct MHD_Daemon *d;
 
 	if (api_listeners[i].tls) {
@@ -365,7 +387,14 @@ api_child_main(int sock)
 	do
 		sig = 0, sigwait(&set, &sig);
 	while (sig != SIGTERM && sig != SIGINT);
-	for (unsigned i = 0; i < api_nlisteners; i++)
+	/*
+	 * The listening sockets are the parent's, shared with the next API
+	 * process: quiesce first so that MHD_stop_daemon() does not shut them
+	 * down (shutdown(2) acts on the socket, not on our descriptor).
+	 */
+	for (unsigned i = 0; i < api_nlisteners; i++) {
+		MHD_quiesce_daemon(daemons[i]);
 		MHD_stop_daemon(daemons[i]);
+	}
 	return 0;
 }

@@ -157,6 +157,7 @@ api() {
 }
 
 start_cnwd() {
+	local i
 	mkdir -p "$tmp/state" "$tmp/run"
 	echo "# empty: the defaults, not the host's /etc/cnw/cnwd.conf" >"$tmp/cnwd.conf"
 	sock=$tmp/run/cnwd.sock

@@ -356,6 +356,21 @@ cnwd_setup_tcp(struct cnwd *d, const struct cnwd_config *cfg)
 	return 0;
 }
 
+static int
+cnwd_reload_tls(struct cnwd *d, const struct cnwd_config *cfg)
+{
+	struct tls_material tls;
+	struct cnw_error err = { 0 };
+
+	if (tls_load(cfg->tls_cert, cfg->tls_key, cfg->state_dir, &tls, &err) < 0) {
+		log_warnx("tls: %s", err.msg);
+		return -1;
+	}
+	tls_free(&d->tls);
+	d->tls = tls;
+	return 0;
+}
+
 static void
 cnwd_reload(struct cnwd *d)
 {
@@ -374,8 +389,14 @@ cnwd_reload(struct cnwd *d)
 		log_warnx("reload: state_dir, run_dir and instance take effect at the next start");
 	api_changed = strcmp(cfg.listen, d->cfg.listen) != 0 ||
 	    strcmp(cfg.tls_cert, d->cfg.tls_cert) != 0 || strcmp(cfg.tls_key, d->cfg.tls_key) != 0;
-	if (api_changed) {
-		/* Closing the old socket first lets the new one bind the same port. */
+	if (api_changed && strcmp(cfg.listen, d->cfg.listen) == 0 && cfg.listen[0] != '\0') {
+		/* Same address, new certificate: keep the socket (the API child holds it too). */
+		if (cnwd_reload_tls(d, &cfg) < 0) {
+			log_warnx("reload: keeping the running TLS certificate");
+			memcpy(cfg.tls_cert, d->cfg.tls_cert, sizeof(cfg.tls_cert));
+			memcpy(cfg.tls_key, d->cfg.tls_key, sizeof(cfg.tls_key));
+		}
+	} else if (api_changed) {
 		if (d->tcp_fd >= 0)
 			close(d->tcp_fd);
 		d->tcp_fd = -1;

@@ -238,12 +238,12 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	char why[256];
 
 	p->line_handled = 1;
-	if (!config_section_known(section)) {
-		config_error(p->errs, p->path, p->line, section[0] ?
-		    "unknown section [%s]" : "key \"%s\" outside of a section",
-		    section[0] ? section : name);
+	if (section[0] == '\0') {
+		config_error(p->errs, p->path, p->line, "key \"%s\" outside of a section", name);
 		return 1;
 	}
+	if (!config_section_known(section))
+		return 1;	/* reported once, at the section's own line */
 	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -273,6 +273,25 @@ config_line_is_kv(const char *s)
 	return *s != '\0' && *s != ';' && *s != '#';
 }
 
+/* "[name]" lines: an unknown section is an error on its own line. */
+static void
+config_check_section_line(struct config_parse *p, const char *s)
+{
+	char name[64];
+	size_t n;
+
+	s += strspn(s, " \t");
+	if (*s != '[' || strchr(s, ']') == NULL)
+		return;
+	n = strcspn(s + 1, "]");
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, s + 1, n);
+	name[n] = '\0';
+	if (!config_section_known(name))
+		config_error(p->errs, p->path, p->line, "unknown section [%s]", name);
+}
+
 static char *
 config_reader(char *buf, int size, void *stream)
 {
@@ -287,6 +306,7 @@ config_reader(char *buf, int size, void *stream)
 		return NULL;
 	p->line++;
 	p->line_is_kv = config_line_is_kv(buf);
+	config_check_section_line(p, buf);
 	p->line_handled = 0;
 	return r;
 }

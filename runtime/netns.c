@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "runtime/log.h"
@@ -49,13 +50,20 @@ netns_prepare_dir(struct cnw_error *err)
 	return 0;
 }
 
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/* A name is a namespace only once the bind mount is there: a crash between
+ * making the file and mounting on it leaves a plain empty file. */
 int
 netns_exists(const char *name)
 {
 	char path[PATH_MAX];
-	struct stat sb;
+	struct statfs sf;
 
-	return netns_path(path, sizeof(path), name, NULL) == 0 && stat(path, &sb) == 0;
+	return netns_path(path, sizeof(path), name, NULL) == 0 && statfs(path, &sf) == 0 &&
+	    sf.f_type == NSFS_MAGIC;
 }
 
 /* Leave the current namespace for a new one, pin it at path, come back. */
@@ -84,6 +92,9 @@ netns_create(const char *name, struct cnw_error *err)
 
 	if (netns_path(path, sizeof(path), name, err) < 0 || netns_prepare_dir(err) < 0)
 		return -1;
+	/* A file left by a crash before its mount is not a namespace: start over. */
+	if (!netns_exists(name))
+		unlink(path);
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
 		return cnw_err(err, errno == EEXIST ? CNW_EEXIST : CNW_EINTERNAL,

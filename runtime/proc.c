@@ -108,6 +108,8 @@ proc_exec_child(const struct proc_role *role, int sock, pid_t parent)
 	} else if (dup2(sock, PROC_CHILD_FD) < 0) {
 		_exit(126);
 	}
+	/* Nothing but the socketpair crosses: not even what cnwd itself inherited. */
+	close_range(PROC_CHILD_FD + 1, ~0U, 0);
 	execv(self, argv);
 	_exit(127);
 }
@@ -329,6 +331,42 @@ proc_child_log_sink(int level, const char *line, void *arg)
 	(void)msg_send(*(int *)arg, MSG_LOG_LINE, 0, 0, &msg, sizeof(msg), NULL);
 }
 
+/* Async-signal-safe decimal. */
+static char *
+proc_utoa(char *end, unsigned long v)
+{
+	*--end = '\0';
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
+/*
+ * A call outside the allowlist: tell the parent which one, then die of the
+ * signal so the exit says so too.  Only async-signal-safe calls, all on
+ * the allowlist.
+ */
+static void
+proc_child_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	static const char pre[] = "seccomp: system call ";
+	static const char post[] = " is not in the allowlist; exiting";
+	static struct proto_log msg;
+	char num[24], *n = proc_utoa(num + sizeof(num), (unsigned long)si->si_syscall);
+	size_t off = 0;
+
+	memcpy(msg.line, pre, sizeof(pre) - 1);
+	off = sizeof(pre) - 1;
+	memcpy(msg.line + off, n, strlen(n));
+	off += strlen(n);
+	memcpy(msg.line + off, post, sizeof(post));
+	msg.level = LOG_LVL_ERROR;
+	(void)msg_send(PROC_CHILD_FD, MSG_LOG_LINE, 0, 0, &msg, sizeof(msg), NULL);
+	signal(SIGSYS, SIG_DFL);
+	raise(SIGSYS);
+}
+
 void
 proc_child_run(const char *role_name)
 {
@@ -368,6 +406,9 @@ proc_child_run(const char *role_name)
 	free(m);
 	/* glibc reads /etc/localtime at the first time conversion: do it now. */
 	tzset();
+	struct sigaction sa = { .sa_sigaction = proc_child_sigsys, .sa_flags = SA_SIGINFO };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSYS, &sa, NULL);
 	if (role->child_prepare != NULL)
 		role->child_prepare();
 	sandbox_enter(filter, filter_len);

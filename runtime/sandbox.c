@@ -134,7 +134,11 @@ int
 sandbox_filter_build(const struct sandbox_policy *pol, void **prog, size_t *len,
     struct cnw_error *err)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	/*
+	 * TRAP, not KILL: the call is refused either way, but SIGSYS lets the
+	 * child say which call it was before it dies (proc.c).
+	 */
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int rc = -1;
 
 	if (ctx == NULL)
@@ -149,6 +153,18 @@ sandbox_filter_build(const struct sandbox_policy *pol, void **prog, size_t *len,
 #endif
 	if (pol->threads && sandbox_allow_threads(ctx, err) < 0)
 		goto out;
+#ifndef CNW_SANITIZERS
+	/*
+	 * Opening a file is refused, not trapped: glibc's malloc reads
+	 * /proc/sys/vm/overcommit_memory when it shrinks a thread's heap and
+	 * copes with a refusal.  Nothing is opened either way.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) < 0) {
+		cnw_err(err, CNW_EINTERNAL, "seccomp: cannot add the open rule");
+		goto out;
+	}
+#endif
 	rc = sandbox_export(ctx, prog, len, err);
 out:
 	seccomp_release(ctx);

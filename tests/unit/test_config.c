@@ -94,7 +94,7 @@ test_every_error_has_its_line(void **state)
 	assert_non_null(strstr(errs.text, want));
 	snprintf(want, sizeof(want), "%s:5: unknown key \"color\" in [cnwd]", path);
 	assert_non_null(strstr(errs.text, want));
-	snprintf(want, sizeof(want), "%s:7: unknown section [bogus]", path);
+	snprintf(want, sizeof(want), "%s:6: unknown section [bogus]", path);
 	assert_non_null(strstr(errs.text, want));
 	snprintf(want, sizeof(want), "%s:9: instance \"Edge\"", path);
 	assert_non_null(strstr(errs.text, want));

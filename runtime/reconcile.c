@@ -232,7 +232,8 @@ reconcile_orphan(const char *name, void *arg)
 	struct reconcile_pass *p = arg;
 	struct cnw_error err = { 0 };
 
-	if (bsearch(name, p->names, p->n, sizeof(p->names[0]), reconcile_name_cmp) != NULL)
+	if (p->n > 0 &&
+	    bsearch(name, p->names, p->n, sizeof(p->names[0]), reconcile_name_cmp) != NULL)
 		return 0;
 	if (netns_delete(name, &err) < 0)
 		log_warnx("orphan namespace %s: %s", name, err.msg);
@@ -271,7 +272,8 @@ reconcile_all(struct cnwd *d)
 		if (i == p.n)
 			reconcile_forget(d, w->id);
 	}
-	qsort(p.names, p.n, sizeof(p.names[0]), reconcile_name_cmp);
+	if (p.n > 0)
+		qsort(p.names, p.n, sizeof(p.names[0]), reconcile_name_cmp);
 	snprintf(prefix, sizeof(prefix), "%s.", d->cfg.instance);
 	netns_each(prefix, reconcile_orphan, &p);
 	log_debug("reconcile: %zu networks, %u failed, %u orphans removed", p.n, p.failed,

@@ -208,7 +208,8 @@ test_wrong_size_for_type(void **state)
 	assert_int_equal(msg_recv(p->b, &p->m), 1);
 	assert_int_equal(check(p, PROTO_FROM_API), -1);
 	/* array replies must be whole records */
-	assert_int_equal(msg_send(p->a, MSG_REPLY_TENANTS, 0, 0, &r, sizeof(struct tenant) + 3, NULL), 0);
+	static char two[2 * sizeof(struct tenant)];
+	assert_int_equal(msg_send(p->a, MSG_REPLY_TENANTS, 0, 0, two, sizeof(struct tenant) + 3, NULL), 0);
 	assert_int_equal(msg_recv(p->b, &p->m), 1);
 	assert_int_equal(check(p, PROTO_FROM_PARENT), -1);
 }

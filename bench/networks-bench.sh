@@ -106,12 +106,14 @@ client delete 0 "$M" >/dev/null
 
 printf '\n%d networks, created then deleted one at a time (ms)\n' "$N"
 printf '%-34s %10s %10s %10s\n' "" median p99 total
-printf '%-34s %10s %10s %10s\n' "cnwd create (REST)" "$c_med" "$c_p99" "$(echo "$c_total * 1000" | bc)"
-printf '%-34s %10s %10s %10s\n' "cnwd delete (REST)" "$d_med" "$d_p99" "$(echo "$d_total * 1000" | bc)"
-printf '%-34s %10s %10s %10s\n' "ip script create" - - "$(echo "$ip_c * 1000" | bc)"
-printf '%-34s %10s %10s %10s\n' "ip script delete" - - "$(echo "$ip_d * 1000" | bc)"
-printf 'ratio create (script / cnwd): %.1fx   delete: %.1fx   (goal: 5x)\n' \
-    "$(echo "$ip_c / $c_total" | bc -l)" "$(echo "$ip_d / $d_total" | bc -l)"
+ms() { printf '%.1f' "$(echo "$1 * 1000" | bc -l)"; }
+printf '%-34s %10s %10s %10s\n' "cnwd create (REST)" "$c_med" "$c_p99" "$(ms "$c_total")"
+printf '%-34s %10s %10s %10s\n' "cnwd delete (REST)" "$d_med" "$d_p99" "$(ms "$d_total")"
+printf '%-34s %10s %10s %10s\n' "ip script create" - - "$(ms "$ip_c")"
+printf '%-34s %10s %10s %10s\n' "ip script delete" - - "$(ms "$ip_d")"
+printf 'ratio script / cnwd: create %.1fx, delete %.1fx, both %.1fx (goal: 5x)\n' \
+    "$(echo "$ip_c / $c_total" | bc -l)" "$(echo "$ip_d / $d_total" | bc -l)" \
+    "$(echo "($ip_c + $ip_d) / ($c_total + $d_total)" | bc -l)"
 printf 'supervisor VmRSS growth: %d KB over %d networks = %.1f KB/network; ' \
     $((rss1 - rss0)) "$N" "$(echo "($rss1 - $rss0) / $N" | bc -l)"
 printf '%d KB over %d = %.1f KB/network (goal: <= 20)\n' $((rss3 - rss2)) "$M" \

@@ -102,7 +102,10 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 	char *text = NULL;
 	size_t len = 0;
 
-	if (resp->json != NULL) {
+	if (resp->raw != NULL) {
+		text = steal_ptr(&resp->raw);
+		len = resp->raw_len;
+	} else if (resp->json != NULL) {
 		text = json_dumps(resp->json, JSON_COMPACT);
 		if (text != NULL) {
 			len = strlen(text);
@@ -114,7 +117,7 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 		free(text);
 		return MHD_NO;
 	}
-	if (resp->json != NULL)
+	if (len > 0)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    resp->problem ? "application/problem+json" : "application/json");
 	if (resp->location[0] != '\0')

@@ -41,6 +41,8 @@ struct api_request {
 struct api_response {
 	unsigned status;
 	json_t *json;			/* body (owned), or NULL for none */
+	char *raw;			/* or a rendered JSON body (malloc'd, owned) */
+	size_t raw_len;
 	int problem;			/* body is application/problem+json */
 	char location[160];
 	char allow[64];

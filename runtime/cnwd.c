@@ -485,6 +485,8 @@ cnwd_start(struct cnwd *d)
 		return -1;
 	if ((d->ev = ev_new()) == NULL || cnwd_signals(d) < 0)
 		return -1;
+	/* A busy API client gets its next answer without a wake-up (see ev.h). */
+	ev_set_spin(d->ev, 200);
 	/* Converge before anyone can ask: the API sees the kernel as stored. */
 	reconcile_all(d);
 	reconcile_start_timer(d);

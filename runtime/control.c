@@ -278,7 +278,16 @@ control_tenant_each(const struct tenant *t, void *arg)
 static int
 control_tenant_list(struct control_call *c)
 {
-	struct control_batch *b = control_batch_new(c, MSG_REPLY_TENANTS, sizeof(struct tenant),
+	const struct proto_request *r = (const struct proto_request *)c->m->data;
+	struct proto_generation g = { .generation = store_generation(c->d->store) };
+	struct control_batch *b;
+
+	/* Authenticated already (control_request): now, is the caller's copy current? */
+	g.unchanged = r->generation == g.generation;
+	if (control_reply(c, MSG_REPLY_GENERATION, g.unchanged ? 0 : MSG_F_MORE, &g,
+	    sizeof(g)) < 0 || g.unchanged)
+		return 0;
+	b = control_batch_new(c, MSG_REPLY_TENANTS, sizeof(struct tenant),
 	    PROTO_TENANTS_PER_MSG);
 
 	if (b == NULL)

@@ -31,6 +31,7 @@ struct ev_loop {
 	int epfd;
 	int stop;
 	int next_timer_id;
+	long long spin_us;
 	struct ev_watch *watches;
 	struct ev_timer_slot timers[EV_MAX_TIMERS];
 };
@@ -175,15 +176,28 @@ ev_run_timers(struct ev_loop *l)
 	}
 }
 
+void
+ev_set_spin(struct ev_loop *l, long long us)
+{
+	l->spin_us = us;
+}
+
 int
 ev_run(struct ev_loop *l)
 {
 	struct epoll_event evs[EV_BATCH];
+	long long last_event = 0;
 
 	l->stop = 0;
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, evs, EV_BATCH, ev_next_timeout(l));
+		int timeout = ev_next_timeout(l), n;
 
+		/* Busy a moment ago: look again without sleeping, for a while. */
+		if (l->spin_us > 0 && cnw_now_us() - last_event < l->spin_us)
+			timeout = 0;
+		n = epoll_wait(l->epfd, evs, EV_BATCH, timeout);
+		if (n > 0)
+			last_event = cnw_now_us();
 		if (n < 0 && errno != EINTR)
 			return -1;
 		for (int i = 0; i < n && !l->stop; i++) {

@@ -25,6 +25,13 @@ void ev_del(struct ev_loop *l, int fd);
 /* Call fn once, ms milliseconds from now; returns an id > 0, or -1. */
 int ev_timer(struct ev_loop *l, long long ms, ev_timer_fn fn, void *arg);
 void ev_timer_cancel(struct ev_loop *l, int id);
+/*
+ * Adaptive spin: after an event, poll without sleeping for up to us
+ * microseconds before blocking again, so a quick follow-up (the next
+ * request of a busy client) does not pay for a wake-up.  0 (the default)
+ * never spins; an idle loop always sleeps.
+ */
+void ev_set_spin(struct ev_loop *l, long long us);
 /* Run until ev_stop(); returns 0, or -1 if epoll failed. */
 int ev_run(struct ev_loop *l);
 void ev_stop(struct ev_loop *l);

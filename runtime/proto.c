@@ -178,6 +178,7 @@ const struct msg_type_info proto_types[] = {
 	  proto_networks_ok },
 	{ MSG_REPLY_ROUTE, "MSG_REPLY_ROUTE", FIXED(struct route), P, proto_routes_ok },
 	{ MSG_REPLY_ROUTES, "MSG_REPLY_ROUTES", ARRAY(struct route), P, proto_routes_ok },
+	{ MSG_REPLY_GENERATION, "MSG_REPLY_GENERATION", FIXED(struct proto_generation), P, NULL },
 	{ MSG_REPLY_ERROR, "MSG_REPLY_ERROR", FIXED(struct proto_error), P, proto_error_ok },
 	{ MSG_REPLY_TENANT, "MSG_REPLY_TENANT", FIXED(struct proto_tenant_reply), P,
 	  proto_tenant_reply_ok },

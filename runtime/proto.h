@@ -62,6 +62,7 @@ enum proto_type {
 	MSG_REPLY_NETWORKS,	/* an array of them */
 	MSG_REPLY_ROUTE,
 	MSG_REPLY_ROUTES,
+	MSG_REPLY_GENERATION,	/* struct proto_generation */
 };
 
 #define PROTO_PEER_MAX 64
@@ -75,6 +76,15 @@ struct proto_auth {
 
 struct proto_request {
 	struct proto_auth auth;
+	uint64_t generation;		/* the one the caller's cached copy is of, or 0 */
+};
+
+/* First part of a list reply: the store's generation, and whether the
+ * caller's cached copy (proto_request.generation) is still current. */
+struct proto_generation {
+	uint64_t generation;
+	uint32_t unchanged;
+	uint32_t pad;
 };
 
 struct proto_tenant_request {

@@ -16,6 +16,7 @@
 struct store {
 	sqlite3 *db;
 	int in_tx;
+	uint64_t generation;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -87,6 +88,12 @@ int64_t
 store_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+uint64_t
+store_generation(struct store *st)
+{
+	return st->generation;
 }
 
 sqlite3 *
@@ -184,6 +191,7 @@ store_open(const char *path, struct store **out, struct cnw_error *err)
 		store_close(st);
 		return -1;
 	}
+	st->generation = 1;	/* 0 means "nothing cached" to the API */
 	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 1);
 	if (store_exec(st, "PRAGMA journal_mode = WAL", "set WAL", err) < 0 ||
@@ -293,6 +301,7 @@ store_tx(struct store *st, store_tx_fn fn, void *arg, struct cnw_error *err)
 	    store_exec_stmt(st, s, "commit", err) < 0)
 		goto rollback;
 	st->in_tx = 0;
+	st->generation++;
 	return 0;
 rollback:
 	/* ROLLBACK is not cached: it must work even when the cache is the problem. */

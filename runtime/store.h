@@ -46,6 +46,13 @@ int store_bind_blob(struct store *st, sqlite3_stmt *s, int idx, const void *v, i
 /* Step a statement that returns no rows. */
 int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what, struct cnw_error *err);
 
+/*
+ * A counter bumped by every committed transaction: a reader that saw
+ * generation G knows nothing changed while it is still G (the API process
+ * keeps rendered lists under it).
+ */
+uint64_t store_generation(struct store *st);
+
 /* Transactions --------------------------------------------------------- */
 typedef int (*store_tx_fn)(struct store *st, void *arg, struct cnw_error *err);
 /* Run fn inside one transaction; commit if it returns 0, else roll back. */

@@ -46,8 +46,9 @@ int cnw_strlcpy_checked(char *dst, const char *src, size_t size);
 int cnw_path_join(char *dst, size_t size, const char *dir, const char *name);
 /* Now as RFC 3339 UTC, "2026-11-20T21:45:00Z". */
 void cnw_time_rfc3339(char buf[static 21], long long unix_seconds);
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds, microseconds. */
 long long cnw_now_ms(void);
+long long cnw_now_us(void);
 /* Write a whole buffer to fd, retrying on EINTR and short writes. */
 int cnw_write_all(int fd, const void *buf, size_t len);
 

@@ -151,5 +151,30 @@ is "$(netns_of_instance | grep -c '\.cams\.')" 0 "the tenant's namespaces are go
 is "$(sql "select count(*) from networks n join tenants t on t.id = n.tenant_id where t.name = 'cams'")" 0 "and their rows"
 is "$(api DELETE /v1/tenants/power/networks/grid "" "$POWER")" 204 "a tenant deletes its own network"
 is "$(netns_of_instance | wc -l)" 0 "nothing of the instance remains in the kernel"
+
+# The same through cnwctl ----------------------------------------------------
+ctl() { "$CNWCTL" --socket "$SOCK" --token-file "$ADMIN_TOKEN_FILE" "$@"; }
+ctl tenant create lab >/dev/null
+out=$(ctl network create lab west --subnet 10.50.0.0/24 --subnet6 fd00:50::/64 2>&1)
+like "$out" "netns: +$INST\.lab\.west" "cnwctl network create shows the namespace"
+like "$(ctl network list lab)" "^NAME +SUBNET +SUBNET6 +NETNS +STATUS" "cnwctl network list has its header"
+like "$(ctl network list lab)" "west +10\.50\.0\.0/24 +fd00:50::/64 +$INST\.lab\.west +ready" "and the network, ready"
+ctl -o json network show lab west >"$T/show.json"
+is "$(json 'j["gateway"]' "$T/show.json")" 10.50.0.1 "cnwctl -o json network show gives the gateway"
+ctl route add lab west 192.168.70.0/24 --via blackhole >/dev/null
+like "$(ctl route list lab west)" "192\.168\.70\.0/24 +blackhole" "cnwctl route add and list"
+like "$(ip -n "$INST.lab.west" route)" "blackhole 192\.168\.70\.0/24" "the route is in the namespace"
+ctl -o json route list lab west >"$T/routes.json"
+RID=$(json 'j["items"][0]["id"]' "$T/routes.json")
+check "cnwctl route delete" ctl route delete lab west "$RID"
+unlike "$(ip -n "$INST.lab.west" route)" "192\.168\.70\.0" "the route is gone from the namespace"
+like "$(ctl exec lab west -- ip -4 addr show dev cnw0)" "inet 10\.50\.0\.1/24" "cnwctl exec runs a command inside the network"
+ctl exec lab west -- sh -c 'exit 7'
+is "$?" 7 "cnwctl exec exits with the command's status"
+ctl network create lab east --subnet 10.50.0.0/25 >/dev/null 2>"$T/ctl.err"
+is "$?" 1 "cnwctl network create of an overlapping subnet exits 1"
+like "$(cat "$T/ctl.err")" "^cnwctl: subnet 10\.50\.0\.0/25 overlaps" "and prints the detail"
+check "cnwctl network delete" ctl network delete lab west
+is "$(netns_of_instance | wc -l)" 0 "its namespace is gone"
 cnwd_stop TERM
 done_testing

@@ -344,8 +344,10 @@ api_start_listener(unsigned i)
 	struct MHD_Daemon *d;
 
 	if (api_listeners[i].tls) {
-		if (api_tls_cert == NULL)
-			fatalx("%s: TLS requested without a certificate", api_listeners[i].name);
+		if (api_tls_cert == NULL) {
+			log_warnx("%s: TLS requested without a certificate", api_listeners[i].name);
+			return NULL;
+		}
 		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, api_access, NULL,
 		    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, api_listeners[i].fd,
@@ -362,8 +364,15 @@ api_start_listener(unsigned i)
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		    MHD_OPTION_END);
 	}
-	if (d == NULL)
+	if (d == NULL) {
+		/* The Unix socket's API must not die with a bad TLS listener. */
+		if (api_listeners[i].tls) {
+			log_warnx("%s: cannot start the HTTPS server; serving without it",
+			    api_listeners[i].name);
+			return NULL;
+		}
 		fatalx("%s: cannot start the HTTP server", api_listeners[i].name);
+	}
 	log_info("serving %s", api_listeners[i].name);
 	return d;
 }
@@ -396,6 +405,8 @@ api_child_main(int sock)
 	 * down (shutdown(2) acts on the socket, not on our descriptor).
 	 */
 	for (unsigned i = 0; i < api_nlisteners; i++) {
+		if (daemons[i] == NULL)
+			continue;
 		MHD_quiesce_daemon(daemons[i]);
 		MHD_stop_daemon(daemons[i]);
 	}

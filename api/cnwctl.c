@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -1132,6 +1133,22 @@ get_netns(struct ctx *ctx, const char *tenant, const char *network,
 	return rc;
 }
 
+/*
+ * As ip netns exec does: a mount namespace of our own in which /sys shows
+ * the network namespace we entered (its /sys/class/net), not the host's.
+ * Best effort: without it the command still runs, with the host's /sys.
+ */
+static int
+remount_sys(void)
+{
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount("", "/", "none", MS_SLAVE | MS_REC, NULL) != 0)
+		return STATUS_OK;
+	if (umount2("/sys", MNT_DETACH) == 0)
+		(void)mount("sysfs", "/sys", "sysfs", 0, NULL);
+	return STATUS_OK;
+}
+
 /* Moves this process into the network namespace NETNS_DIR/NETNS. */
 static int
 enter_netns(const char *netns)
@@ -1151,7 +1168,7 @@ enter_netns(const char *netns)
 		report_error("cannot enter network namespace %s: %s "
 			     "(cnwctl exec needs root)", netns, strerror(errno));
 	else
-		rc = STATUS_OK;
+		rc = remount_sys();
 	if (fd >= 0)
 		close(fd);
 	free(path);
@@ -1162,6 +1179,8 @@ enter_netns(const char *netns)
 static int
 run_command(char **command)
 {
+	/* The command is the tenant's workload: it gets no token of ours. */
+	unsetenv("CNW_TOKEN");
 	fflush(stdout);
 	execvp(command[0], command);
 	report_error("cannot run %s: %s", command[0], strerror(errno));

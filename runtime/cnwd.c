@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -156,17 +157,13 @@ cnwd_mkdir(const char *path, mode_t mode)
 	return 0;
 }
 
-/* One cnwd per state directory: an flock held for the process's life. */
+/* An flock held for the process's life, with our pid in the file; -1 if taken. */
 static int
-cnwd_lock(struct cnwd *d)
+cnwd_lock_file(const char *path, const char *what)
 {
-	char path[PATH_MAX], pid[32];
+	char pid[32];
 	int fd;
 
-	if (cnw_path_join(path, sizeof(path), d->cfg.state_dir, "cnwd.lock") < 0) {
-		log_warnx("state directory path is too long");
-		return -1;
-	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		log_warn("cannot open %s", path);
 		return -1;
@@ -175,16 +172,37 @@ cnwd_lock(struct cnwd *d)
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		log_warnx("another cnwd (pid %s) is running on %s", pid[0] ? pid : "?",
-		    d->cfg.state_dir);
+		log_warnx("another cnwd (pid %s) is running %s", pid[0] ? pid : "?", what);
 		close(fd);
 		return -1;
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
 		log_warn("cannot write %s", path);
-	d->lock_fd = fd;
-	return 0;
+	return fd;
+}
+
+/*
+ * One cnwd per state directory, and one per instance name on the host: two
+ * daemons with one instance name would each take the other's namespaces
+ * for orphans and remove them.
+ */
+static int
+cnwd_lock(struct cnwd *d)
+{
+	char path[PATH_MAX], what[PATH_MAX + 64];
+
+	if (cnw_path_join(path, sizeof(path), d->cfg.state_dir, "cnwd.lock") < 0) {
+		log_warnx("state directory path is too long");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "on %.4000s", d->cfg.state_dir);
+	if ((d->lock_fd = cnwd_lock_file(path, what)) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/run/cnw.%s.lock", d->cfg.instance);
+	snprintf(what, sizeof(what), "as instance \"%s\" on this host; give each cnwd its "
+	    "own --instance", d->cfg.instance);
+	return (d->instance_lock_fd = cnwd_lock_file(path, what)) < 0 ? -1 : 0;
 }
 
 /*
@@ -465,6 +483,23 @@ cnwd_signals(struct cnwd *d)
 	return 0;
 }
 
+/*
+ * Each network holds a descriptor (its change monitor) and making one needs
+ * a few more for a moment: take the hard limit of open files, not the soft
+ * default of 1024.
+ */
+static void
+cnwd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open-file limit");
+	}
+}
+
 static int
 cnwd_start(struct cnwd *d)
 {
@@ -472,8 +507,10 @@ cnwd_start(struct cnwd *d)
 	char db[PATH_MAX];
 
 	umask(077);
+	cnwd_raise_nofile();
+	/* umask would make the run dir 0700; the socket's own mode (0660) guards it. */
 	if (cnwd_mkdir(d->cfg.state_dir, 0700) < 0 || cnwd_mkdir(d->cfg.run_dir, 0755) < 0 ||
-	    cnwd_lock(d) < 0)
+	    chmod(d->cfg.run_dir, 0755) < 0 || cnwd_lock(d) < 0)
 		return -1;
 	if (cnw_path_join(db, sizeof(db), d->cfg.state_dir, "cnw.db") < 0)
 		return -1;
@@ -524,12 +561,15 @@ cnwd_shutdown(struct cnwd *d)
 		close(d->signal_fd);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	if (d->instance_lock_fd >= 0)
+		close(d->instance_lock_fd);
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct cnwd d = { .lock_fd = -1, .signal_fd = -1, .unix_fd = -1, .tcp_fd = -1 };
+	static struct cnwd d = { .lock_fd = -1, .instance_lock_fd = -1, .signal_fd = -1,
+		.unix_fd = -1, .tcp_fd = -1 };
 	struct config_errors errs;
 	int check, rc;
 

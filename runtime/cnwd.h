@@ -23,6 +23,7 @@ struct cnwd {
 	struct ev_loop *ev;
 	struct proc_table procs;
 	int lock_fd;
+	int instance_lock_fd;
 	int signal_fd;
 	int unix_fd;			/* listening API sockets, kept across API restarts */
 	int tcp_fd;

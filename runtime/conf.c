@@ -20,6 +20,7 @@
 
 #include "runtime/conf.h"
 #include "runtime/log.h"
+#include "runtime/tls.h"
 
 struct config_parse {
 	const char *path;
@@ -347,12 +348,24 @@ config_check_tls(struct config_parse *p)
 		    has_cert ? "tls_key" : "tls_cert");
 		return;
 	}
-	if (cfg->tls_cert[0] != '\0' && access(cfg->tls_cert, R_OK) < 0)
+	struct cnw_error err = { 0 };
+
+	int readable = 1;
+
+	if (cfg->tls_cert[0] == '\0')
+		return;
+	if (access(cfg->tls_cert, R_OK) < 0) {
 		config_error(p->errs, p->path, p->seen[cert], "tls_cert %s: %s",
 		    cfg->tls_cert, strerror(errno));
-	if (cfg->tls_key[0] != '\0' && access(cfg->tls_key, R_OK) < 0)
+		readable = 0;
+	}
+	if (access(cfg->tls_key, R_OK) < 0) {
 		config_error(p->errs, p->path, p->seen[key], "tls_key %s: %s",
 		    cfg->tls_key, strerror(errno));
+		readable = 0;
+	}
+	if (readable && tls_check_files(cfg->tls_cert, cfg->tls_key, &err) < 0)
+		config_error(p->errs, p->path, p->seen[key], "%s", err.msg);
 }
 
 unsigned

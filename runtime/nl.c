@@ -133,6 +133,17 @@ nl_link_set_up(struct nl *nl, int ifindex, struct cnw_error *err)
 	return nl_talk(nl, nlh, NULL, NULL, "set link up", err);
 }
 
+int
+nl_link_delete(struct nl *nl, int ifindex, struct cnw_error *err)
+{
+	struct nlmsghdr *nlh = nl_request(nl, RTM_DELLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nl_talk(nl, nlh, NULL, NULL, "delete link", err);
+}
+
 /* Addresses ---------------------------------------------------------- */
 
 static size_t

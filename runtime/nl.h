@@ -42,6 +42,7 @@ void nl_close(struct nl *nl);
 /* ifindex of name, 0 if there is none, -1 on error. */
 int nl_link_index(struct nl *nl, const char *name, struct cnw_error *err);
 int nl_link_set_up(struct nl *nl, int ifindex, struct cnw_error *err);
+int nl_link_delete(struct nl *nl, int ifindex, struct cnw_error *err);
 
 /* Addresses: add or replace; list those of a link. */
 int nl_addr_replace(struct nl *nl, int ifindex, const struct nl_prefix *a, struct cnw_error *err);

@@ -50,17 +50,16 @@ proc_table_add(struct proc_table *t, const struct proc_role *role, struct cnw_er
 	p = &t->procs[t->n];
 	memset(p, 0, sizeof(*p));
 	p->role = role;
+	p->policy = pol;
 	p->table = t;
 	p->sock = -1;
 	p->state = PROC_STOPPED;
-	/* Built once: the policy of a role does not change while we run. */
-	if (sandbox_filter_build(pol, &p->filter, &p->filter_len, err) < 0)
-		return -1;
 	t->n++;
 	return 0;
 }
 
 static void proc_on_readable(int fd, uint32_t events, void *arg);
+static void proc_restart_timer(void *arg);
 
 static void
 proc_close_sock(struct proc *p)
@@ -97,11 +96,22 @@ proc_exec_child(const struct proc_role *role, int sock, pid_t parent)
 	static const char self[] = "/proc/self/exe";
 	char *const argv[] = { "cnwd", "--child", (char *)role->name, NULL };
 	sigset_t none;
+	int null;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(126);
+	/*
+	 * No terminal: a session of its own, and stdin/stdout on /dev/null.
+	 * stderr stays (early start-up errors and sanitizer reports go there);
+	 * without a controlling terminal it cannot be used to type into one.
+	 */
+	setsid();
+	if ((null = open("/dev/null", O_RDWR)) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(126);
+	if (null > 2 && null != sock)
+		close(null);
 	if (sock == PROC_CHILD_FD) {
 		if (fcntl(sock, F_SETFD, 0) < 0)
 			_exit(126);
@@ -118,6 +128,7 @@ int
 proc_start(struct proc *p)
 {
 	struct timeval tmo = { .tv_sec = 2 };
+	struct cnw_error ferr = { 0 };
 	pid_t parent = getpid();
 	int sv[2];
 
@@ -129,18 +140,29 @@ proc_start(struct proc *p)
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	p->pid = fork();
 	if (p->pid < 0) {
-		log_warn("%s: fork", p->role->name);
+		log_warn("%s: fork; trying again in %d ms", p->role->name, PROC_BACKOFF_MAX_MS / 30);
 		close(sv[0]);
 		close(sv[1]);
+		p->pid = 0;
+		p->state = PROC_RESTARTING;
+		p->restart_timer = ev_timer(p->table->ev, PROC_BACKOFF_MAX_MS / 30,
+		    proc_restart_timer, p);
 		return -1;
 	}
 	if (p->pid == 0)
 		proc_exec_child(p->role, sv[1], parent);
 	close(sv[1]);
+	/* Built for this pid: the child may signal itself and no one else. */
+	free(p->filter);
+	p->filter = NULL;
+	if (sandbox_filter_build(p->policy, p->pid, &p->filter, &p->filter_len, &ferr) < 0)
+		log_warnx("%s: %s; it will not start", p->role->name, ferr.msg);
 	p->sock = sv[0];
 	p->state = PROC_RUNNING;
 	p->started_at = (int64_t)time(NULL);
-	if (ev_add(p->table->ev, p->sock, EPOLLIN, proc_on_readable, p) < 0 ||
+	/* Without its filter the child gets none and refuses to run (fail closed). */
+	if (p->filter == NULL ||
+	    ev_add(p->table->ev, p->sock, EPOLLIN, proc_on_readable, p) < 0 ||
 	    proc_send(p, MSG_SANDBOX_FILTER, 0, 0, p->filter, p->filter_len, NULL) < 0 ||
 	    (p->role->setup != NULL && p->role->setup(p, p->table->ctx) < 0) ||
 	    proc_send(p, MSG_CHILD_START, 0, 0, NULL, 0, NULL) < 0) {

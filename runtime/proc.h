@@ -21,6 +21,7 @@
 
 struct proc;
 struct proc_table;
+struct sandbox_policy;
 
 struct proc_role {
 	const char *name;
@@ -46,6 +47,7 @@ enum proc_state {
 
 struct proc {
 	const struct proc_role *role;
+	const struct sandbox_policy *policy;
 	struct proc_table *table;
 	pid_t pid;
 	int sock;			/* parent's end of the socketpair, -1 when down */

@@ -91,7 +91,7 @@ reconcile_on_event(int fd, uint32_t events, void *arg)
 		if (err.kind == CNW_ENOENT)
 			reconcile_forget(d, id);	/* w is gone after this */
 		else
-			log_warnx("network %s.%s: %s", n.tenant, n.name, err.msg);
+			log_warnx("network %lld: %s", (long long)id, err.msg);
 	}
 }
 
@@ -143,12 +143,16 @@ reconcile_apply(struct cnwd *d, struct network *n, struct cnw_error *err)
 {
 	struct reconcile_routes rs = { 0 };
 	struct cnw_error serr = { 0 };
-	int rc;
+	int rc, created = 0;
 
 	rc = route_row_each(d->store, n->id, reconcile_route_collect, &rs, err);
 	if (rc == 0)
-		rc = network_apply(d->cfg.instance, n, rs.items, rs.n, err);
+		rc = network_apply(d->cfg.instance, n, rs.items, rs.n, &created, err);
 	free(rs.items);
+	/* A new namespace (the old one was removed by hand): the monitor of the
+	 * old one hears nothing of it, and pins the old one. */
+	if (created)
+		reconcile_forget(d, n->id);
 	if (rc == 0) {
 		struct reconcile_watch *w = reconcile_watch(d, n);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -33,7 +34,7 @@
 	"mmap", "munmap", "mremap", "mprotect", "brk", "madvise",	\
 	"futex", "set_robust_list", "rseq", "sched_yield",		\
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday",	\
-	"getpid", "gettid", "tgkill", "rt_sigaction", "rt_sigprocmask",	\
+	"getpid", "gettid", "rt_sigaction", "rt_sigprocmask",		\
 	"rt_sigreturn", "sigaltstack", "restart_syscall", "exit", "exit_group", \
 	"getrandom", "poll", "ppoll", "epoll_create1", "epoll_ctl",	\
 	"epoll_wait", "epoll_pwait", "eventfd2", "pipe2", "prlimit64", "rt_sigtimedwait",	\
@@ -49,7 +50,7 @@ struct sandbox_policy {
 static const char *const sandbox_api_syscalls[] = {
 	SANDBOX_BASE_SYSCALLS,
 	"accept", "accept4", "shutdown", "getsockopt", "setsockopt",
-	"getsockname", "getpeername", "select", "pselect6", "ioctl",
+	"getsockname", "getpeername", "select", "pselect6",
 	NULL,
 };
 
@@ -130,8 +131,26 @@ sandbox_export(scmp_filter_ctx ctx, void **prog, size_t *len, struct cnw_error *
 	return 0;
 }
 
+/*
+ * Calls allowed only with certain arguments: signals to itself (a child
+ * runs as a shared uid, and must not signal others of it), and the two
+ * ioctls sockets need (no terminal ioctl such as TIOCSTI).
+ */
+static int
+sandbox_allow_narrow(scmp_filter_ctx ctx, pid_t self, struct cnw_error *err)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONBIO)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) < 0)
+		return cnw_err(err, CNW_EINTERNAL, "seccomp: cannot add the narrow rules");
+	return 0;
+}
+
 int
-sandbox_filter_build(const struct sandbox_policy *pol, void **prog, size_t *len,
+sandbox_filter_build(const struct sandbox_policy *pol, pid_t self, void **prog, size_t *len,
     struct cnw_error *err)
 {
 	/*
@@ -143,7 +162,8 @@ sandbox_filter_build(const struct sandbox_policy *pol, void **prog, size_t *len,
 
 	if (ctx == NULL)
 		return cnw_err(err, CNW_EINTERNAL, "seccomp: init failed");
-	if (sandbox_allow_list(ctx, pol->syscalls, err) < 0)
+	if (sandbox_allow_list(ctx, pol->syscalls, err) < 0 ||
+	    sandbox_allow_narrow(ctx, self, err) < 0)
 		goto out;
 #ifdef CNW_SANITIZERS
 	if (sandbox_allow_list(ctx, sandbox_sanitizer_syscalls, err) < 0)

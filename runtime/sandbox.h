@@ -23,9 +23,9 @@ struct sandbox_policy;
 
 /* The policy of a role ("api"), or NULL if the role has none. */
 const struct sandbox_policy *sandbox_policy_find(const char *role);
-/* Compile a policy to BPF; *prog is malloc'd, *len in bytes. */
-int sandbox_filter_build(const struct sandbox_policy *pol, void **prog, size_t *len,
-    struct cnw_error *err);
+/* Compile a policy for the child self to BPF; *prog is malloc'd, *len in bytes. */
+int sandbox_filter_build(const struct sandbox_policy *pol, pid_t self, void **prog,
+    size_t *len, struct cnw_error *err);
 /* In the child: drop everything and load the filter.  Never returns on error. */
 void sandbox_enter(const void *prog, size_t len);
 

@@ -71,7 +71,7 @@ static const char *const store_migrations[] = {
 	"  UNIQUE (tenant_id, name)"
 	");"
 	"CREATE TABLE routes ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* ids are shown: never reused */
 	"  network_id INTEGER NOT NULL REFERENCES networks(id) ON DELETE CASCADE,"
 	"  prefix TEXT NOT NULL,"
 	"  via TEXT NOT NULL CHECK (via IN ('fastpath', 'blackhole', 'unreachable')),"
@@ -105,8 +105,12 @@ store_db(struct store *st)
 int
 store_sql_err(struct store *st, int rc, const char *what, struct cnw_error *err)
 {
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	/* Conflicts with other rows are 409; a value the schema refuses is 400. */
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return cnw_err(err, CNW_EEXIST, "%s: %s", what, sqlite3_errmsg(st->db));
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return cnw_err(err, CNW_EINVAL, "%s: %s", what, sqlite3_errmsg(st->db));
 	log_warnx("store: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
 	return cnw_err(err, CNW_EINTERNAL, "%s: database error: %s", what,
 	    sqlite3_errmsg(st->db));

@@ -130,21 +130,38 @@ tls_make_self_signed(const char *cert, const char *key, struct cnw_error *err)
 	return rc;
 }
 
+/*
+ * The certificate and key must parse and belong together: the API process
+ * is sandboxed and could only die on them (it would take the Unix socket's
+ * API with it).  Fills the fingerprint.
+ */
 static int
-tls_fingerprint(struct tls_material *m, struct cnw_error *err)
+tls_check_pair(struct tls_material *m, const char *cert, const char *key,
+    struct cnw_error *err)
 {
-	BIO *bio = BIO_new_mem_buf(m->cert_pem, (int)m->cert_len - 1);
-	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO *cb = BIO_new_mem_buf(m->cert_pem, (int)m->cert_len - 1);
+	BIO *kb = BIO_new_mem_buf(m->key_pem, (int)m->key_len - 1);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	size_t off = 0;
+	int rc = 0;
 
-	BIO_free(bio);
-	if (x == NULL || !X509_digest(x, EVP_sha256(), md, &mdlen)) {
-		X509_free(x);
-		return cnw_err(err, CNW_EINTERNAL, "the TLS certificate does not parse");
-	}
+	if (x == NULL)
+		rc = cnw_err(err, CNW_EINTERNAL, "%s is not a PEM certificate", cert);
+	else if (pk == NULL)
+		rc = cnw_err(err, CNW_EINTERNAL, "%s is not a PEM private key", key);
+	else if (X509_check_private_key(x, pk) != 1)
+		rc = cnw_err(err, CNW_EINTERNAL, "%s is not the key of %s", key, cert);
+	else if (!X509_digest(x, EVP_sha256(), md, &mdlen))
+		rc = cnw_err(err, CNW_EINTERNAL, "%s: cannot compute its fingerprint", cert);
 	X509_free(x);
+	EVP_PKEY_free(pk);
+	BIO_free(cb);
+	BIO_free(kb);
+	if (rc < 0)
+		return -1;
 	for (unsigned i = 0; i < mdlen && off + 3 < sizeof(m->fingerprint); i++)
 		off += (size_t)snprintf(m->fingerprint + off, sizeof(m->fingerprint) - off,
 		    i ? ":%02X" : "%02X", md[i]);
@@ -173,12 +190,25 @@ tls_load(const char *cert, const char *key, const char *state_dir,
 	}
 	if (tls_read_file(cert, &out->cert_pem, &out->cert_len, err) < 0 ||
 	    tls_read_file(key, &out->key_pem, &out->key_len, err) < 0 ||
-	    tls_fingerprint(out, err) < 0) {
+	    tls_check_pair(out, cert, key, err) < 0) {
 		tls_free(out);
 		return -1;
 	}
 	log_notice("tls: certificate %s, SHA-256 fingerprint %s", cert, out->fingerprint);
 	return 0;
+}
+
+int
+tls_check_files(const char *cert, const char *key, struct cnw_error *err)
+{
+	struct tls_material m = { 0 };
+	int rc;
+
+	rc = tls_read_file(cert, &m.cert_pem, &m.cert_len, err) < 0 ||
+	    tls_read_file(key, &m.key_pem, &m.key_len, err) < 0 ||
+	    tls_check_pair(&m, cert, key, err) < 0 ? -1 : 0;
+	tls_free(&m);
+	return rc;
 }
 
 void

@@ -22,6 +22,8 @@ struct tls_material {
 /* cert/key empty: use or make the self-signed pair in state_dir/tls. */
 int tls_load(const char *cert, const char *key, const char *state_dir,
     struct tls_material *out, struct cnw_error *err);
+/* Do the two files parse and belong together? (cnwd --check) */
+int tls_check_files(const char *cert, const char *key, struct cnw_error *err);
 void tls_free(struct tls_material *m);
 
 #endif

@@ -16,6 +16,38 @@
 
 /* Validation ------------------------------------------------------------ */
 
+/* Ranges no tenant subnet may touch: they mean something to every host. */
+static const struct {
+	const char *prefix;
+	const char *why;
+} network_reserved[] = {
+	{ "0.0.0.0/8", "\"this network\"" },
+	{ "127.0.0.0/8", "loopback" },
+	{ "169.254.0.0/16", "link-local" },
+	{ "224.0.0.0/4", "multicast" },
+	{ "240.0.0.0/4", "reserved and broadcast" },
+	{ "::/8", "loopback and unspecified" },
+	{ "fe80::/10", "link-local" },
+	{ "ff00::/8", "multicast" },
+};
+
+static int
+network_check_reserved(const char *what, const struct nl_prefix *p, struct cnw_error *err)
+{
+	struct nl_prefix r;
+
+	for (size_t i = 0; i < sizeof(network_reserved) / sizeof(network_reserved[0]); i++)
+		if (nl_prefix_parse(network_reserved[i].prefix, &r) == 0 &&
+		    nl_prefix_overlaps(p, &r)) {
+			char s[NETWORK_CIDR_MAX];
+
+			nl_prefix_format(p, s, sizeof(s));
+			return cnw_err(err, CNW_EINVAL, "%s %s overlaps %s, which is %s", what, s,
+			    network_reserved[i].prefix, network_reserved[i].why);
+		}
+	return 0;
+}
+
 int
 network_validate_subnet(const char *what, const char *in, int family, char *out,
     size_t outlen, struct cnw_error *err)
@@ -39,6 +71,8 @@ network_validate_subnet(const char *what, const char *in, int family, char *out,
 		return cnw_err(err, CNW_EINVAL, "%s %s is not a network address (did you mean %s?)",
 		    what, in, canon);
 	}
+	if (network_check_reserved(what, &p, err) < 0)
+		return -1;
 	nl_prefix_format(&p, out, outlen);
 	return 0;
 }
@@ -58,6 +92,12 @@ route_validate_prefix(const char *in, const struct network *n, char *out, size_t
 		return cnw_err(err, CNW_EINVAL,
 		    "network %s has no subnet6, so it cannot route IPv6 prefix %s", n->name, in);
 	nl_prefix_format(&p, out, outlen);
+	/* The network's own routes belong to cnw and the kernel: never replaced. */
+	if (p.plen == 0)
+		return cnw_err(err, CNW_EEXIST,
+		    "%s is the network's default route (via the fast path); it cannot be changed", out);
+	if (strcmp(out, n->subnet) == 0 || strcmp(out, n->subnet6) == 0)
+		return cnw_err(err, CNW_EEXIST, "%s is the network's own subnet", out);
 	return 0;
 }
 

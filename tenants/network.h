@@ -106,8 +106,9 @@ int route_row_delete(struct store *st, int64_t id, struct cnw_error *err);
 
 /* Kernel (network_kernel.c) ---------------------------------------------- */
 /* Make the namespace of n match n and its routes. */
+/* *created tells whether the namespace itself had to be made. */
 int network_apply(const char *instance, const struct network *n, const struct route *routes,
-    size_t nroutes, struct cnw_error *err);
+    size_t nroutes, int *created, struct cnw_error *err);
 int network_remove(const char *instance, const struct network *n, struct cnw_error *err);
 
 #endif

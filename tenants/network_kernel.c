@@ -179,7 +179,7 @@ out:
 
 int
 network_apply(const char *instance, const struct network *n, const struct route *routes,
-    size_t nroutes, struct cnw_error *err)
+    size_t nroutes, int *created, struct cnw_error *err)
 {
 	struct network_apply *a = calloc(1, sizeof(*a));
 	char name[NETWORK_NETNS_MAX];
@@ -190,14 +190,34 @@ network_apply(const char *instance, const struct network *n, const struct route 
 	a->n = n;
 	a->routes = routes;
 	a->nroutes = nroutes;
+	*created = 0;
 	if (network_netns_name(instance, n->tenant, n->name, name, sizeof(name)) < 0)
 		cnw_err(err, CNW_EINVAL, "namespace name too long");
-	else if (netns_exists(name) || netns_create(name, err) == 0)
+	else if (netns_exists(name) || (*created = netns_create(name, err) == 0))
 		rc = netns_run(name, network_apply_inside, a, err);
 	free(a);
 	return rc;
 }
 
+static int
+network_remove_inside(void *arg, struct cnw_error *err)
+{
+	struct nl *nl = nl_open(err);
+	int dev, rc = -1;
+
+	if (nl == NULL)
+		return -1;
+	if ((dev = nl_link_index(nl, NETWORK_DEVICE, err)) >= 0)
+		rc = dev == 0 ? 0 : nl_link_delete(nl, dev, err);
+	nl_close(nl);
+	return rc;
+}
+
+/*
+ * The device goes first: a process still inside the namespace keeps the
+ * namespace alive after the unmount, and would keep cnw0 and its addresses
+ * with it.
+ */
 int
 network_remove(const char *instance, const struct network *n, struct cnw_error *err)
 {
@@ -205,5 +225,7 @@ network_remove(const char *instance, const struct network *n, struct cnw_error *
 
 	if (network_netns_name(instance, n->tenant, n->name, name, sizeof(name)) < 0)
 		return cnw_err(err, CNW_EINVAL, "namespace name too long");
+	if (netns_exists(name) && netns_run(name, network_remove_inside, NULL, err) < 0)
+		return -1;
 	return netns_delete(name, err);
 }

@@ -81,6 +81,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	[ -n "$lost" ] && problems+=("answered 201 but lost: $lost")
 	[ -n "$nons" ] && problems+=("no namespace for: $nons")
 	[ -n "$back" ] && problems+=("answered 204 but still there: $back")
+	# "exactly as stored": a sample of the kept networks, looked at from inside
+	for n in $(shuf -n 5 "$T/must" 2>/dev/null); do
+		sub=$(sql "select subnet from networks where name = '$n'")
+		gw=${sub%.0/24}.1/24
+		ip -n "$INST.fleet.$n" -4 addr show dev cnw0 2>/dev/null | grep -q "inet $gw " ||
+		    problems+=("$n: cnw0 lacks $gw")
+		ip -n "$INST.fleet.$n" route 2>/dev/null | grep -q '^default dev cnw0 proto 77' ||
+		    problems+=("$n: no default route via cnw0")
+	done
 	orphans=$(comm -13 "$T/rows.netns" <(netns_of_instance))
 	[ -n "$orphans" ] && problems+=("namespaces without a row: $orphans")
 	[ -n "$notready" ] && problems+=("not ready: $notready")

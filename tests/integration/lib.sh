@@ -34,6 +34,7 @@ _tmp_base=${TMPDIR:-/tmp}
 T=$(mktemp -d "$_tmp_base/cnw-it.XXXXXX") || { echo "Bail out! mktemp failed"; exit 99; }
 
 SOCK="$T/run/cnwd.sock"
+TEST_INSTANCE="i$(($$ % 10000000))"
 CNWD_LOG="$T/cnwd.log"
 ADMIN_TOKEN_FILE="$T/state/admin.token"
 RESP_BODY="$T/resp.body"
@@ -196,8 +197,22 @@ wait_api() {
 # cnwd_start [ARGS...]: start cnwd in the background on $T's dirs, wait up
 # to 5 s for the socket and for GET /v1.  Sets CNWD_PID and ADMIN.
 cnwd_start() {
-	echo "=== cnwd_start $(date +%T.%N) $*" >>"$CNWD_LOG"
-	"$CNWD" --state-dir "$T/state" --run-dir "$T/run" "$@" >>"$CNWD_LOG" 2>&1 </dev/null &
+	local -a args=("$@")
+	local a prev="" conf=""
+	for a in "$@"; do
+		[ "$prev" == --config ] && conf=$a
+		prev=$a
+	done
+	# Every test file its own instance name (one host may run several cnwd),
+	# unless the test names one, on the command line or in its config.
+	case " $* " in
+	*" --instance "*) ;;
+	*) if [ -z "$conf" ] || ! grep -q '^instance' "$conf"; then
+		args+=(--instance "$TEST_INSTANCE")
+	   fi ;;
+	esac
+	echo "=== cnwd_start $(date +%T.%N) ${args[*]}" >>"$CNWD_LOG"
+	"$CNWD" --state-dir "$T/state" --run-dir "$T/run" "${args[@]}" >>"$CNWD_LOG" 2>&1 </dev/null &
 	CNWD_PID=$!
 	CNWD_PIDS+=("$CNWD_PID")
 	if ! wait_api 5; then

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 CONF="$T/cnwd.conf"
-printf '[cnwd]\nlog_level = info\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = info\n' "$TEST_INSTANCE" >"$CONF"
 
 tenant_names() {
 	api GET /v1/tenants "" "$ADMIN" >/dev/null
@@ -91,6 +91,13 @@ mkdir -p "$T/run2"
 timeout 10 "$CNWD" --state-dir "$T/state" --run-dir "$T/run2" >"$T/second.log" 2>&1 </dev/null
 is "$?" 1 "a second cnwd on the same state directory with another run directory exits with 1 too"
 [ ! -e "$T/run2/cnwd.sock" ] && ok "... and makes no socket" || not_ok "... and makes no socket"
+mkdir -p "$T/state3" "$T/run3"
+timeout 10 "$CNWD" --state-dir "$T/state3" --run-dir "$T/run3" --instance "$TEST_INSTANCE" \
+    >"$T/third.log" 2>&1 </dev/null
+is "$?" 1 "a second cnwd with the same instance name (another state directory) exits with 1"
+like "$(cat "$T/third.log")" "another cnwd \(pid $CNWD_PID\) is running as instance \"$TEST_INSTANCE\"" \
+    "its message names the instance and the first cnwd"
+[ ! -e "$T/run3/cnwd.sock" ] && ok "... and makes no socket" || not_ok "... and makes no socket"
 
 # The API child's sandbox ----------------------------------------------------------
 
@@ -165,13 +172,13 @@ api DELETE /v1/tenants/after-kills "" "$ADMIN" >/dev/null
 
 # SIGHUP --------------------------------------------------------------------------
 
-printf '[cnwd]\nlog_level = debug\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = debug\n' "$TEST_INSTANCE" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
 wait_log "reloaded $CONF \(log level debug\)" 3 && ok "SIGHUP: 'reloaded FILE (log level debug)' is logged" ||
     not_ok "SIGHUP: 'reloaded FILE (log level debug)' is logged" "$(log_since)"
 
-printf '[cnwd]\nlog_level = warning\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = warning\n' "$TEST_INSTANCE" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
 sleep 0.5
@@ -183,17 +190,17 @@ else
 	ok "SIGHUP to log_level warning: info lines stop at once"
 fi
 
-printf '[cnwd]\nlog_level = info\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = info\n' "$TEST_INSTANCE" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
 wait_log "reloaded $CONF \(log level info\)" 3 && ok "SIGHUP back to info: logged" ||
     not_ok "SIGHUP back to info: logged" "$(log_since)"
 
-printf '[cnwd]\nlog_level = warning\nthis line is broken\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = warning\nthis line is broken\n' "$TEST_INSTANCE" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
-wait_log "$CONF:3: " 3 && ok "SIGHUP with a broken line: the error is logged as FILE:LINE ($CONF:3)" ||
-    not_ok "SIGHUP with a broken line: the error is logged as FILE:LINE ($CONF:3)" "$(log_since)"
+wait_log "$CONF:4: " 3 && ok "SIGHUP with a broken line: the error is logged as FILE:LINE ($CONF:4)" ||
+    not_ok "SIGHUP with a broken line: the error is logged as FILE:LINE ($CONF:4)" "$(log_since)"
 like "$(log_since)" 'keeping the running configuration' "SIGHUP with a broken line: says the running configuration stays"
 pid_alive "$CNWD_PID" && ok "SIGHUP with a broken line: cnwd keeps running" || not_ok "SIGHUP with a broken line: cnwd keeps running"
 code=$(api POST /v1/tenants '{"name":"loud"}' "$ADMIN")
@@ -207,7 +214,7 @@ kill -HUP "$CNWD_PID"
 wait_log 'next start' 3 && ok "SIGHUP changing instance: a warning says it takes effect at the next start" ||
     not_ok "SIGHUP changing instance: a warning says it takes effect at the next start" "$(log_since)"
 is "$(tenant_names)" '["loud","quiet","t1","t2","t3","t4","t5"]' "SIGHUP changing instance: cnwd still serves its state"
-printf '[cnwd]\nlog_level = info\n' >"$CONF"
+printf '[cnwd]\ninstance = %s\nlog_level = info\n' "$TEST_INSTANCE" >"$CONF"
 kill -HUP "$CNWD_PID"
 api DELETE /v1/tenants/quiet "" "$ADMIN" >/dev/null
 api DELETE /v1/tenants/loud "" "$ADMIN" >/dev/null

@@ -16,7 +16,7 @@ trap '_netns_cleanup; _cleanup' EXIT
 
 cat >"$T/cnwd.conf" <<CONF
 [cnwd]
-reconcile_interval = 60
+reconcile_interval = 2
 CONF
 cnwd_start --config "$T/cnwd.conf" --instance "$INST" || { not_ok "cnwd starts"; done_testing; exit 1; }
 
@@ -112,7 +112,11 @@ is "$(ip -n "$NS" -o link | awk -F': ' '{print $2}' | sort | tr '\n' ' ')" "cnw0
 is "$(ip -n "$PNS" -o -4 addr | awk '{print $4}' | sort | tr '\n' ' ')" "10.10.0.1/24 127.0.0.1/8 " "and only its own addresses"
 unlike "$(ip -n "$PNS" route)" "192\.168\.50\.0" "and none of the other tenant's routes"
 is "$(ip -n "$PNS" neigh | wc -l)" 0 "and no neighbours"
-check "the other tenant's gateway is not reachable from this one" bash -c "! ip netns exec '$NS' ping -c1 -W1 10.10.0.200"
+is "$(api POST /v1/tenants/power/networks '{"name":"mesh","subnet":"10.30.0.0/24"}' "$POWER")" 201 "the other tenant makes a second network"
+check "the other tenant's gateway 10.30.0.1 is not reachable from this one" bash -c "! ip netns exec '$NS' ping -c1 -W1 10.30.0.1"
+check "and this one's gateway is not reachable from there" bash -c "! ip netns exec '$INST.power.mesh' ping -c1 -W1 10.10.0.1"
+is "$(ip -n "$INST.power.mesh" -o -4 addr | awk '{print $4}' | sort | tr '\n' ' ')" "10.30.0.1/24 127.0.0.1/8 " "the other direction: only its own addresses"
+is "$(api DELETE /v1/tenants/power/networks/mesh "" "$POWER")" 204 "(its second network is deleted)"
 
 # Drift: the reconcile loop (interval 1 s here) puts back what was removed by hand
 ip -n "$NS" addr del 10.10.0.1/24 dev cnw0
@@ -127,14 +131,64 @@ for i in $(seq 1 40); do
 	fi
 	sleep 0.1
 done
-is "$ok_drift" yes "an address, a route and the link state removed by hand come back within the period"
+is "$ok_drift" yes "an address, a route and the link state removed by hand come back at once (netlink events, well within the 2 s period)"
 ip -n "$NS" route add 172.16.0.0/16 dev cnw0 proto 77
 for i in $(seq 1 40); do ip -n "$NS" route | grep -q 172.16.0.0 || break; sleep 0.1; done
 unlike "$(ip -n "$NS" route)" "172\.16\.0\.0" "a route of cnw's protocol with no row is removed"
 
+# The timer: a namespace removed by hand (no event reaches cnwd) comes back
+ip netns delete "$NS"
+back=no
+for i in $(seq 1 50); do
+	ip -n "$NS" -4 addr show dev cnw0 2>/dev/null | grep -q 'inet 10.10.0.1/24' && { back=yes; break; }
+	sleep 0.1
+done
+is "$back" yes "a namespace deleted by hand is made again within the reconcile period"
+ip -n "$NS" addr del 10.10.0.1/24 dev cnw0
+for i in $(seq 1 10); do ip -n "$NS" -4 addr show dev cnw0 | grep -q 'inet 10.10.0.1/24' && break; sleep 0.1; done
+like "$(ip -n "$NS" -4 addr show dev cnw0)" "inet 10\.10\.0\.1/24" "and the new namespace's changes are heard at once"
+
+# The network's own routes are not the tenant's to replace; reserved ranges are refused
+bad 409 "default route" POST $N/zone3/routes '{"prefix":"0.0.0.0/0","via":"blackhole"}' "a route replacing the default route"
+bad 409 "own subnet" POST $N/zone3/routes '{"prefix":"10.10.0.0/24","via":"blackhole"}' "a route replacing the subnet's route"
+bad 400 "overlaps 127\.0\.0\.0/8, which is loopback" POST /v1/tenants/power/networks '{"name":"lo","subnet":"127.1.0.0/16"}' "a loopback subnet" "$POWER"
+bad 400 "multicast" POST /v1/tenants/power/networks '{"name":"mc","subnet":"224.1.0.0/16"}' "a multicast subnet" "$POWER"
+bad 400 "link-local" POST /v1/tenants/power/networks '{"name":"ll","subnet":"10.40.0.0/24","subnet6":"fe80::/64"}' "a link-local subnet6" "$POWER"
+
+# The kernel refuses: a network is taken back (500), a failed one shows why
+mkdir "/run/netns/$INST.power.broken"
+before_db=$(sql 'select count(*) from networks')
+bad 500 "the kernel refused network broken" POST /v1/tenants/power/networks '{"name":"broken","subnet":"10.41.0.0/24"}' "a network the kernel cannot make" "$POWER"
+is "$(sql 'select count(*) from networks')" "$before_db" "its row is taken back"
+is "$(sql "select count(*) from audit where action = 'network.undo' and object = 'broken'")" 1 "and the undo is audited"
+rmdir "/run/netns/$INST.power.broken"
+ip netns delete "$PNS"; mkdir "/run/netns/$PNS"
+st=""
+for i in $(seq 1 40); do
+	api GET /v1/tenants/power/networks/grid "" "$POWER" >/dev/null
+	st=$(json 'j["status"]')
+	[ "$st" == failed ] && break
+	sleep 0.1
+done
+is "$st" failed "a network whose namespace cannot be made again is failed"
+like "$(json 'j.get("status_detail", "")')" "." "with the reason in status_detail"
+rmdir "/run/netns/$PNS"
+for i in $(seq 1 40); do
+	api GET /v1/tenants/power/networks/grid "" "$POWER" >/dev/null
+	[ "$(json 'j["status"]')" == ready ] && break
+	sleep 0.1
+done
+is "$(json 'j["status"]')" ready "and ready again once it can"
+
 # Delete, cascade, adoption, orphans -----------------------------------------
-is "$(api DELETE $N/zone5 "" "$ADMIN")" 204 "DELETE network: 204"
+ip netns exec "$INST.cams.zone5" sleep 30 &
+SLEEPER=$!
+track_pid "$SLEEPER"
+sleep 0.2
+is "$(api DELETE $N/zone5 "" "$ADMIN")" 204 "DELETE network (a process still inside it): 204"
 unlike "$(netns_of_instance)" "\.cams\.zone5$" "its namespace is gone"
+unlike "$(nsenter -t "$SLEEPER" -n ip -o link 2>&1)" "cnw0" "and its device too, though a process keeps the namespace alive"
+kill "$SLEEPER" 2>/dev/null
 bad 409 "still has 2 networks" DELETE /v1/tenants/cams "" "deleting a tenant with networks"
 cnwd_stop TERM
 is "$CNWD_EXIT" 0 "cnwd stops cleanly"

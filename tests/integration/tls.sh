@@ -195,6 +195,23 @@ code=$(curl -s -k -m 3 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT2/
 [ "$code" != 200 ] && ok "SIGHUP without listen: TCP is off" || not_ok "SIGHUP without listen: TCP is off" "status $code"
 code=$(api GET /v1/tenants "" "$ADMIN")
 is "$code" 200 "the Unix socket still works"
+
+# A key that is not the certificate's: refused by --check and by a reload.
+printf 'not a key\n' >"$T/garbage.pem"
+printf '[api]\nlisten = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT2" "$T/mine2/cert.pem" "$T/garbage.pem" >"$T/badkey.conf"
+out=$("$CNWD" --check --config "$T/badkey.conf" 2>&1)
+is "$?" 1 "--check with a tls_key that is not a key: exit 1"
+like "$out" "^$T/badkey.conf:4: $T/garbage.pem is not a PEM private key" "and it says which line and why"
+printf '[api]\nlisten = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT2" "$T/mine2/cert.pem" "$T/mine/key.pem" >"$T/wrongkey.conf"
+out=$("$CNWD" --check --config "$T/wrongkey.conf" 2>&1)
+like "$out" "is not the key of $T/mine2/cert.pem" "--check with the key of another certificate says so"
+cp "$T/badkey.conf" "$CONF"
+log_mark
+kill -HUP "$CNWD_PID"
+wait_log 'keeping the running configuration' 3 && ok "SIGHUP to a bad key keeps the running configuration" ||
+    not_ok "SIGHUP to a bad key keeps the running configuration" "$(log_since)"
+sleep 0.3
+is "$(api GET /v1/tenants "" "$ADMIN")" 200 "and the Unix socket's API keeps answering"
 if cnwd_stop; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit 0" "exit $CNWD_EXIT"; fi
 
 done_testing

@@ -185,7 +185,7 @@ static void *
 producer(void *arg)
 {
 	struct bench *b = arg;
-	uint32_t idx[BURST], n, i;
+	uint32_t idx[BURST], n, got, i;
 	uint64_t seq = 0;
 
 	pin(b->cpu);
@@ -194,8 +194,9 @@ producer(void *arg)
 		if (n > b->frames - seq)
 			n = (uint32_t)(b->frames - seq);
 		if (uses_pool(b->v)) {
-			while ((n = pool_alloc_burst(b->pool, idx, n)) == 0)
+			while ((got = pool_alloc_burst(b->pool, idx, n)) == 0)
 				cpu_relax();
+			n = got;
 			for (i = 0; i < n; i++) {
 				struct pool_buf *buf = pool_buf(b->pool, idx[i]);
 				uint64_t s = seq + i;

@@ -38,7 +38,7 @@
 #include <string.h>
 
 #define RING_CACHE_LINE 64
-/* Largest ring: prod - cons must stay below 2^31 to be told from a wrap. */
+/* Largest ring: the largest power of two a uint32_t holds. */
 #define RING_SIZE_MAX (UINT32_C(1) << 31)
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2 && sizeof(atomic_uint) == sizeof(uint32_t),
@@ -112,6 +112,11 @@ ring_distance(const struct ring *r, uint32_t head, uint32_t tail)
 /*
  * Enqueue up to n indexes from objs; returns how many went in (fewer when
  * the ring is nearly full, 0 when full).  Producer only.
+ *
+ * Costs 3 ns/frame at burst 32 between two threads, enqueue and dequeue
+ * together (7 to 9 ns on the slower of this 2-vCPU VM's two moods), and
+ * 18 (27) ns with a pool buffer allocated, written, read and freed:
+ * bench/ring-bench, "ring only" and "ring+pool" lines.
  */
 static inline uint32_t
 ring_enqueue_burst(struct ring *r, const uint32_t *objs, uint32_t n)

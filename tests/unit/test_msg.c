@@ -228,6 +228,29 @@ test_unterminated_string(void **state)
 }
 
 static void
+test_unterminated_network_strings(void **state)
+{
+	struct pair *p = *state;
+	struct proto_network_request n;
+	struct proto_route_request r;
+
+	memset(&n, 0, sizeof(n));
+	memset(n.spec.subnet, '1', sizeof(n.spec.subnet));
+	assert_int_equal(msg_send(p->a, MSG_NETWORK_CREATE, 0, 0, &n, sizeof(n), NULL), 0);
+	assert_int_equal(msg_recv(p->b, &p->m), 1);
+	assert_int_equal(check(p, PROTO_FROM_API), -1);
+	memset(&r, 0, sizeof(r));
+	memset(r.spec.via, 'x', sizeof(r.spec.via));
+	assert_int_equal(msg_send(p->a, MSG_ROUTE_ADD, 0, 0, &r, sizeof(r), NULL), 0);
+	assert_int_equal(msg_recv(p->b, &p->m), 1);
+	assert_int_equal(check(p, PROTO_FROM_API), -1);
+	r.spec.via[0] = '\0';
+	assert_int_equal(msg_send(p->a, MSG_ROUTE_ADD, 0, 0, &r, sizeof(r), NULL), 0);
+	assert_int_equal(msg_recv(p->b, &p->m), 1);
+	assert_int_equal(check(p, PROTO_FROM_API), 0);
+}
+
+static void
 test_error_status_range(void **state)
 {
 	struct pair *p = *state;
@@ -274,6 +297,7 @@ main(void)
 		T(test_wrong_sender),
 		T(test_wrong_size_for_type),
 		T(test_unterminated_string),
+		T(test_unterminated_network_strings),
 		T(test_error_status_range),
 		T(test_tls_lengths_must_add_up),
 	};

@@ -492,6 +492,9 @@ stress_produce(struct stress *s)
 	return 0;
 }
 
+static int stress_fail(struct stress *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
 stress_fail(struct stress *s, const char *fmt, ...)
 {

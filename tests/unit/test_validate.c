@@ -10,7 +10,11 @@
 
 #include <cmocka.h>
 
+#include <sys/socket.h>
+
 #include "api/api.h"
+#include "runtime/nl.h"
+#include "tenants/network.h"
 #include "tenants/tenant.h"
 
 static void
@@ -121,6 +125,81 @@ test_json_rejects(void **state)
 	}
 }
 
+static void
+test_prefixes(void **state)
+{
+	struct nl_prefix a, b, h;
+	char s[NETWORK_CIDR_MAX];
+
+	assert_int_equal(nl_prefix_parse("10.10.0.0/24", &a), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.plen, 24);
+	assert_true(nl_prefix_is_network(&a));
+	nl_prefix_host(&a, 1, &h);
+	nl_prefix_format(&h, s, sizeof(s));
+	assert_string_equal(s, "10.10.0.1/24");
+	assert_int_equal(nl_prefix_parse("10.10.0.128/25", &b), 0);
+	assert_true(nl_prefix_overlaps(&a, &b));
+	assert_int_equal(nl_prefix_parse("10.10.1.0/24", &b), 0);
+	assert_false(nl_prefix_overlaps(&a, &b));
+	assert_int_equal(nl_prefix_parse("fd00:10::/64", &b), 0);
+	assert_false(nl_prefix_overlaps(&a, &b));	/* families differ */
+	nl_prefix_host(&b, 1, &h);
+	nl_prefix_format(&h, s, sizeof(s));
+	assert_string_equal(s, "fd00:10::1/64");
+	/* carries across bytes */
+	assert_int_equal(nl_prefix_parse("10.0.0.0/8", &a), 0);
+	nl_prefix_host(&a, 256 + 1, &h);
+	nl_prefix_format(&h, s, sizeof(s));
+	assert_string_equal(s, "10.0.1.1/8");
+	static const char *const bad[] = { "", "10.0.0.0", "10.0.0.0/", "10.0.0.0/33",
+		"10.0.0.0/-1", "10.0.0/8", "fd00::/129", "10.0.0.0/8x", "x/8", "10.0.0.0/0008" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(nl_prefix_parse(bad[i], &a), -1);
+}
+
+static void
+test_subnets(void **state)
+{
+	char out[NETWORK_CIDR_MAX];
+	struct cnw_error err;
+
+	assert_int_equal(network_validate_subnet("subnet", "10.10.0.0/24", AF_INET, out,
+	    sizeof(out), &err), 0);
+	assert_string_equal(out, "10.10.0.0/24");
+	assert_int_equal(network_validate_subnet("subnet6", "FD00:10:0::/64", AF_INET6, out,
+	    sizeof(out), &err), 0);
+	assert_string_equal(out, "fd00:10::/64");	/* canonical */
+	assert_int_equal(network_validate_subnet("subnet", "10.10.0.7/24", AF_INET, out,
+	    sizeof(out), &err), -1);
+	assert_non_null(strstr(err.msg, "did you mean 10.10.0.0/24?"));
+	assert_int_equal(network_validate_subnet("subnet", "10.10.0.0/31", AF_INET, out,
+	    sizeof(out), &err), -1);
+	assert_int_equal(network_validate_subnet("subnet", "fd00::/64", AF_INET, out,
+	    sizeof(out), &err), -1);
+	assert_int_equal(network_validate_subnet("subnet", "127.0.0.0/16", AF_INET, out,
+	    sizeof(out), &err), -1);
+	assert_non_null(strstr(err.msg, "loopback"));
+	assert_int_equal(network_validate_subnet("subnet6", "ff02::/64", AF_INET6, out,
+	    sizeof(out), &err), -1);
+	assert_int_equal(route_validate_via("fastpath", &err), 0);
+	assert_int_equal(route_validate_via("gateway", &err), -1);
+}
+
+static void
+test_netns_names(void **state)
+{
+	char name[NETWORK_NETNS_MAX];
+
+	assert_int_equal(network_netns_name("cnw", "a-b", "c", name, sizeof(name)), 0);
+	assert_string_equal(name, "cnw.a-b.c");
+	/* tenant a-b network c and tenant a network b-c do not collide */
+	char other[NETWORK_NETNS_MAX];
+	assert_int_equal(network_netns_name("cnw", "a", "b-c", other, sizeof(other)), 0);
+	assert_string_not_equal(name, other);
+	assert_int_equal(network_netns_name("cnw", "a", "b", name, 6), -1);
+}
+
 int
 main(void)
 {
@@ -130,6 +209,9 @@ main(void)
 		cmocka_unit_test(test_quotas),
 		cmocka_unit_test(test_path_match),
 		cmocka_unit_test(test_json_rejects),
+		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_subnets),
+		cmocka_unit_test(test_netns_names),
 	};
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }

@@ -119,6 +119,7 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 	}
 	if (len > 0)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    resp->text ? "text/plain; version=0.0.4" :
 		    resp->problem ? "application/problem+json" : "application/json");
 	if (resp->location[0] != '\0')
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);

@@ -43,6 +43,7 @@ struct api_response {
 	json_t *json;			/* body (owned), or NULL for none */
 	char *raw;			/* or a rendered JSON body (malloc'd, owned) */
 	size_t raw_len;
+	int text;			/* raw is text/plain (Prometheus), not JSON */
 	int problem;			/* body is application/problem+json */
 	char location[160];
 	char allow[64];

@@ -9,6 +9,8 @@
  * contract (docs/rest-api.md), the command line is docs/cli-and-config.md.
  * One command does more than show: "exec" asks the API for a network's
  * namespace, enters it with setns(2) and becomes the command it was given.
+ * One reply is not JSON: "metrics" prints the Prometheus text of
+ * GET /metrics as it comes.
  *
  * Commands are rows of commands[] ({noun, verb, handler, usage}); adding a
  * command is adding a handler and one row.  Every step returns an exit
@@ -77,6 +79,13 @@ enum {
 	OPT_SUBNET,
 	OPT_SUBNET6,
 	OPT_VIA,
+	OPT_PEER,
+	OPT_UPLINK,
+	OPT_INTERFACE,
+	OPT_ADDRESS,
+	OPT_NETNS,
+	OPT_DRIVER,
+	OPT_ENDPOINT,
 #define X(id, option, key) OPT_QUOTA_##id,
 	FOREACH_QUOTA(X)
 #undef X
@@ -128,6 +137,23 @@ static const struct option delete_longopts[] = {
 static const struct option network_longopts[] = {
 	{ "subnet", required_argument, NULL, OPT_SUBNET },
 	{ "subnet6", required_argument, NULL, OPT_SUBNET6 },
+	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option uplink_longopts[] = {
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "driver", required_argument, NULL, OPT_DRIVER },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option peer_longopts[] = {
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	OPTION_HELP,
 	OPTION_END,
 };
@@ -269,6 +295,42 @@ set_string(json_t *object, const char *key, const char *value,
 	return json_object_set_new(object, key, string);
 }
 
+/* The object at KEY of OBJECT, made on first use; NULL without memory. */
+static json_t *
+member_object(json_t *object, const char *key)
+{
+	json_t *member = json_object_get(object, key);
+
+	if (member == NULL) {
+		member = json_object();
+		if (json_object_set_new(object, key, member) != 0)
+			return NULL;
+	}
+	return member;
+}
+
+/* Appends VALUE to the list at KEY of OBJECT, made on first use. */
+static int
+append_string(json_t *object, const char *key, const char *value,
+	      const char *what)
+{
+	json_t *list = json_object_get(object, key);
+	json_t *string = json_string(value);
+
+	if (string == NULL) {
+		report_error("%s is not valid UTF-8", what);
+		return -1;
+	}
+	if (list == NULL) {
+		list = json_array();
+		if (json_object_set_new(object, key, list) != 0) {
+			json_decref(string);
+			return -1;
+		}
+	}
+	return json_array_append_new(list, string);
+}
+
 static const struct quota_option *
 find_quota(int opt)
 {
@@ -336,7 +398,63 @@ network_option(int opt, const char *value, void *arg)
 		return set_string(body, "subnet", value, "--subnet");
 	if (opt == OPT_SUBNET6)
 		return set_string(body, "subnet6", value, "--subnet6");
+	if (opt == OPT_PEER)
+		return set_string(body, "peer", value, "--peer");
+	/* Repeatable: the uplinks in order of preference, as given. */
+	if (opt == OPT_UPLINK)
+		return append_string(body, "uplinks", value, "--uplink");
 	return -1;
+}
+
+/* Options of uplink create: each given one goes in the body. */
+static int
+uplink_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg;
+
+	if (opt == OPT_INTERFACE)
+		return set_string(body, "interface", value, "--interface");
+	if (opt == OPT_ADDRESS)
+		return set_string(body, "address", value, "--address");
+	if (opt == OPT_NETNS)
+		return set_string(body, "netns", value, "--netns");
+	if (opt == OPT_DRIVER)
+		return set_string(body, "driver", value, "--driver");
+	return -1;
+}
+
+/*
+ * --endpoint UPLINK=ADDRESS:PORT of peer create, repeatable: one member of
+ * the body's "endpoints" object per uplink.  The address is the API's to
+ * check; only the split and the uplink given twice are caught here.
+ */
+static int
+peer_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg, *endpoints = NULL;
+	json_t *whole = json_string(value);
+	const char *eq = strchr(value, '=');
+	char *uplink = NULL;
+	int rc = -1;
+
+	if (opt != OPT_ENDPOINT)
+		return -1;
+	if (whole == NULL)
+		report_error("--endpoint is not valid UTF-8");
+	else if (eq == NULL || eq == value || eq[1] == '\0')
+		report_error("--endpoint: '%s' is not UPLINK=ADDRESS:PORT",
+			     value);
+	else if ((uplink = strndup(value, (size_t)(eq - value))) == NULL)
+		out_of_memory();
+	else if ((endpoints = member_object(body, "endpoints")) == NULL)
+		out_of_memory();
+	else if (json_object_get(endpoints, uplink) != NULL)
+		report_error("--endpoint: uplink '%s' given twice", uplink);
+	else
+		rc = set_string(endpoints, uplink, eq + 1, "--endpoint");
+	json_decref(whole);
+	free(uplink);
+	return rc;
 }
 
 /*
@@ -430,6 +548,7 @@ struct request {
 	const char *path;	/* "/v1/...", already escaped */
 	const json_t *body;	/* NULL: none */
 	enum auth auth;
+	const char *accept;	/* media type wanted; NULL: application/json */
 };
 
 struct reply {
@@ -478,10 +597,14 @@ static bool
 build_headers(const struct ctx *ctx, const struct request *req,
 	      struct curl_slist **headers)
 {
-	char *auth = NULL;
+	char *accept = NULL, *auth = NULL;
 	bool ok = true;
 
-	*headers = append_header(*headers, "Accept: application/json", &ok);
+	if (asprintf(&accept, "Accept: %s", req->accept != NULL ?
+		     req->accept : "application/json") < 0)
+		return false;
+	*headers = append_header(*headers, accept, &ok);
+	free(accept);
 	/* Bodies are tiny; never wait for a 100-continue. */
 	*headers = append_header(*headers, "Expect:", &ok);
 	if (req->body != NULL)
@@ -652,6 +775,25 @@ parse_success(const struct reply *reply, json_t **json)
 }
 
 /*
+ * Sends one request and returns STATUS_OK with the raw 2xx reply in *REPLY,
+ * whatever its content type, or STATUS_FAILURE after printing why (for an
+ * error reply, its problem detail).  The caller frees reply->data.
+ */
+static int
+api_exchange(struct ctx *ctx, const struct request *req, struct reply *reply)
+{
+	int rc = STATUS_OK;
+
+	if (req->auth == AUTH_BEARER)
+		rc = load_token(ctx);
+	if (rc == STATUS_OK)
+		rc = exchange(ctx, req, reply);
+	if (rc == STATUS_OK && reply->status / 100 != 2)
+		rc = report_problem(reply);
+	return rc;
+}
+
+/*
  * Sends one request and returns STATUS_OK with the reply's JSON in *JSON
  * (NULL for an empty reply), or STATUS_FAILURE after printing why.
  */
@@ -659,33 +801,37 @@ static int
 api_call(struct ctx *ctx, const struct request *req, json_t **json)
 {
 	struct reply reply = { 0 };
-	int rc = STATUS_OK;
+	int rc = api_exchange(ctx, req, &reply);
 
 	*json = NULL;
-	if (req->auth == AUTH_BEARER)
-		rc = load_token(ctx);
 	if (rc == STATUS_OK)
-		rc = exchange(ctx, req, &reply);
-	if (rc == STATUS_OK && reply.status / 100 == 2)
 		rc = parse_success(&reply, json);
-	else if (rc == STATUS_OK)
-		rc = report_problem(&reply);
 	free(reply.data);
 	return rc;
 }
 
-/* "/v1/tenants/NAME" + SUFFIX, the name escaped so it stays one segment. */
+/*
+ * COLLECTION + "/NAME" + SUFFIX, the name escaped so it stays one segment:
+ * "/v1/uplinks/wan1".
+ */
 static char *
-tenant_path(const char *name, const char *suffix)
+object_path(const char *collection, const char *name, const char *suffix)
 {
 	char *escaped = curl_easy_escape(NULL, name, 0);
 	char *path = NULL;
 
 	if (escaped != NULL &&
-	    asprintf(&path, "/v1/tenants/%s%s", escaped, suffix) < 0)
+	    asprintf(&path, "%s/%s%s", collection, escaped, suffix) < 0)
 		path = NULL;
 	curl_free(escaped);
 	return path;
+}
+
+/* "/v1/tenants/NAME" + SUFFIX. */
+static char *
+tenant_path(const char *name, const char *suffix)
+{
+	return object_path("/v1/tenants", name, suffix);
 }
 
 /*
@@ -726,7 +872,7 @@ route_path(const char *tenant, const char *network, json_int_t id)
 static int
 get_list(struct ctx *ctx, const char *path, enum cnwctl_view view)
 {
-	const struct request req = { "GET", path, NULL, AUTH_BEARER };
+	const struct request req = { "GET", path, NULL, AUTH_BEARER, NULL };
 	json_t *reply = NULL;
 	int rc = api_call(ctx, &req, &reply);
 
@@ -771,7 +917,7 @@ print_version(const json_t *info)
 static int
 cmd_version(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	const struct request req = { "GET", "/v1", NULL, AUTH_NONE };
+	const struct request req = { "GET", "/v1", NULL, AUTH_NONE, NULL };
 	json_t *reply = NULL;
 	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
 			       NULL);
@@ -790,7 +936,7 @@ static int
 cmd_tenant_create(struct ctx *ctx, const struct command *cmd, int argc,
 		  char **argv)
 {
-	struct request req = { "POST", "/v1/tenants", NULL, AUTH_BEARER };
+	struct request req = { "POST", "/v1/tenants", NULL, AUTH_BEARER, NULL };
 	json_t *body = json_object();
 	const char *name = NULL;
 	int rc = body == NULL ? out_of_memory() : STATUS_OK;
@@ -823,7 +969,7 @@ static int
 cmd_tenant_show(struct ctx *ctx, const struct command *cmd, int argc,
 		char **argv)
 {
-	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
 	const char *name = NULL;
 	char *path = NULL;
 	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
@@ -842,7 +988,7 @@ static int
 cmd_tenant_update(struct ctx *ctx, const struct command *cmd, int argc,
 		  char **argv)
 {
-	struct request req = { "PATCH", NULL, NULL, AUTH_BEARER };
+	struct request req = { "PATCH", NULL, NULL, AUTH_BEARER, NULL };
 	json_t *body = json_object();
 	const char *name = NULL;
 	char *path = NULL;
@@ -869,7 +1015,7 @@ static int
 cmd_tenant_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		  char **argv)
 {
-	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER, NULL };
 	json_t *reply = NULL;
 	const char *name = NULL;
 	bool cascade = false;
@@ -906,7 +1052,7 @@ static int
 cmd_network_create(struct ctx *ctx, const struct command *cmd, int argc,
 		   char **argv)
 {
-	struct request req = { "POST", NULL, NULL, AUTH_BEARER };
+	struct request req = { "POST", NULL, NULL, AUTH_BEARER, NULL };
 	json_t *body = json_object();
 	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
 	char *path = NULL;
@@ -951,7 +1097,7 @@ static int
 cmd_network_show(struct ctx *ctx, const struct command *cmd, int argc,
 		 char **argv)
 {
-	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
 	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
 	char *path = NULL;
 	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
@@ -970,7 +1116,7 @@ static int
 cmd_network_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		   char **argv)
 {
-	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER, NULL };
 	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
 	json_t *reply = NULL;
 	char *path = NULL;
@@ -993,7 +1139,7 @@ static int
 cmd_route_add(struct ctx *ctx, const struct command *cmd, int argc,
 	      char **argv)
 {
-	struct request req = { "POST", NULL, NULL, AUTH_BEARER };
+	struct request req = { "POST", NULL, NULL, AUTH_BEARER, NULL };
 	json_t *body = json_object();
 	const char *pos[3] = { NULL, NULL, NULL };  /* TENANT NETWORK PREFIX */
 	char *path = NULL;
@@ -1039,7 +1185,7 @@ static int
 cmd_route_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		 char **argv)
 {
-	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER };
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER, NULL };
 	const char *pos[3] = { NULL, NULL, NULL };	/* TENANT NETWORK ID */
 	json_t *reply = NULL;
 	char *path = NULL;
@@ -1062,6 +1208,178 @@ cmd_route_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		       id, pos[1]);
 	json_decref(reply);
 	free(path);
+	return rc;
+}
+
+/* "uplink show NAME", "peer show NAME": GET COLLECTION/NAME as VIEW. */
+static int
+show_object(struct ctx *ctx, const struct command *cmd, int argc,
+	    char **argv, const char *collection, enum cnwctl_view view)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
+	const char *name = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
+			       &name);
+
+	if (rc == STATUS_OK &&
+	    (path = object_path(collection, name, "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, view);
+	free(path);
+	return rc;
+}
+
+/* "uplink delete NAME", "peer delete NAME": DELETE COLLECTION/NAME. */
+static int
+delete_object(struct ctx *ctx, const struct command *cmd, int argc,
+	      char **argv, const char *collection)
+{
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER, NULL };
+	json_t *reply = NULL;
+	const char *name = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
+			       &name);
+
+	if (rc == STATUS_OK &&
+	    (path = object_path(collection, name, "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		printf("deleted %s %s\n", cmd->noun, name);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_uplink_create(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	struct request req = { "POST", "/v1/uplinks", NULL, AUTH_BEARER, NULL };
+	json_t *body = json_object();
+	const char *name = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, uplink_longopts,
+				   uplink_option, body, 1, &name);
+	if (rc == STATUS_OK && json_object_get(body, "interface") == NULL)
+		rc = command_usage_error(cmd, "missing option --interface");
+	if (rc == STATUS_OK && json_object_get(body, "address") == NULL)
+		rc = command_usage_error(cmd, "missing option --address");
+	if (rc == STATUS_OK && set_string(body, "name", name, "NAME") != 0)
+		rc = command_usage_error(cmd, NULL);
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_UPLINK);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_uplink_list(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, "/v1/uplinks", CNWCTL_VIEW_UPLINK);
+	return rc;
+}
+
+static int
+cmd_uplink_show(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	return show_object(ctx, cmd, argc, argv, "/v1/uplinks",
+			   CNWCTL_VIEW_UPLINK);
+}
+
+static int
+cmd_uplink_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	return delete_object(ctx, cmd, argc, argv, "/v1/uplinks");
+}
+
+static int
+cmd_peer_create(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	struct request req = { "POST", "/v1/peers", NULL, AUTH_BEARER, NULL };
+	json_t *body = json_object();
+	const char *name = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, peer_longopts, peer_option,
+				   body, 1, &name);
+	if (rc == STATUS_OK && json_object_get(body, "endpoints") == NULL)
+		rc = command_usage_error(cmd, "missing option --endpoint");
+	if (rc == STATUS_OK && set_string(body, "name", name, "NAME") != 0)
+		rc = command_usage_error(cmd, NULL);
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_PEER);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_peer_list(struct ctx *ctx, const struct command *cmd, int argc,
+	      char **argv)
+{
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, "/v1/peers", CNWCTL_VIEW_PEER);
+	return rc;
+}
+
+static int
+cmd_peer_show(struct ctx *ctx, const struct command *cmd, int argc,
+	      char **argv)
+{
+	return show_object(ctx, cmd, argc, argv, "/v1/peers",
+			   CNWCTL_VIEW_PEER);
+}
+
+static int
+cmd_peer_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	return delete_object(ctx, cmd, argc, argv, "/v1/peers");
+}
+
+/*
+ * GET /metrics answers Prometheus text, not JSON: it is printed as it
+ * comes, whatever -o says.
+ */
+static int
+cmd_metrics(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	const struct request req = { "GET", "/metrics", NULL, AUTH_BEARER,
+				     "text/plain" };
+	struct reply reply = { 0 };
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = api_exchange(ctx, &req, &reply);
+	if (rc == STATUS_OK && reply.len > 0 &&
+	    fwrite(reply.data, 1, reply.len, stdout) != reply.len) {
+		report_error("cannot write output: %s", strerror(errno));
+		rc = STATUS_FAILURE;
+	}
+	free(reply.data);
 	return rc;
 }
 
@@ -1112,7 +1430,7 @@ static int
 get_netns(struct ctx *ctx, const char *tenant, const char *network,
 	  char **netns)
 {
-	struct request req = { "GET", NULL, NULL, AUTH_BEARER };
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
 	json_t *reply = NULL;
 	const char *name;
 	char *path = network_path(tenant, network, "");
@@ -1219,7 +1537,8 @@ static const struct command commands[] = {
 	  "tenant delete NAME [--cascade]" },
 	{ "process", "list", cmd_process_list, "process list" },
 	{ "network", "create", cmd_network_create,
-	  "network create TENANT NAME --subnet CIDR [--subnet6 CIDR]" },
+	  "network create TENANT NAME --subnet CIDR [--subnet6 CIDR] "
+	  "[--peer PEER --uplink UPLINK [--uplink UPLINK ...]]" },
 	{ "network", "list", cmd_network_list, "network list TENANT" },
 	{ "network", "show", cmd_network_show, "network show TENANT NAME" },
 	{ "network", "delete", cmd_network_delete,
@@ -1230,6 +1549,19 @@ static const struct command commands[] = {
 	{ "route", "list", cmd_route_list, "route list TENANT NETWORK" },
 	{ "route", "delete", cmd_route_delete,
 	  "route delete TENANT NETWORK ID" },
+	{ "uplink", "create", cmd_uplink_create,
+	  "uplink create NAME --interface IF --address ADDR:PORT "
+	  "[--netns NS] [--driver udp]" },
+	{ "uplink", "list", cmd_uplink_list, "uplink list" },
+	{ "uplink", "show", cmd_uplink_show, "uplink show NAME" },
+	{ "uplink", "delete", cmd_uplink_delete, "uplink delete NAME" },
+	{ "peer", "create", cmd_peer_create,
+	  "peer create NAME --endpoint UPLINK=ADDR:PORT "
+	  "[--endpoint UPLINK=ADDR:PORT ...]" },
+	{ "peer", "list", cmd_peer_list, "peer list" },
+	{ "peer", "show", cmd_peer_show, "peer show NAME" },
+	{ "peer", "delete", cmd_peer_delete, "peer delete NAME" },
+	{ "metrics", NULL, cmd_metrics, "metrics" },
 	{ "exec", NULL, cmd_exec, "exec TENANT NETWORK -- CMD [ARG...]" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -8,12 +8,15 @@
  * below names the columns and fields of each kind by their dotted JSON path,
  * and one generic table printer and one field printer do the rest.  Values
  * are taken verbatim from the reply (no client-side reinterpretation), with
- * control characters masked so a reply cannot drive the terminal.
+ * control characters masked so a reply cannot drive the terminal; a list or
+ * object of plain values is written on one line ("wan1,wan2" for a
+ * network's uplinks, "wan1=ADDR:PORT,wan2=..." for a peer's endpoints).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +115,8 @@ static const struct field network_fields[] = {
 	{ "gateway6", "gateway6" },
 	{ "status", "status" },
 	{ "status_detail", "status_detail" },
+	{ "peer", "peer" },
+	{ "uplinks", "uplinks" },
 	{ "created_at", "created_at" },
 	{ NULL, NULL },
 };
@@ -128,6 +133,49 @@ static const struct field route_fields[] = {
 	{ "id", "id" },
 	{ "prefix", "prefix" },
 	{ "via", "via" },
+	{ "created_at", "created_at" },
+	{ NULL, NULL },
+};
+
+static const struct field uplink_columns[] = {
+	{ "NAME", "name" },
+	{ "INTERFACE", "interface" },
+	{ "NETNS", "netns" },
+	{ "ADDRESS", "address" },
+	{ "STATE", "state" },
+	{ "LINK", "link" },
+	{ "RX_PKTS", "counters.rx_packets" },
+	{ "TX_PKTS", "counters.tx_packets" },
+	{ "DROPS", "counters.drops" },
+	{ NULL, NULL },
+};
+
+static const struct field uplink_fields[] = {
+	{ "name", "name" },
+	{ "interface", "interface" },
+	{ "netns", "netns" },
+	{ "driver", "driver" },
+	{ "address", "address" },
+	{ "state", "state" },
+	{ "link", "link" },
+	{ "rx_packets", "counters.rx_packets" },
+	{ "rx_bytes", "counters.rx_bytes" },
+	{ "tx_packets", "counters.tx_packets" },
+	{ "tx_bytes", "counters.tx_bytes" },
+	{ "drops", "counters.drops" },
+	{ "created_at", "created_at" },
+	{ NULL, NULL },
+};
+
+static const struct field peer_columns[] = {
+	{ "NAME", "name" },
+	{ "ENDPOINTS", "endpoints" },
+	{ NULL, NULL },
+};
+
+static const struct field peer_fields[] = {
+	{ "name", "name" },
+	{ "endpoints", "endpoints" },
 	{ "created_at", "created_at" },
 	{ NULL, NULL },
 };
@@ -153,6 +201,14 @@ static const struct view views[] = {
 	[CNWCTL_VIEW_ROUTE] = {
 		.columns = route_columns,
 		.fields = route_fields,
+	},
+	[CNWCTL_VIEW_UPLINK] = {
+		.columns = uplink_columns,
+		.fields = uplink_fields,
+	},
+	[CNWCTL_VIEW_PEER] = {
+		.columns = peer_columns,
+		.fields = peer_fields,
 	},
 };
 
@@ -233,8 +289,9 @@ format_number(const json_t *value)
 	return len < 0 ? NULL : text;
 }
 
+/* A scalar: "-" for null, "yes"/"no" for booleans; NULL for the rest. */
 static char *
-format_value(const json_t *value)
+format_scalar(const json_t *value)
 {
 	if (value == NULL || json_is_null(value))
 		return strdup("-");
@@ -245,7 +302,93 @@ format_value(const json_t *value)
 		return format_number(value);
 	if (json_is_boolean(value))
 		return strdup(json_is_true(value) ? "yes" : "no");
-	/* Objects and arrays (lists of uplinks, say) stay compact JSON. */
+	return NULL;
+}
+
+static bool
+is_scalar(const json_t *value)
+{
+	return !json_is_array(value) && !json_is_object(value);
+}
+
+/* Whether VALUE is a list or object of scalars only, and not empty. */
+static bool
+is_flat(const json_t *value)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_array_size(value) == 0 && json_object_size(value) == 0)
+		return false;
+	json_array_foreach(value, i, item) {
+		if (!is_scalar(item))
+			return false;
+	}
+	json_object_foreach((json_t *)value, key, item) {
+		if (!is_scalar(item))
+			return false;
+	}
+	return true;
+}
+
+/* Writes ",KEY=VALUE" (no comma first, no "KEY=" for a list's item). */
+static int
+write_item(FILE *out, bool first, const char *key, const json_t *value)
+{
+	char *text = format_scalar(value);
+	int rc = -1;
+
+	if (text != NULL &&
+	    fprintf(out, "%s%s%s%s", first ? "" : ",", key != NULL ? key : "",
+		    key != NULL ? "=" : "", text) >= 0)
+		rc = 0;
+	free(text);
+	return rc;
+}
+
+/*
+ * A flat list as "a,b" (the uplinks of a network), a flat object as
+ * "k=v,k=v" (the endpoints of a peer), in the reply's order.
+ */
+static char *
+format_joined(const json_t *value)
+{
+	const char *key;
+	json_t *item;
+	char *text = NULL;
+	size_t len = 0, i;
+	bool first = true;
+	int rc = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL)
+		return NULL;
+	json_array_foreach(value, i, item) {
+		rc |= write_item(out, first, NULL, item);
+		first = false;
+	}
+	json_object_foreach((json_t *)value, key, item) {
+		rc |= write_item(out, first, key, item);
+		first = false;
+	}
+	if (fclose(out) != 0 || rc != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static char *
+format_value(const json_t *value)
+{
+	if (is_scalar(value))
+		return format_scalar(value);
+	if (json_array_size(value) == 0 && json_object_size(value) == 0)
+		return strdup("-");
+	if (is_flat(value))
+		return format_joined(value);
+	/* Nested objects and arrays stay compact JSON. */
 	return json_dumps(value, JSON_COMPACT);
 }
 

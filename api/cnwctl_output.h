@@ -32,6 +32,8 @@ enum cnwctl_view {
 	CNWCTL_VIEW_PROCESS,
 	CNWCTL_VIEW_NETWORK,
 	CNWCTL_VIEW_ROUTE,
+	CNWCTL_VIEW_UPLINK,
+	CNWCTL_VIEW_PEER,
 };
 
 /* Parses "table" or "json"; returns 0, or -1 for any other name. */
@@ -50,9 +52,11 @@ int cnwctl_output_object(FILE *out, enum cnwctl_format format,
 
 /*
  * Returns a newly allocated display string for the member of OBJECT at the
- * dotted PATH ("quotas.networks"): "-" when absent, null or an empty string,
- * "yes"/"no" for booleans, control characters replaced by '?'.  NULL only
- * when memory runs out.
+ * dotted PATH ("quotas.networks"): "-" when absent, null, an empty string,
+ * list or object, "yes"/"no" for booleans, a list of scalars as "a,b", an
+ * object of scalars as "k=v,k=v" (in the reply's order), anything nested as
+ * compact JSON, control characters replaced by '?'.  NULL only when memory
+ * runs out.
  */
 char *cnwctl_output_value(const json_t *object, const char *path);
 

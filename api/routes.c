@@ -6,6 +6,7 @@
  * fails if a route is served that the document lacks, or the reverse.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,8 @@ api_tenant_json(const struct tenant *t)
 static json_t *
 api_process_json(const struct proto_process *p)
 {
-	json_t *o = json_pack("{s:s, s:i, s:s, s:I}", "role", p->role, "pid", (int)p->pid,
-	    "state", p->state, "restarts", (json_int_t)p->restarts);
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:I}", "role", p->role, "name", p->name,
+	    "pid", (int)p->pid, "state", p->state, "restarts", (json_int_t)p->restarts);
 	char cap[17];
 
 	if (p->started_at > 0)
@@ -523,6 +524,14 @@ api_network_json(const struct proto_network *v)
 	}
 	if (n->status_detail[0] != '\0')
 		json_object_set_new(o, "status_detail", json_string(n->status_detail));
+	if (n->peer[0] != '\0') {
+		json_t *ups = json_array();
+
+		for (uint32_t i = 0; i < n->nuplinks && i < NETWORK_UPLINKS_MAX; i++)
+			json_array_append_new(ups, json_string(n->uplinks[i]));
+		json_object_set_new(o, "peer", json_string(n->peer));
+		json_object_set_new(o, "uplinks", ups);
+	}
 	return o;
 }
 
@@ -598,10 +607,37 @@ API_STRING_SETTER(api_set_network_subnet6, struct network_spec, subnet6, "subnet
 API_STRING_SETTER(api_set_route_prefix, struct route_spec, prefix, "prefix")
 API_STRING_SETTER(api_set_route_via, struct route_spec, via, "via")
 
+API_STRING_SETTER(api_set_network_peer, struct network_spec, peer, "peer")
+
+/* An array of names: each a string that fits, at most NETWORK_UPLINKS_MAX. */
+static int
+api_set_network_uplinks(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct network_spec *s = out;
+	size_t i;
+	json_t *e;
+
+	if (json_array_size(v) > NETWORK_UPLINKS_MAX) {
+		snprintf(why, whylen, "uplinks: at most %d", NETWORK_UPLINKS_MAX);
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || json_string_length(e) >= sizeof(s->uplinks[0])) {
+			snprintf(why, whylen, "uplinks[%zu] must be an uplink's name", i);
+			return -1;
+		}
+		memcpy(s->uplinks[i], json_string_value(e), json_string_length(e) + 1);
+	}
+	s->nuplinks = (uint32_t)json_array_size(v);
+	return 0;
+}
+
 static const struct api_field api_network_fields[] = {
 	{ "name", JSON_STRING, 1, api_set_network_name, 0 },
 	{ "subnet", JSON_STRING, 1, api_set_network_subnet, 0 },
 	{ "subnet6", JSON_STRING, 0, api_set_network_subnet6, 0 },
+	{ "peer", JSON_STRING, 0, api_set_network_peer, 0 },
+	{ "uplinks", JSON_ARRAY, 0, api_set_network_uplinks, 0 },
 };
 
 static const struct api_field api_route_fields[] = {
@@ -751,6 +787,242 @@ api_route_delete(struct api_request *req, struct api_response *resp)
 	resp->status = 204;
 }
 
+/* Uplinks and peers ----------------------------------------------------- */
+
+static json_t *
+api_uplink_json(const struct uplink *u)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", u->name,
+	    "interface", u->interface, "driver", u->driver, "address", u->address,
+	    "state", u->state, "link", u->link_up ? "up" : "down",
+	    "created_at", api_time(u->created_at));
+
+	if (u->netns[0] != '\0')
+		json_object_set_new(o, "netns", json_string(u->netns));
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "rx_packets", (json_int_t)u->rx_packets, "rx_bytes", (json_int_t)u->rx_bytes,
+	    "tx_packets", (json_int_t)u->tx_packets, "tx_bytes", (json_int_t)u->tx_bytes,
+	    "drops", (json_int_t)u->drops));
+	return o;
+}
+
+static json_t *
+api_peer_json(const struct peer *p)
+{
+	json_t *eps = json_object();
+
+	for (uint32_t i = 0; i < p->nendpoints && i < PEER_ENDPOINTS_MAX; i++)
+		json_object_set_new(eps, p->endpoints[i].uplink, json_string(p->endpoints[i].endpoint));
+	return json_pack("{s:s, s:o, s:o}", "name", p->name, "endpoints", eps, "created_at",
+	    api_time(p->created_at));
+}
+
+#define API_ONE_COLLECTOR(fn, msgtype, rec, render)			\
+	static int fn(const struct msg *m, void *arg)			\
+	{								\
+		if (m->hdr.type != msgtype)				\
+			return -1;					\
+		*(json_t **)arg = render((const rec *)m->data);		\
+		return 0;						\
+	}
+#define API_LIST_COLLECTOR(fn, msgtype, rec, render)			\
+	static int fn(const struct msg *m, void *arg)			\
+	{								\
+		const rec *x = (const rec *)m->data;			\
+		if (m->hdr.type != msgtype)				\
+			return -1;					\
+		for (size_t i = 0; i < m->hdr.len / sizeof(*x); i++)	\
+			json_array_append_new(arg, render(&x[i]));	\
+		return 0;						\
+	}
+API_ONE_COLLECTOR(api_collect_uplink, MSG_REPLY_UPLINK, struct uplink, api_uplink_json)
+API_LIST_COLLECTOR(api_collect_uplinks, MSG_REPLY_UPLINKS, struct uplink, api_uplink_json)
+API_ONE_COLLECTOR(api_collect_peer, MSG_REPLY_PEER, struct peer, api_peer_json)
+API_LIST_COLLECTOR(api_collect_peers, MSG_REPLY_PEERS, struct peer, api_peer_json)
+
+API_STRING_SETTER(api_set_uplink_name, struct uplink, name, "name")
+API_STRING_SETTER(api_set_uplink_interface, struct uplink, interface, "interface")
+API_STRING_SETTER(api_set_uplink_netns, struct uplink, netns, "netns")
+API_STRING_SETTER(api_set_uplink_driver, struct uplink, driver, "driver")
+API_STRING_SETTER(api_set_uplink_address, struct uplink, address, "address")
+API_STRING_SETTER(api_set_peer_name, struct peer, name, "name")
+
+static const struct api_field api_uplink_fields[] = {
+	{ "name", JSON_STRING, 1, api_set_uplink_name, 0 },
+	{ "interface", JSON_STRING, 1, api_set_uplink_interface, 0 },
+	{ "netns", JSON_STRING, 0, api_set_uplink_netns, 0 },
+	{ "driver", JSON_STRING, 0, api_set_uplink_driver, 0 },
+	{ "address", JSON_STRING, 1, api_set_uplink_address, 0 },
+};
+
+/* {"wan1": "ADDRESS:PORT", ...} */
+static int
+api_set_peer_endpoints(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct peer *p = out;
+	const char *key;
+	json_t *e;
+
+	if (json_object_size(v) > PEER_ENDPOINTS_MAX) {
+		snprintf(why, whylen, "endpoints: at most %d", PEER_ENDPOINTS_MAX);
+		return -1;
+	}
+	p->nendpoints = 0;
+	json_object_foreach(v, key, e) {
+		struct peer_endpoint *ep = &p->endpoints[p->nendpoints];
+
+		if (!json_is_string(e) || strlen(key) >= sizeof(ep->uplink) ||
+		    json_string_length(e) >= sizeof(ep->endpoint)) {
+			snprintf(why, whylen, "endpoints.%.40s must be \"ADDRESS:PORT\"", key);
+			return -1;
+		}
+		memcpy(ep->uplink, key, strlen(key) + 1);
+		memcpy(ep->endpoint, json_string_value(e), json_string_length(e) + 1);
+		p->nendpoints++;
+	}
+	return 0;
+}
+
+static const struct api_field api_peer_fields[] = {
+	{ "name", JSON_STRING, 1, api_set_peer_name, 0 },
+	{ "endpoints", JSON_OBJECT, 1, api_set_peer_endpoints, 0 },
+};
+
+/* One generic handler for uplinks and peers: the differences are data. */
+struct api_object_kind {
+	const char *what;
+	size_t req_size, spec_off, name_off, name_size;
+	const struct api_field *fields;
+	size_t nfields;
+	uint32_t create, list, get, del;
+	api_reply_fn one, many;
+};
+
+static const struct api_object_kind api_uplinks_kind = {
+	"uplink", sizeof(struct proto_uplink_request), offsetof(struct proto_uplink_request, spec),
+	offsetof(struct uplink, name), TENANT_NAME_MAX + 1, api_uplink_fields,
+	ARRAY_SIZE(api_uplink_fields), MSG_UPLINK_CREATE, MSG_UPLINK_LIST, MSG_UPLINK_GET,
+	MSG_UPLINK_DELETE, api_collect_uplink, api_collect_uplinks,
+};
+
+static const struct api_object_kind api_peers_kind = {
+	"peer", sizeof(struct proto_peer_request), offsetof(struct proto_peer_request, spec),
+	offsetof(struct peer, name), TENANT_NAME_MAX + 1, api_peer_fields,
+	ARRAY_SIZE(api_peer_fields), MSG_PEER_CREATE, MSG_PEER_LIST, MSG_PEER_GET,
+	MSG_PEER_DELETE, api_collect_peer, api_collect_peers,
+};
+
+/* The request: auth, the body (create), the name from the path (get, delete). */
+static void *
+api_object_request(const struct api_object_kind *k, struct api_request *req,
+    struct api_response *resp, int with_body)
+{
+	char *r = calloc(1, k->req_size);
+	uint32_t given;
+
+	if (r == NULL) {
+		api_problem(resp, 500, "out of memory");
+		return NULL;
+	}
+	memcpy(r, &req->auth, sizeof(req->auth));	/* every request starts with it */
+	if (with_body && api_json_parse(req->body, req->body_len, k->fields, k->nfields,
+	    r + k->spec_off, &given, resp) < 0) {
+		free(r);
+		return NULL;
+	}
+	if (req->nparams > 0 &&
+	    api_param(req, 0, r + k->spec_off + k->name_off, k->name_size, k->what, resp) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+api_object(const struct api_object_kind *k, struct api_request *req,
+    struct api_response *resp, uint32_t type)
+{
+	void *r = api_object_request(k, req, resp, type == k->create);
+	json_t *out = NULL;
+	int rc;
+
+	if (r == NULL)
+		return;
+	if (type == k->list) {
+		out = json_array();
+		rc = api_parent_call(type, r, k->req_size, k->many, out, resp);
+	} else {
+		rc = api_parent_call(type, r, k->req_size, type == k->del ? api_collect_done : k->one,
+		    &out, resp);
+	}
+	if (rc < 0) {
+		json_decref(out);
+	} else if (type == k->list) {
+		resp->status = 200;
+		resp->json = json_pack("{s:o}", "items", out);
+	} else if (type == k->del) {
+		resp->status = 204;
+	} else {
+		resp->status = type == k->create ? 201 : 200;
+		resp->json = out;
+		if (type == k->create)
+			snprintf(resp->location, sizeof(resp->location), "/v1/%ss/%.60s", k->what,
+			    (const char *)r + k->spec_off + k->name_off);
+	}
+	free(r);
+}
+
+#define API_OBJECT_HANDLER(fn, kind, op)					\
+	static void fn(struct api_request *req, struct api_response *resp)	\
+	{									\
+		api_object(&kind, req, resp, kind.op);				\
+	}
+API_OBJECT_HANDLER(api_uplink_create, api_uplinks_kind, create)
+API_OBJECT_HANDLER(api_uplink_list, api_uplinks_kind, list)
+API_OBJECT_HANDLER(api_uplink_get, api_uplinks_kind, get)
+API_OBJECT_HANDLER(api_uplink_delete, api_uplinks_kind, del)
+API_OBJECT_HANDLER(api_peer_create, api_peers_kind, create)
+API_OBJECT_HANDLER(api_peer_list, api_peers_kind, list)
+API_OBJECT_HANDLER(api_peer_get, api_peers_kind, get)
+API_OBJECT_HANDLER(api_peer_delete, api_peers_kind, del)
+
+struct api_text {
+	char *buf;
+	size_t len;
+};
+
+static int
+api_collect_text(const struct msg *m, void *arg)
+{
+	struct api_text *t = arg;
+	char *nb;
+
+	if (m->hdr.type != MSG_REPLY_TEXT || (nb = realloc(t->buf, t->len + m->hdr.len + 1)) == NULL)
+		return -1;
+	memcpy(nb + t->len, m->data, m->hdr.len);
+	t->buf = nb;
+	t->len += m->hdr.len;
+	return 0;
+}
+
+static void
+api_metrics(struct api_request *req, struct api_response *resp)
+{
+	struct proto_request r;
+	struct api_text t = { 0 };
+
+	memset(&r, 0, sizeof(r));
+	r.auth = req->auth;
+	if (api_parent_call(MSG_METRICS_GET, &r, sizeof(r), api_collect_text, &t, resp) < 0) {
+		free(t.buf);
+		return;
+	}
+	resp->status = 200;
+	resp->raw = t.buf ? t.buf : strdup("");
+	resp->raw_len = t.len;
+	resp->text = 1;
+}
+
 static void
 api_processes_list(struct api_request *req, struct api_response *resp)
 {
@@ -775,6 +1047,15 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/tenants/{tenant}/networks/{network}/routes", 1, NULL, api_route_list },
 	{ "DELETE", "/v1/tenants/{tenant}/networks/{network}/routes/{route}", 1, NULL,
 	  api_route_delete },
+	{ "POST", "/v1/uplinks", 1, NULL, api_uplink_create },
+	{ "GET", "/v1/uplinks", 1, NULL, api_uplink_list },
+	{ "GET", "/v1/uplinks/{uplink}", 1, NULL, api_uplink_get },
+	{ "DELETE", "/v1/uplinks/{uplink}", 1, NULL, api_uplink_delete },
+	{ "POST", "/v1/peers", 1, NULL, api_peer_create },
+	{ "GET", "/v1/peers", 1, NULL, api_peer_list },
+	{ "GET", "/v1/peers/{peer}", 1, NULL, api_peer_get },
+	{ "DELETE", "/v1/peers/{peer}", 1, NULL, api_peer_delete },
+	{ "GET", "/metrics", 1, NULL, api_metrics },
 };
 
 const size_t api_nroutes = ARRAY_SIZE(api_routes);

@@ -52,6 +52,12 @@ struct pool_buf {
 	uint16_t flags;			/* for the drivers and the worker; 0 when fresh */
 	uint32_t network;		/* tenant network id of the frame */
 	uint32_t idx;			/* this buffer's own index, set by pool_init */
+	struct {			/* the udp driver's peer: tx to it, rx from it */
+		uint16_t family;	/* AF_INET, AF_INET6, 0 = none */
+		uint16_t port;		/* network byte order */
+		uint8_t addr[16];
+	} peer;
+	uint16_t path;			/* the uplink port a frame came in by */
 	uint8_t data[] __attribute__((aligned(RING_CACHE_LINE)));
 };
 

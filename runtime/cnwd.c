@@ -29,6 +29,7 @@
 #include "runtime/cnwd.h"
 #include "runtime/ev.h"
 #include "runtime/log.h"
+#include "runtime/datapath.h"
 #include "runtime/reconcile.h"
 #include "runtime/token.h"
 #include "runtime/util.h"
@@ -434,10 +435,8 @@ cnwd_reload(struct cnwd *d)
 	d->cfg = cfg;
 	log_set_level(cfg.log_level);
 	log_notice("reloaded %s (log level %s)", d->config_path, log_level_name(cfg.log_level));
-	if (api_changed)
-		for (unsigned i = 0; i < d->procs.n; i++)
-			if (strcmp(d->procs.procs[i].role->name, "api") == 0)
-				proc_restart(&d->procs.procs[i]);
+	if (api_changed && d->api != NULL)
+		proc_restart(d->api);
 }
 
 static void
@@ -530,13 +529,15 @@ cnwd_start(struct cnwd *d)
 	d->procs.ev = d->ev;
 	d->procs.ctx = d;
 	d->procs.on_exit = control_record_exit;
-	if (proc_table_add(&d->procs, proc_role_find("api"), &err) < 0) {
-		log_warnx("%s", err.msg);
+	if ((d->api = proc_table_add(&d->procs, proc_role_find("api"), NULL, "api", &err)) == NULL ||
+	    proc_start(d->api) < 0) {
+		log_warnx("%s", err.msg[0] ? err.msg : "cannot start the API process");
 		return -1;
 	}
-	for (unsigned i = 0; i < d->procs.n; i++)
-		if (proc_start(&d->procs.procs[i]) < 0)
-			return -1;
+	if (datapath_start(d, &err) < 0) {
+		log_warnx("fast path: %s", err.msg);
+		return -1;
+	}
 	log_notice("cnwd %s running: state %s, instance %s", PACKAGE_VERSION, d->cfg.state_dir,
 	    d->cfg.instance);
 	return 0;
@@ -546,6 +547,7 @@ static void
 cnwd_shutdown(struct cnwd *d)
 {
 	proc_stop_all(&d->procs, 2000);
+	datapath_stop(d);
 	if (d->ev != NULL)
 		reconcile_forget_all(d);
 	if (d->unix_fd >= 0) {
@@ -569,7 +571,7 @@ int
 main(int argc, char **argv)
 {
 	static struct cnwd d = { .lock_fd = -1, .instance_lock_fd = -1, .signal_fd = -1,
-		.unix_fd = -1, .tcp_fd = -1 };
+		.unix_fd = -1, .tcp_fd = -1, .dp = { .region_fd = -1, .stats_fd = -1 } };
 	struct config_errors errs;
 	int check, rc;
 

@@ -9,6 +9,7 @@
 #define CNW_CNWD_H
 
 #include "runtime/conf.h"
+#include "runtime/datapath.h"
 #include "runtime/proc.h"
 #include "runtime/store.h"
 #include "runtime/tls.h"
@@ -30,6 +31,8 @@ struct cnwd {
 	char socket_path[PATH_MAX];
 	struct tls_material tls;
 	int reconcile_timer;
+	struct proc *api;
+	struct datapath dp;
 	struct reconcile_watch *watches;	/* one netlink monitor per network */
 };
 

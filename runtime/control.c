@@ -13,6 +13,7 @@
 
 #include "runtime/cnwd.h"
 #include "runtime/log.h"
+#include "runtime/netns.h"
 #include "runtime/reconcile.h"
 #include "runtime/sandbox.h"
 #include "runtime/util.h"
@@ -208,6 +209,7 @@ control_tenant_delete(struct control_call *c)
 	}
 	for (size_t i = 0; i < nets.n; i++)
 		reconcile_forget(c->d, nets.items[i].id);
+	datapath_sync(c->d);
 	for (size_t i = 0; i < nets.n; i++)
 		if (network_remove(c->d->cfg.instance, &nets.items[i], &err) < 0)
 			log_warnx("network %s.%s: %s (the reconcile loop will retry)",
@@ -361,6 +363,7 @@ control_network_create(struct control_call *c)
 		    n.status_detail);
 	}
 	log_info("network %s.%s created by %s", n.tenant, n.name, c->actor);
+	datapath_sync(c->d);
 	control_reply_network(c, &n);
 	return 0;
 }
@@ -387,6 +390,7 @@ control_network_delete(struct control_call *c)
 	if (network_delete(c->d->store, &c->who, c->actor, s->tenant, s->name, &n, &c->err) < 0)
 		return -1;
 	reconcile_forget(c->d, n.id);
+	datapath_sync(c->d);	/* its driver goes before its device */
 	if (network_remove(c->d->cfg.instance, &n, &err) < 0)
 		log_warnx("network %s.%s: %s (the reconcile loop will retry)", n.tenant, n.name,
 		    err.msg);
@@ -490,6 +494,167 @@ control_route_delete(struct control_call *c)
 	return 0;
 }
 
+/* Uplinks, peers, metrics ------------------------------------------------- */
+
+static const struct proto_uplink_request *
+control_uplink_req(struct control_call *c)
+{
+	return (const struct proto_uplink_request *)c->m->data;
+}
+
+static const struct proto_peer_request *
+control_peer_req(struct control_call *c)
+{
+	return (const struct proto_peer_request *)c->m->data;
+}
+
+static int
+control_reply_uplink(struct control_call *c, struct uplink *u)
+{
+	datapath_uplink_state(c->d, u);
+	return control_reply(c, MSG_REPLY_UPLINK, 0, u, sizeof(*u));
+}
+
+static int
+control_uplink_create(struct control_call *c)
+{
+	const struct uplink *spec = &control_uplink_req(c)->spec;
+	struct uplink u;
+
+	if (spec->netns[0] != '\0' && !netns_exists(spec->netns))
+		return cnw_err(&c->err, CNW_EINVAL, "netns \"%s\" does not exist (ip netns list)",
+		    spec->netns);
+	if (uplink_create(c->d->store, &c->who, c->actor, spec, &u, &c->err) < 0)
+		return -1;
+	datapath_sync(c->d);
+	control_reply_uplink(c, &u);
+	return 0;
+}
+
+static int
+control_uplink_get(struct control_call *c)
+{
+	struct uplink u;
+
+	if (uplink_get(c->d->store, &c->who, control_uplink_req(c)->spec.name, &u, &c->err) < 0)
+		return -1;
+	control_reply_uplink(c, &u);
+	return 0;
+}
+
+static int
+control_uplink_delete(struct control_call *c)
+{
+	struct uplink u;
+
+	if (uplink_delete(c->d->store, &c->who, c->actor, control_uplink_req(c)->spec.name, &u,
+	    &c->err) < 0)
+		return -1;
+	datapath_sync(c->d);
+	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
+	return 0;
+}
+
+struct control_uplink_each {
+	struct control_batch *b;
+	struct cnwd *d;
+};
+
+static int
+control_uplink_each(const struct uplink *row, void *arg)
+{
+	struct control_uplink_each *e = arg;
+	struct uplink u = *row;
+
+	datapath_uplink_state(e->d, &u);
+	return control_batch_add(e->b, &u);
+}
+
+static int
+control_uplink_list(struct control_call *c)
+{
+	struct control_uplink_each e = { control_batch_new(c, MSG_REPLY_UPLINKS,
+	    sizeof(struct uplink), PROTO_UPLINKS_PER_MSG), c->d };
+
+	if (e.b == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(e.b, uplink_list(c->d->store, &c->who, control_uplink_each,
+	    &e, &c->err));
+}
+
+static int
+control_peer_create(struct control_call *c)
+{
+	struct peer p;
+
+	if (peer_create(c->d->store, &c->who, c->actor, &control_peer_req(c)->spec, &p,
+	    &c->err) < 0)
+		return -1;
+	control_reply(c, MSG_REPLY_PEER, 0, &p, sizeof(p));
+	return 0;
+}
+
+static int
+control_peer_get(struct control_call *c)
+{
+	struct peer p;
+
+	if (peer_get(c->d->store, &c->who, control_peer_req(c)->spec.name, &p, &c->err) < 0)
+		return -1;
+	control_reply(c, MSG_REPLY_PEER, 0, &p, sizeof(p));
+	return 0;
+}
+
+static int
+control_peer_delete(struct control_call *c)
+{
+	if (peer_delete(c->d->store, &c->who, c->actor, control_peer_req(c)->spec.name,
+	    &c->err) < 0)
+		return -1;
+	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
+	return 0;
+}
+
+static int
+control_peer_each(const struct peer *p, void *arg)
+{
+	return control_batch_add(arg, p);
+}
+
+static int
+control_peer_list(struct control_call *c)
+{
+	struct control_batch *b = control_batch_new(c, MSG_REPLY_PEERS, sizeof(struct peer),
+	    PROTO_PEERS_PER_MSG);
+
+	if (b == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(b, peer_list(c->d->store, &c->who, control_peer_each, b,
+	    &c->err));
+}
+
+/* Prometheus text, in as many parts as it takes. */
+static int
+control_metrics(struct control_call *c)
+{
+	size_t len = 0, off = 0;
+	char *text;
+
+	if (!c->who.is_admin)
+		return cnw_err(&c->err, CNW_EPERM, "metrics need the admin token");
+	if ((text = datapath_metrics(c->d, &len)) == NULL)
+		return cnw_err(&c->err, CNW_EUNAVAIL, "the fast path's counters are not available");
+	do {
+		size_t n = len - off > MSG_MAX_PAYLOAD ? MSG_MAX_PAYLOAD : len - off;
+
+		if (control_reply(c, MSG_REPLY_TEXT, off + n < len ? MSG_F_MORE : 0, text + off, n) < 0)
+			break;
+		off += n;
+	} while (off < len);
+	free(text);
+	return 0;
+}
+
 static void
 control_process_fill(const struct proc *p, struct proto_process *out)
 {
@@ -497,6 +662,7 @@ control_process_fill(const struct proc *p, struct proto_process *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->role, sizeof(out->role), "%s", p->role->name);
+	snprintf(out->name, sizeof(out->name), "%s", p->label);
 	snprintf(out->state, sizeof(out->state), "%s", proc_state_name(p->state));
 	snprintf(out->last_exit, sizeof(out->last_exit), "%s", p->last_exit);
 	out->pid = p->pid;
@@ -515,12 +681,14 @@ control_process_list(struct control_call *c)
 {
 	struct proto_process items[PROC_MAX];
 	struct proc_table *t = &c->d->procs;
+	unsigned n = 0;
 
 	if (!c->who.is_admin)
 		return cnw_err(&c->err, CNW_EPERM, "listing processes needs the admin token");
 	for (unsigned i = 0; i < t->n; i++)
-		control_process_fill(&t->procs[i], &items[i]);
-	control_reply(c, MSG_REPLY_PROCESSES, 0, items, t->n * sizeof(items[0]));
+		if (t->procs[i].role != NULL)
+			control_process_fill(&t->procs[i], &items[n++]);
+	control_reply(c, MSG_REPLY_PROCESSES, 0, items, n * sizeof(items[0]));
 	return 0;
 }
 
@@ -541,6 +709,15 @@ static const struct control_handler {
 	{ MSG_ROUTE_ADD, control_route_add },
 	{ MSG_ROUTE_LIST, control_route_list },
 	{ MSG_ROUTE_DELETE, control_route_delete },
+	{ MSG_UPLINK_CREATE, control_uplink_create },
+	{ MSG_UPLINK_LIST, control_uplink_list },
+	{ MSG_UPLINK_GET, control_uplink_get },
+	{ MSG_UPLINK_DELETE, control_uplink_delete },
+	{ MSG_PEER_CREATE, control_peer_create },
+	{ MSG_PEER_LIST, control_peer_list },
+	{ MSG_PEER_GET, control_peer_get },
+	{ MSG_PEER_DELETE, control_peer_delete },
+	{ MSG_METRICS_GET, control_metrics },
 };
 
 static void
@@ -575,7 +752,7 @@ control_api_dispatch(struct proc *p, struct msg *m, void *ctx)
 			return;
 		}
 	}
-	log_warnx("%s: unexpected message type %u", p->role->name, m->hdr.type);
+	log_warnx("%s: unexpected message type %u", p->label, m->hdr.type);
 }
 
 static int
@@ -583,7 +760,7 @@ control_exit_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	struct proc *p = arg;
 
-	return store_audit(st, "cnwd", "process.exit", p->role->name, p->last_exit, err);
+	return store_audit(st, "cnwd", "process.exit", p->label, p->last_exit, err);
 }
 
 void
@@ -593,5 +770,7 @@ control_record_exit(struct proc *p, void *ctx)
 	struct cnw_error err = { 0 };
 
 	if (store_tx(d->store, control_exit_tx, p, &err) < 0)
-		log_warnx("audit of %s exit: %s", p->role->name, err.msg);
+		log_warnx("audit of %s exit: %s", p->label, err.msg);
+	if (p != d->api)
+		datapath_child_exited(d, p);
 }

@@ -144,6 +144,18 @@ nl_link_delete(struct nl *nl, int ifindex, struct cnw_error *err)
 	return nl_talk(nl, nlh, NULL, NULL, "delete link", err);
 }
 
+int
+nl_link_set_gso_max(struct nl *nl, int ifindex, uint32_t bytes, struct cnw_error *err)
+{
+	struct nlmsghdr *nlh = nl_request(nl, RTM_NEWLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SIZE, bytes);
+	return nl_talk(nl, nlh, NULL, NULL, "set gso_max_size", err);
+}
+
 /* Addresses ---------------------------------------------------------- */
 
 static size_t

@@ -37,29 +37,60 @@ proc_state_name(enum proc_state s)
 	return names[s];
 }
 
-int
-proc_table_add(struct proc_table *t, const struct proc_role *role, struct cnw_error *err)
+static void proc_on_readable(int fd, uint32_t events, void *arg);
+static void proc_restart_timer(void *arg);
+static void proc_close_sock(struct proc *p);
+
+struct proc *
+proc_table_add(struct proc_table *t, const struct proc_role *role, void *arg,
+    const char *label, struct cnw_error *err)
 {
 	const struct sandbox_policy *pol = sandbox_policy_find(role->name);
-	struct proc *p;
+	struct proc *p = NULL;
 
-	if (t->n == PROC_MAX)
-		return cnw_err(err, CNW_EINTERNAL, "too many processes");
 	if (pol == NULL)
-		return cnw_err(err, CNW_EINTERNAL, "role %s has no sandbox policy", role->name);
-	p = &t->procs[t->n];
+		return cnw_err(err, CNW_EINTERNAL, "role %s has no sandbox policy", role->name), NULL;
+	for (unsigned i = 0; i < t->n && p == NULL; i++)
+		if (t->procs[i].role == NULL)
+			p = &t->procs[i];
+	if (p == NULL && t->n == PROC_MAX)
+		return cnw_err(err, CNW_EINTERNAL, "too many processes"), NULL;
+	if (p == NULL)
+		p = &t->procs[t->n++];
 	memset(p, 0, sizeof(*p));
 	p->role = role;
 	p->policy = pol;
 	p->table = t;
 	p->sock = -1;
 	p->state = PROC_STOPPED;
-	t->n++;
-	return 0;
+	p->arg = arg;
+	snprintf(p->label, sizeof(p->label), "%s", label ? label : role->name);
+	return p;
 }
 
-static void proc_on_readable(int fd, uint32_t events, void *arg);
-static void proc_restart_timer(void *arg);
+static void
+proc_free_slot(struct proc *p)
+{
+	ev_timer_cancel(p->table->ev, p->restart_timer);
+	free(p->filter);
+	memset(p, 0, sizeof(*p));	/* role NULL: free */
+	p->sock = -1;
+}
+
+void
+proc_retire(struct proc *p)
+{
+	if (p->role == NULL)
+		return;
+	if (p->pid > 0) {
+		p->retired = 1;
+		kill(p->pid, SIGTERM);
+		return;
+	}
+	proc_close_sock(p);
+	proc_free_slot(p);
+}
+
 
 static void
 proc_close_sock(struct proc *p)
@@ -82,7 +113,7 @@ proc_send(struct proc *p, uint32_t type, uint32_t id, uint32_t flags,
 	if (msg_send(p->sock, type, id, flags, payload, len, fd) == 0)
 		return 0;
 	/* A child that does not take its messages is broken: start it again. */
-	log_warn("%s: send failed; killing it", p->role->name);
+	log_warn("%s: send failed; killing it", p->label);
 	if (p->pid > 0)
 		kill(p->pid, SIGKILL);
 	proc_close_sock(p);
@@ -133,14 +164,14 @@ proc_start(struct proc *p)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_warn("%s: socketpair", p->role->name);
+		log_warn("%s: socketpair", p->label);
 		return -1;
 	}
 	/* A child that stops reading must not stall the parent. */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	p->pid = fork();
 	if (p->pid < 0) {
-		log_warn("%s: fork; trying again in %d ms", p->role->name, PROC_BACKOFF_MAX_MS / 30);
+		log_warn("%s: fork; trying again in %d ms", p->label, PROC_BACKOFF_MAX_MS / 30);
 		close(sv[0]);
 		close(sv[1]);
 		p->pid = 0;
@@ -156,7 +187,7 @@ proc_start(struct proc *p)
 	free(p->filter);
 	p->filter = NULL;
 	if (sandbox_filter_build(p->policy, p->pid, &p->filter, &p->filter_len, &ferr) < 0)
-		log_warnx("%s: %s; it will not start", p->role->name, ferr.msg);
+		log_warnx("%s: %s; it will not start", p->label, ferr.msg);
 	p->sock = sv[0];
 	p->state = PROC_RUNNING;
 	p->started_at = (int64_t)time(NULL);
@@ -166,12 +197,14 @@ proc_start(struct proc *p)
 	    proc_send(p, MSG_SANDBOX_FILTER, 0, 0, p->filter, p->filter_len, NULL) < 0 ||
 	    (p->role->setup != NULL && p->role->setup(p, p->table->ctx) < 0) ||
 	    proc_send(p, MSG_CHILD_START, 0, 0, NULL, 0, NULL) < 0) {
-		log_warnx("%s: start-up hand-over failed", p->role->name);
+		log_warnx("%s: start-up hand-over failed", p->label);
 		kill(p->pid, SIGKILL);
 		proc_close_sock(p);
 		return 0;	/* reaped and restarted like any other death */
 	}
-	log_info("%s: started, pid %d", p->role->name, (int)p->pid);
+	log_info("%s: started, pid %d", p->label, (int)p->pid);
+	if (p->role->started != NULL)
+		p->role->started(p, p->table->ctx);
 	return 0;
 }
 
@@ -188,13 +221,13 @@ proc_on_readable(int fd, uint32_t events, void *arg)
 	rc = msg_recv(fd, m);
 	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
 		if (rc < 0)
-			log_warn("%s: bad message; killing it", p->role->name);
+			log_warn("%s: bad message; killing it", p->label);
 		if (rc < 0 && p->pid > 0)
 			kill(p->pid, SIGKILL);
 		proc_close_sock(p);	/* the exit itself arrives as SIGCHLD */
 	} else if (rc > 0) {
 		if (msg_check(proto_types, proto_ntypes, m, p->role->from_bit, why, sizeof(why)) < 0) {
-			log_warnx("%s: %s; killing it", p->role->name, why);
+			log_warnx("%s: %s; killing it", p->label, why);
 			kill(p->pid, SIGKILL);
 			proc_close_sock(p);
 		} else {
@@ -259,18 +292,23 @@ proc_exited(struct proc *p, int status)
 		p->state = PROC_STOPPED;
 		return;
 	}
+	if (p->retired) {
+		log_info("%s: stopped (%s)", p->label, p->last_exit);
+		proc_free_slot(p);
+		return;
+	}
 	recent = proc_recent_deaths(p, now);
 	if (p->role->fail_limit > 0 && recent >= (unsigned)p->role->fail_limit) {
 		p->state = PROC_FAILED;
 		log_warnx("%s: %s; %u deaths within a minute: marked failed, not restarted",
-		    p->role->name, p->last_exit, recent);
+		    p->label, p->last_exit, recent);
 	} else {
 		delay = PROC_BACKOFF_FIRST_MS << (recent > 9 ? 9 : recent - 1);
 		if (delay > PROC_BACKOFF_MAX_MS)
 			delay = PROC_BACKOFF_MAX_MS;
 		p->state = PROC_RESTARTING;
 		p->restart_timer = ev_timer(p->table->ev, delay, proc_restart_timer, p);
-		log_warnx("%s: %s; restarting in %lld ms", p->role->name, p->last_exit, delay);
+		log_warnx("%s: %s; restarting in %lld ms", p->label, p->last_exit, delay);
 	}
 	if (p->table->on_exit != NULL)
 		p->table->on_exit(p, p->table->ctx);
@@ -328,7 +366,7 @@ proc_stop_all(struct proc_table *t, int timeout_ms)
 		struct proc *p = &t->procs[i];
 
 		if (p->pid > 0) {
-			log_warnx("%s: did not stop; killing it", p->role->name);
+			log_warnx("%s: did not stop; killing it", p->label);
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, NULL, 0);
 			p->pid = 0;

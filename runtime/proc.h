@@ -29,6 +29,7 @@ struct proc_role {
 	int fail_limit;			/* deaths within a minute that mark it failed; 0: never */
 	/* parent side */
 	int (*setup)(struct proc *p, void *ctx);
+	void (*started)(struct proc *p, void *ctx);	/* after MSG_CHILD_START, or NULL */
 	void (*dispatch)(struct proc *p, struct msg *m, void *ctx);
 	/* child side: after exec, before and after the sandbox */
 	void (*child_prepare)(void);	/* last chance to touch files, or NULL */
@@ -58,11 +59,14 @@ struct proc {
 	long long deaths[PROC_DEATH_WINDOW];	/* monotonic ms, ring */
 	unsigned ndeaths;
 	int restart_timer;
-	void *filter;			/* compiled seccomp program for this role */
+	void *filter;			/* compiled seccomp program for this child */
 	size_t filter_len;
+	void *arg;			/* the role's own (a driver's port) */
+	int retired;			/* stop it and free its slot when it exits */
+	char label[64];			/* "driver wan1": what logs and the API show */
 };
 
-#define PROC_MAX 8
+#define PROC_MAX 72			/* api, worker, and a driver per port */
 
 struct proc_table {
 	struct ev_loop *ev;
@@ -78,8 +82,11 @@ struct proc_table {
 const struct proc_role *proc_role_find(const char *name);
 
 /* Parent side --------------------------------------------------------- */
-int proc_table_add(struct proc_table *t, const struct proc_role *role,
-    struct cnw_error *err);
+/* A slot for a child of role (arg is the role's own); NULL with err if full. */
+struct proc *proc_table_add(struct proc_table *t, const struct proc_role *role, void *arg,
+    const char *label, struct cnw_error *err);
+/* Stop a child for good and free its slot (at once if it is not running). */
+void proc_retire(struct proc *p);
 int proc_start(struct proc *p);
 /* Reap exited children (after SIGCHLD) and schedule their restarts. */
 void proc_reap(struct proc_table *t);

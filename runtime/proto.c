@@ -61,7 +61,8 @@ proto_processes_ok(const void *p, uint32_t len)
 	const struct proto_process *pr = p;
 
 	for (uint32_t i = 0; i < len / sizeof(*pr); i++)
-		if (!STR_OK(pr[i].role) || !STR_OK(pr[i].state) || !STR_OK(pr[i].last_exit))
+		if (!STR_OK(pr[i].role) || !STR_OK(pr[i].name) || !STR_OK(pr[i].state) ||
+		    !STR_OK(pr[i].last_exit))
 			return -1;
 	return 0;
 }
@@ -71,8 +72,70 @@ proto_network_request_ok(const void *p, uint32_t len)
 {
 	const struct proto_network_request *r = p;
 
-	return proto_auth_ok(&r->auth) && STR_OK(r->spec.tenant) && STR_OK(r->spec.name) &&
-	    STR_OK(r->spec.subnet) && STR_OK(r->spec.subnet6) ? 0 : -1;
+	if (!proto_auth_ok(&r->auth) || !STR_OK(r->spec.tenant) || !STR_OK(r->spec.name) ||
+	    !STR_OK(r->spec.subnet) || !STR_OK(r->spec.subnet6) || !STR_OK(r->spec.peer) ||
+	    r->spec.nuplinks > NETWORK_UPLINKS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < r->spec.nuplinks; i++)
+		if (!STR_OK(r->spec.uplinks[i]))
+			return -1;
+	return 0;
+}
+
+static int
+proto_uplink_ok(const struct uplink *u)
+{
+	return STR_OK(u->name) && STR_OK(u->interface) && STR_OK(u->netns) &&
+	    STR_OK(u->driver) && STR_OK(u->address) && STR_OK(u->state);
+}
+
+static int
+proto_uplink_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_uplink_request *r = p;
+
+	return proto_auth_ok(&r->auth) && proto_uplink_ok(&r->spec) ? 0 : -1;
+}
+
+static int
+proto_uplinks_ok(const void *p, uint32_t len)
+{
+	const struct uplink *u = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*u); i++)
+		if (!proto_uplink_ok(&u[i]))
+			return -1;
+	return 0;
+}
+
+static int
+proto_peer_ok(const struct peer *pr)
+{
+	if (!STR_OK(pr->name) || pr->nendpoints > PEER_ENDPOINTS_MAX)
+		return 0;
+	for (uint32_t i = 0; i < pr->nendpoints; i++)
+		if (!STR_OK(pr->endpoints[i].uplink) || !STR_OK(pr->endpoints[i].endpoint))
+			return 0;
+	return 1;
+}
+
+static int
+proto_peer_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_peer_request *r = p;
+
+	return proto_auth_ok(&r->auth) && proto_peer_ok(&r->spec) ? 0 : -1;
+}
+
+static int
+proto_peers_ok(const void *p, uint32_t len)
+{
+	const struct peer *pr = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*pr); i++)
+		if (!proto_peer_ok(&pr[i]))
+			return -1;
+	return 0;
 }
 
 static int
@@ -92,7 +155,8 @@ proto_networks_ok(const void *p, uint32_t len)
 	for (uint32_t i = 0; i < len / sizeof(*n); i++)
 		if (!STR_OK(n[i].net.tenant) || !STR_OK(n[i].net.name) || !STR_OK(n[i].net.subnet) ||
 		    !STR_OK(n[i].net.subnet6) || !STR_OK(n[i].net.status) ||
-		    !STR_OK(n[i].net.status_detail) || !STR_OK(n[i].netns))
+		    !STR_OK(n[i].net.status_detail) || !STR_OK(n[i].netns) ||
+		    !STR_OK(n[i].net.peer) || n[i].net.nuplinks > NETWORK_UPLINKS_MAX)
 			return -1;
 	return 0;
 }
@@ -106,6 +170,30 @@ proto_routes_ok(const void *p, uint32_t len)
 		if (!STR_OK(r[i].prefix) || !STR_OK(r[i].via))
 			return -1;
 	return 0;
+}
+
+static int
+proto_driver_config_ok(const void *p, uint32_t len)
+{
+	const struct proto_driver_config *c = p;
+
+	return STR_OK(c->driver) && STR_OK(c->name) && STR_OK(c->args) ? 0 : -1;
+}
+
+static int
+proto_kick_ok(const void *p, uint32_t len)
+{
+	const struct proto_kick *k = p;
+
+	return k->which <= PROTO_KICK_WORKER ? 0 : -1;
+}
+
+static int
+proto_wnetwork_ok(const void *p, uint32_t len)
+{
+	const struct proto_wnetwork *n = p;
+
+	return n->nuplinks <= PROTO_UPLINKS_MAX && n->plen4 <= 32 && n->plen6 <= 128 ? 0 : -1;
 }
 
 static int
@@ -141,6 +229,7 @@ proto_api_tls_ok(const void *p, uint32_t len)
 #define ARRAY(T) 0, (uint32_t)(MSG_MAX_PAYLOAD / sizeof(T) * sizeof(T)), sizeof(T)
 #define P PROTO_FROM_PARENT
 #define A PROTO_FROM_API
+#define D PROTO_FROM_DRIVER
 
 const struct msg_type_info proto_types[] = {
 	{ MSG_SANDBOX_FILTER, "MSG_SANDBOX_FILTER", 8, MSG_MAX_PAYLOAD / 8 * 8, 8, P, NULL },
@@ -148,7 +237,8 @@ const struct msg_type_info proto_types[] = {
 	{ MSG_API_LISTEN, "MSG_API_LISTEN", FIXED(struct proto_api_listen), P, proto_api_listen_ok },
 	{ MSG_API_TLS, "MSG_API_TLS", sizeof(struct proto_api_tls) + 2, MSG_MAX_PAYLOAD, 0, P,
 	  proto_api_tls_ok },
-	{ MSG_LOG_LINE, "MSG_LOG_LINE", FIXED(struct proto_log), A, proto_log_ok },
+	{ MSG_LOG_LINE, "MSG_LOG_LINE", FIXED(struct proto_log), A | D | PROTO_FROM_WORKER,
+	  proto_log_ok },
 	{ MSG_TENANT_CREATE, "MSG_TENANT_CREATE", FIXED(struct proto_tenant_request), A,
 	  proto_tenant_request_ok },
 	{ MSG_TENANT_LIST, "MSG_TENANT_LIST", FIXED(struct proto_request), A, proto_request_ok },
@@ -179,6 +269,41 @@ const struct msg_type_info proto_types[] = {
 	{ MSG_REPLY_ROUTE, "MSG_REPLY_ROUTE", FIXED(struct route), P, proto_routes_ok },
 	{ MSG_REPLY_ROUTES, "MSG_REPLY_ROUTES", ARRAY(struct route), P, proto_routes_ok },
 	{ MSG_REPLY_GENERATION, "MSG_REPLY_GENERATION", FIXED(struct proto_generation), P, NULL },
+	{ MSG_UPLINK_CREATE, "MSG_UPLINK_CREATE", FIXED(struct proto_uplink_request), A,
+	  proto_uplink_request_ok },
+	{ MSG_UPLINK_LIST, "MSG_UPLINK_LIST", FIXED(struct proto_uplink_request), A,
+	  proto_uplink_request_ok },
+	{ MSG_UPLINK_GET, "MSG_UPLINK_GET", FIXED(struct proto_uplink_request), A,
+	  proto_uplink_request_ok },
+	{ MSG_UPLINK_DELETE, "MSG_UPLINK_DELETE", FIXED(struct proto_uplink_request), A,
+	  proto_uplink_request_ok },
+	{ MSG_PEER_CREATE, "MSG_PEER_CREATE", FIXED(struct proto_peer_request), A,
+	  proto_peer_request_ok },
+	{ MSG_PEER_LIST, "MSG_PEER_LIST", FIXED(struct proto_peer_request), A,
+	  proto_peer_request_ok },
+	{ MSG_PEER_GET, "MSG_PEER_GET", FIXED(struct proto_peer_request), A, proto_peer_request_ok },
+	{ MSG_PEER_DELETE, "MSG_PEER_DELETE", FIXED(struct proto_peer_request), A,
+	  proto_peer_request_ok },
+	{ MSG_METRICS_GET, "MSG_METRICS_GET", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_REPLY_UPLINK, "MSG_REPLY_UPLINK", FIXED(struct uplink), P, proto_uplinks_ok },
+	{ MSG_REPLY_UPLINKS, "MSG_REPLY_UPLINKS", ARRAY(struct uplink), P, proto_uplinks_ok },
+	{ MSG_REPLY_PEER, "MSG_REPLY_PEER", FIXED(struct peer), P, proto_peers_ok },
+	{ MSG_REPLY_PEERS, "MSG_REPLY_PEERS", ARRAY(struct peer), P, proto_peers_ok },
+	{ MSG_REPLY_TEXT, "MSG_REPLY_TEXT", 0, MSG_MAX_PAYLOAD, 0, P, NULL },
+	{ MSG_DRIVER_CONFIG, "MSG_DRIVER_CONFIG", FIXED(struct proto_driver_config), P,
+	  proto_driver_config_ok },
+	{ MSG_DRIVER_DEVICE, "MSG_DRIVER_DEVICE", 0, 0, 0, P, NULL },
+	{ MSG_DRIVER_REGION, "MSG_DRIVER_REGION", FIXED(struct proto_region), P, NULL },
+	{ MSG_DRIVER_KICK, "MSG_DRIVER_KICK", FIXED(struct proto_kick), P, proto_kick_ok },
+	{ MSG_DRIVER_LINK, "MSG_DRIVER_LINK", FIXED(struct proto_link), D, NULL },
+	{ MSG_WORKER_REGION, "MSG_WORKER_REGION", FIXED(struct proto_region), P, NULL },
+	{ MSG_WORKER_STATS, "MSG_WORKER_STATS", FIXED(struct proto_region), P, NULL },
+	{ MSG_WORKER_KICK, "MSG_WORKER_KICK", FIXED(struct proto_kick), P, proto_kick_ok },
+	{ MSG_WORKER_PORT, "MSG_WORKER_PORT", FIXED(struct proto_port), P, NULL },
+	{ MSG_WORKER_NETWORK, "MSG_WORKER_NETWORK", FIXED(struct proto_wnetwork), P,
+	  proto_wnetwork_ok },
+	{ MSG_WORKER_NETWORK_DEL, "MSG_WORKER_NETWORK_DEL", FIXED(struct proto_wnetwork), P,
+	  proto_wnetwork_ok },
 	{ MSG_REPLY_ERROR, "MSG_REPLY_ERROR", FIXED(struct proto_error), P, proto_error_ok },
 	{ MSG_REPLY_TENANT, "MSG_REPLY_TENANT", FIXED(struct proto_tenant_reply), P,
 	  proto_tenant_reply_ok },

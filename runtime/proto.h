@@ -22,11 +22,14 @@
 #include "runtime/token.h"
 #include "tenants/network.h"
 #include "tenants/tenant.h"
+#include "tenants/uplink.h"
 
 /* Roles, as sender bits. */
 enum {
 	PROTO_FROM_PARENT = 1u << 0,
 	PROTO_FROM_API = 1u << 1,
+	PROTO_FROM_WORKER = 1u << 2,
+	PROTO_FROM_DRIVER = 1u << 3,
 };
 
 enum proto_type {
@@ -52,6 +55,15 @@ enum proto_type {
 	MSG_ROUTE_ADD,
 	MSG_ROUTE_LIST,
 	MSG_ROUTE_DELETE,
+	MSG_UPLINK_CREATE,
+	MSG_UPLINK_LIST,
+	MSG_UPLINK_GET,
+	MSG_UPLINK_DELETE,
+	MSG_PEER_CREATE,
+	MSG_PEER_LIST,
+	MSG_PEER_GET,
+	MSG_PEER_DELETE,
+	MSG_METRICS_GET,
 	/* parent -> api: replies */
 	MSG_REPLY_ERROR,
 	MSG_REPLY_TENANT,
@@ -63,6 +75,26 @@ enum proto_type {
 	MSG_REPLY_ROUTE,
 	MSG_REPLY_ROUTES,
 	MSG_REPLY_GENERATION,	/* struct proto_generation */
+	MSG_REPLY_UPLINK,
+	MSG_REPLY_UPLINKS,
+	MSG_REPLY_PEER,
+	MSG_REPLY_PEERS,
+	MSG_REPLY_TEXT,		/* a part of a text body (/metrics); MSG_F_MORE */
+	/* parent -> driver, during start-up (each fd in its own message) */
+	MSG_DRIVER_CONFIG,	/* struct proto_driver_config */
+	MSG_DRIVER_DEVICE,	/* fd: the open device (TUN fd, bound UDP socket) */
+	MSG_DRIVER_REGION,	/* fd: the worker's region memfd; struct proto_region */
+	MSG_DRIVER_KICK,	/* fd: an eventfd; struct proto_kick */
+	/* driver -> parent */
+	MSG_DRIVER_LINK,	/* struct proto_link: the device's state changed */
+	/* parent -> worker, at start-up */
+	MSG_WORKER_REGION,	/* fd: region memfd; struct proto_region */
+	MSG_WORKER_STATS,	/* fd: stats memfd; struct proto_region */
+	/* parent -> worker, at any time */
+	MSG_WORKER_KICK,	/* fd: an eventfd of a port; struct proto_kick */
+	MSG_WORKER_PORT,	/* struct proto_port: a port's driver is (not) running */
+	MSG_WORKER_NETWORK,	/* struct proto_wnetwork: add or replace a network */
+	MSG_WORKER_NETWORK_DEL,	/* struct proto_wnetwork (id only) */
 };
 
 #define PROTO_PEER_MAX 64
@@ -103,6 +135,16 @@ struct proto_route_request {
 	struct route_spec spec;
 };
 
+struct proto_uplink_request {
+	struct proto_auth auth;
+	struct uplink spec;		/* spec.name names the uplink */
+};
+
+struct proto_peer_request {
+	struct proto_auth auth;
+	struct peer spec;
+};
+
 /* A network as the API shows it: the row and its namespace's name. */
 struct proto_network {
 	struct network net;
@@ -121,6 +163,7 @@ struct proto_tenant_reply {
 
 struct proto_process {
 	char role[PROTO_ROLE_MAX];
+	char name[64];			/* "api", "worker", "driver wan1" */
 	char state[16];			/* running, restarting, failed */
 	char last_exit[96];		/* "" until it has exited once */
 	int32_t pid;
@@ -147,6 +190,67 @@ struct proto_api_tls {
 	uint32_t key_len;
 };
 
+/* The data path --------------------------------------------------------- */
+
+struct proto_region {
+	uint64_t size;			/* bytes to map */
+};
+
+struct proto_driver_config {
+	char driver[16];		/* "tap", "udp" */
+	char name[64];			/* what it serves: "cams.zone3", "wan1" */
+	char args[128];			/* driver-specific */
+	uint32_t port;			/* its port in the region */
+	uint32_t pad;
+};
+
+enum { PROTO_KICK_DRIVER = 0, PROTO_KICK_WORKER = 1 };
+
+/* Which eventfd: the one the driver waits on, or the one the worker waits on. */
+struct proto_kick {
+	uint32_t port;
+	uint32_t which;			/* PROTO_KICK_* */
+};
+
+struct proto_link {
+	uint32_t up;
+	uint32_t mtu;
+	uint64_t speed_mbps;
+};
+
+struct proto_port {
+	uint32_t port;
+	uint32_t kind;			/* enum port_kind */
+	uint32_t state;			/* PROTO_PORT_* */
+	uint32_t pad;
+};
+
+enum {
+	PROTO_PORT_DOWN = 0,		/* no driver, or its link is down */
+	PROTO_PORT_UP = 1,		/* driver running and link up */
+	PROTO_PORT_RESET = 2,		/* the driver died: take back its buffers */
+};
+
+#define PROTO_UPLINKS_MAX 8
+
+struct proto_wnetwork {
+	uint32_t id;			/* overlay network id */
+	uint32_t tap_port;
+	uint8_t subnet4[4];
+	uint8_t plen4;
+	uint8_t has6;
+	uint8_t plen6;
+	uint8_t pad;
+	uint8_t subnet6[16];
+	uint32_t nuplinks;		/* in order of preference */
+	struct {
+		uint32_t port;		/* the uplink's udp port in the region */
+		uint16_t family;	/* the peer's endpoint over that uplink */
+		uint16_t udp_port;	/* network byte order */
+		uint8_t addr[16];
+	} uplinks[PROTO_UPLINKS_MAX];
+};
+
 extern const struct msg_type_info proto_types[];
 extern const size_t proto_ntypes;
 
@@ -154,6 +258,8 @@ extern const size_t proto_ntypes;
 #define PROTO_TENANTS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct tenant))
 #define PROTO_NETWORKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_network))
 #define PROTO_ROUTES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct route))
+#define PROTO_UPLINKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct uplink))
+#define PROTO_PEERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct peer))
 #define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
 
 #endif

@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "hal/host.h"
+#include "netfn/worker.h"
 #include "runtime/cnwd.h"
+#include "runtime/datapath.h"
 #include "runtime/proc.h"
 
 static const struct proc_role proc_roles[] = {
@@ -19,6 +22,28 @@ static const struct proc_role proc_roles[] = {
 		.child_prepare = api_child_prepare,
 		.child_setup = api_child_setup,
 		.child_main = api_child_main,
+	},
+	{
+		.name = "worker",
+		.from_bit = PROTO_FROM_WORKER,
+		.fail_limit = 0,	/* no traffic without it: keep trying */
+		.setup = datapath_worker_setup,
+		.started = datapath_worker_started,
+		.dispatch = datapath_child_dispatch,
+		.child_prepare = worker_child_prepare,
+		.child_setup = worker_child_setup,
+		.child_main = worker_child_main,
+	},
+	{
+		.name = "driver",
+		.from_bit = PROTO_FROM_DRIVER,
+		.fail_limit = 5,	/* five deaths in a minute: failed, left alone */
+		.setup = datapath_driver_setup,
+		.started = datapath_driver_started,
+		.dispatch = datapath_child_dispatch,
+		.child_prepare = hal_child_prepare,
+		.child_setup = hal_child_setup,
+		.child_main = hal_child_main,
 	},
 };
 

@@ -64,8 +64,23 @@ static const char *const sandbox_sanitizer_syscalls[] = {
 	"sched_getparam", "getppid", "ptrace", "wait4", "clone", NULL,
 };
 
+/* The fastpath worker: shared memory, eventfds and its socketpair only. */
+static const char *const sandbox_worker_syscalls[] = {
+	SANDBOX_BASE_SYSCALLS,
+	NULL,
+};
+
+/* A driver: its device (a TUN descriptor, a UDP socket) and the same. */
+static const char *const sandbox_driver_syscalls[] = {
+	SANDBOX_BASE_SYSCALLS,
+	"recvmmsg", "sendmmsg", "getsockname", "getsockopt",
+	NULL,
+};
+
 static const struct sandbox_policy sandbox_policies[] = {
 	{ "api", sandbox_api_syscalls, 1 },
+	{ "worker", sandbox_worker_syscalls, 0 },
+	{ "driver", sandbox_driver_syscalls, 0 },
 };
 
 const struct sandbox_policy *

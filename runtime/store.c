@@ -79,6 +79,34 @@ static const char *const store_migrations[] = {
 	"  UNIQUE (network_id, prefix)"
 	");"
 	"CREATE INDEX routes_network ON routes(network_id);",
+	/* 2 -> 3: uplinks, peers and what a network uses of them */
+	"CREATE TABLE uplinks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	"  interface TEXT NOT NULL CHECK (length(interface) BETWEEN 1 AND 15),"
+	"  netns TEXT NOT NULL DEFAULT '',"
+	"  driver TEXT NOT NULL CHECK (driver IN ('udp')),"
+	"  address TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE peers ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE peer_endpoints ("
+	"  peer_id INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,"
+	"  uplink_id INTEGER NOT NULL REFERENCES uplinks(id) ON DELETE RESTRICT,"
+	"  endpoint TEXT NOT NULL,"
+	"  PRIMARY KEY (peer_id, uplink_id)"
+	");"
+	"ALTER TABLE networks ADD COLUMN peer_id INTEGER REFERENCES peers(id) ON DELETE RESTRICT;"
+	"CREATE TABLE network_uplinks ("
+	"  network_id INTEGER NOT NULL REFERENCES networks(id) ON DELETE CASCADE,"
+	"  uplink_id INTEGER NOT NULL REFERENCES uplinks(id) ON DELETE RESTRICT,"
+	"  position INTEGER NOT NULL,"
+	"  PRIMARY KEY (network_id, uplink_id)"
+	");",
 };
 
 const int store_schema_version =

@@ -8,11 +8,14 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/nl.h"
 #include "runtime/store.h"
+#include "netfn/overlay.h"
 #include "tenants/network.h"
+#include "tenants/uplink.h"
 
 /* Validation ------------------------------------------------------------ */
 
@@ -136,7 +139,8 @@ network_gateway(const char *subnet, char *out, size_t len)
 
 #define NETWORK_COLUMNS \
 	"n.id, n.tenant_id, t.name, n.name, n.subnet, n.subnet6, n.status, " \
-	"n.status_detail, n.created_at FROM networks n JOIN tenants t ON t.id = n.tenant_id"
+	"n.status_detail, n.created_at, ifnull(n.peer_id, 0), ifnull(p.name, '') " \
+	"FROM networks n JOIN tenants t ON t.id = n.tenant_id LEFT JOIN peers p ON p.id = n.peer_id"
 
 static void
 network_from_row(sqlite3_stmt *s, struct network *n)
@@ -152,24 +156,68 @@ network_from_row(sqlite3_stmt *s, struct network *n)
 	snprintf(n->status_detail, sizeof(n->status_detail), "%s",
 	    (const char *)sqlite3_column_text(s, 7));
 	n->created_at = sqlite3_column_int64(s, 8);
+	n->peer_id = sqlite3_column_int64(s, 9);
+	snprintf(n->peer, sizeof(n->peer), "%s", (const char *)sqlite3_column_text(s, 10));
 }
 
+/* The uplinks a network uses, in order (a second query: rows stay simple). */
+static int
+network_uplinks_load(struct store *st, struct network *n, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT u.name FROM network_uplinks x JOIN uplinks u "
+	    "ON u.id = x.uplink_id WHERE x.network_id = ? ORDER BY x.position";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	int rc;
+
+	n->nuplinks = 0;
+	if (s == NULL || store_bind_int64(st, s, 1, n->id, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n->nuplinks < NETWORK_UPLINKS_MAX)
+		snprintf(n->uplinks[n->nuplinks++], sizeof(n->uplinks[0]), "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sql_err(st, rc, "uplinks", err);
+}
+
+/* Rows are read whole first, then their uplinks, then handed out: no
+ * statement is left open while fn runs (fn may use the store). */
 static int
 network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
     struct cnw_error *err)
 {
-	struct network n;
+	struct network *all = NULL, *m;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		network_from_row(s, &n);
-		if (fn(&n, arg) < 0) {
-			sqlite3_reset(s);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((m = realloc(all, cap * sizeof(*all))) == NULL) {
+				sqlite3_reset(s);
+				free(all);
+				return cnw_err(err, CNW_EINTERNAL, "out of memory");
+			}
+			all = m;
+		}
+		network_from_row(s, &all[n++]);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(all);
+		return store_sql_err(st, rc, "list networks", err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (network_uplinks_load(st, &all[i], err) < 0) {
+			free(all);
+			return -1;
+		}
+		if (fn(&all[i], arg) < 0) {
+			free(all);
 			return cnw_err(err, CNW_EINTERNAL, "listing networks failed");
 		}
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list networks", err);
+	free(all);
+	return 0;
 }
 
 /* All networks (tenant_id 0) or one tenant's, by tenant and name. */
@@ -369,6 +417,7 @@ struct network_create_tx {
 	const char *actor;
 	const struct tenant *t;
 	struct network *n;
+	const struct network_spec *spec;
 };
 
 struct network_overlap {
@@ -403,6 +452,59 @@ network_overlap_check(const struct network *other, void *arg)
 	return 0;
 }
 
+/* The overlay ids of one site's networks must differ (the peer finds them by it). */
+static int
+network_id_check(const struct network *other, void *arg)
+{
+	const struct network *n = arg;
+
+	return overlay_network_id(other->tenant, other->name) ==
+	    overlay_network_id(n->tenant, n->name) ? -1 : 0;
+}
+
+/* Peer and uplinks of a new network: they exist, and the peer is reachable by each. */
+static int
+network_attach(struct store *st, const struct network_create_tx *tx, struct cnw_error *err)
+{
+	static const char ins[] = "INSERT INTO network_uplinks(network_id, uplink_id, position) "
+	    "VALUES (?, ?, ?)";
+	static const char setpeer[] = "UPDATE networks SET peer_id = ? WHERE id = ?";
+	struct peer p;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (tx->spec->peer[0] == '\0')
+		return tx->spec->nuplinks == 0 ? 0 :
+		    cnw_err(err, CNW_EINVAL, "uplinks need a peer to lead to");
+	if ((rc = peer_row_get(st, tx->spec->peer, &p, err)) <= 0)
+		return rc < 0 ? -1 : cnw_err(err, CNW_EINVAL, "no peer \"%s\"", tx->spec->peer);
+	if (tx->spec->nuplinks == 0)
+		return cnw_err(err, CNW_EINVAL, "a network with a peer needs at least one uplink");
+	for (uint32_t i = 0; i < tx->spec->nuplinks; i++) {
+		struct uplink u;
+
+		if ((rc = uplink_row_get(st, tx->spec->uplinks[i], &u, err)) <= 0)
+			return rc < 0 ? -1 : cnw_err(err, CNW_EINVAL, "no uplink \"%s\"",
+			    tx->spec->uplinks[i]);
+		if (peer_endpoint_of(&p, u.name) == NULL)
+			return cnw_err(err, CNW_EINVAL, "peer %s has no endpoint over uplink %s",
+			    p.name, u.name);
+		if ((s = store_stmt(st, ins, err)) == NULL ||
+		    store_bind_int64(st, s, 1, tx->n->id, err) < 0 ||
+		    store_bind_int64(st, s, 2, u.id, err) < 0 ||
+		    store_bind_int64(st, s, 3, (int64_t)i, err) < 0 ||
+		    store_exec_stmt(st, s, "network uplink", err) < 0)
+			return err->kind == CNW_EEXIST ?
+			    cnw_err(err, CNW_EINVAL, "uplink %s is named twice", u.name) : -1;
+	}
+	if ((s = store_stmt(st, setpeer, err)) == NULL || store_bind_int64(st, s, 1, p.id, err) < 0 ||
+	    store_bind_int64(st, s, 2, tx->n->id, err) < 0 ||
+	    store_exec_stmt(st, s, "network peer", err) < 0)
+		return -1;
+	tx->n->peer_id = p.id;
+	return 0;
+}
+
 static int
 network_create_tx(struct store *st, void *arg, struct cnw_error *err)
 {
@@ -423,7 +525,10 @@ network_create_tx(struct store *st, void *arg, struct cnw_error *err)
 			*err = inner;
 		return -1;
 	}
-	if (network_row_insert(st, tx->n, err) < 0)
+	if (network_row_each(st, 0, network_id_check, tx->n, &inner) < 0)
+		return cnw_err(err, CNW_EEXIST, "network %s.%s would have the same overlay id as "
+		    "another network here; choose another name", tx->n->tenant, tx->n->name);
+	if (network_row_insert(st, tx->n, err) < 0 || network_attach(st, tx, err) < 0)
 		return -1;
 	return store_audit(st, tx->actor, "network.create", tx->n->name, tx->t->name, err);
 }
@@ -433,7 +538,7 @@ network_create(struct store *st, const struct principal *who, const char *actor,
     const struct network_spec *spec, struct network *out, struct cnw_error *err)
 {
 	struct tenant t;
-	struct network_create_tx tx = { actor, &t, out };
+	struct network_create_tx tx = { actor, &t, out, spec };
 
 	memset(out, 0, sizeof(*out));
 	if (network_find(st, who, spec->tenant, NULL, &t, NULL, err) < 0 ||
@@ -450,6 +555,9 @@ network_create(struct store *st, const struct principal *who, const char *actor,
 	snprintf(out->name, sizeof(out->name), "%s", spec->name);
 	snprintf(out->status, sizeof(out->status), "pending");
 	out->created_at = store_now();
+	snprintf(out->peer, sizeof(out->peer), "%s", spec->peer);
+	out->nuplinks = spec->nuplinks;
+	memcpy(out->uplinks, spec->uplinks, sizeof(out->uplinks));
 	return store_tx(st, network_create_tx, &tx, err);
 }
 

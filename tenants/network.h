@@ -24,6 +24,8 @@ struct store;
 #define NETWORK_DEVICE "cnw0"
 #define ROUTE_VIA_MAX 12
 #define NETWORK_ROUTES_MAX 256		/* per network */
+#define NETWORK_UPLINKS_MAX 8		/* = PROTO_UPLINKS_MAX */
+#define NETWORK_GSO_MAX 60000		/* bytes of one GSO packet from cnw0 */
 
 struct network {
 	int64_t id;
@@ -35,6 +37,10 @@ struct network {
 	char status[12];		/* pending, ready, failed */
 	char status_detail[160];
 	int64_t created_at;
+	int64_t peer_id;		/* 0: none */
+	char peer[TENANT_NAME_MAX + 1];
+	uint32_t nuplinks;		/* in order of preference */
+	char uplinks[NETWORK_UPLINKS_MAX][TENANT_NAME_MAX + 1];
 };
 
 struct route {
@@ -50,6 +56,9 @@ struct network_spec {
 	char name[TENANT_NAME_MAX + 1];
 	char subnet[NETWORK_CIDR_MAX];
 	char subnet6[NETWORK_CIDR_MAX];
+	char peer[TENANT_NAME_MAX + 1];	/* "" = none */
+	uint32_t nuplinks;
+	char uplinks[NETWORK_UPLINKS_MAX][TENANT_NAME_MAX + 1];
 };
 
 struct route_spec {

@@ -161,7 +161,12 @@ network_apply_inside(void *arg, struct cnw_error *err)
 	if (dev == 0 && (network_tun_create(err) < 0 ||
 	    (dev = nl_link_index(a->nl, NETWORK_DEVICE, err)) <= 0))
 		goto out;
-	if (nl_link_set_up(a->nl, dev, err) < 0 ||
+	/*
+	 * A GSO segment plus the vnet and overlay headers must fit one UDP
+	 * datagram (65507 bytes): cap what cnw0 hands the fast path.
+	 */
+	if (nl_link_set_gso_max(a->nl, dev, NETWORK_GSO_MAX, err) < 0 ||
+	    nl_link_set_up(a->nl, dev, err) < 0 ||
 	    network_address(a->nl, dev, a->n->subnet, err) < 0 ||
 	    network_address(a->nl, dev, a->n->subnet6, err) < 0 ||
 	    network_desired(a, dev, err) < 0)

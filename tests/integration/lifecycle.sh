@@ -103,9 +103,9 @@ like "$(cat "$T/third.log")" "another cnwd \(pid $CNWD_PID\) is running as insta
 
 child=$(api_child_pid)
 like "$child" '^[0-9]+$' "GET /v1/processes gives the API child's pid ($child)"
-is "$(json '[(p["role"], p["state"], p["restarts"], "last_exit" in p) for p in j["items"]]')" '[["api","running",0,false]]' \
+is "$(json '[(p["role"], p["state"], p["restarts"], "last_exit" in p) for p in j["items"] if p["role"] == "api"]')" '[["api","running",0,false]]' \
     "processes: one api child, running, 0 restarts, no last_exit"
-is "$(json '[p["sandbox"] for p in j["items"]][0]')" '{"cap_eff":"0000000000000000","no_new_privs":true,"seccomp":2}' \
+is "$(json '[p["sandbox"] for p in j["items"] if p["role"] == "api"][0]')" '{"cap_eff":"0000000000000000","no_new_privs":true,"seccomp":2}' \
     "processes: the sandbox as read from /proc"
 is "$(pid_ppid "$child")" "$CNWD_PID" "the API child's parent is cnwd"
 is "$(proc_status "$child" CapEff)" 0000000000000000 "the API child: CapEff: 0000000000000000"
@@ -137,7 +137,7 @@ else
 	not_ok "kill -9 of the API child: the API answers again within 2 s" "new pid $new after ${ms} ms"
 fi
 api GET /v1/processes "" "$ADMIN" >/dev/null
-is "$(json '[(p["state"], p["restarts"] >= 1, p["pid"] == '"${new//[!0-9]/0}"') for p in j["items"]]')" '[["running",true,true]]' \
+is "$(json '[(p["state"], p["restarts"] >= 1, p["pid"] == '"${new//[!0-9]/0}"') for p in j["items"] if p["role"] == "api"]')" '[["running",true,true]]' \
     "processes: running again with a new pid, restarts >= 1"
 like "$(json 'j["items"][0].get("last_exit", "")')" 'signal 9' "processes: last_exit mentions signal 9"
 is "$(json 'j["items"][0]["sandbox"]')" '{"cap_eff":"0000000000000000","no_new_privs":true,"seccomp":2}' \
@@ -163,7 +163,7 @@ else
 	not_ok "three kill -9 in a row: the API comes back each time" "pids$got"
 fi
 api GET /v1/processes "" "$ADMIN" >/dev/null
-is "$(json '[(p["state"], p["restarts"] >= 4) for p in j["items"]]')" '[["running",true]]' \
+is "$(json '[(p["state"], p["restarts"] >= 4) for p in j["items"] if p["role"] == "api"]')" '[["running",true]]' \
     "processes: running, restarts >= 4"
 is "$(sql "select count(*) from audit where action = 'process.exit'")" $((audit0 + 4)) "four process.exit rows"
 code=$(api POST /v1/tenants '{"name":"after-kills"}' "$ADMIN")
@@ -292,7 +292,7 @@ is "$(tenant_list)" "$before" "after kill -9 and a restart: every tenant is stil
 is "$(sql 'pragma integrity_check')" ok "the database passes integrity_check"
 is "$ADMIN" "$ADMIN1" "the admin token is still the same"
 code=$(api GET /v1/processes "" "$ADMIN")
-is "$code:$(json '[(p["role"], p["state"], p["restarts"]) for p in j["items"]]')" '200:[["api","running",0]]' \
+is "$code:$(json '[(p["role"], p["state"], p["restarts"]) for p in j["items"] if p["role"] == "api"]')" '200:[["api","running",0]]' \
     "after the restart: a fresh API child, 0 restarts"
 if cnwd_stop TERM; then ok "the last SIGTERM: exit 0"; else not_ok "the last SIGTERM: exit 0" "exit $CNWD_EXIT"; fi
 

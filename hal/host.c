@@ -1,0 +1,924 @@
+/*
+ * The driver host (see host.h): the loop of a driver process, between one
+ * device and its port of the fast path's shared region.
+ *
+ * Per iteration: take empty buffers the worker lent on the fill ring, let
+ * the driver receive into them, publish the filled ones on the rx ring;
+ * take frames to send from the tx ring, let the driver send them, give the
+ * buffers back on the completion ring.  Each ring has one producer and one
+ * consumer (netfn/port.h); this process is the rx and comp producer and the
+ * fill and tx consumer.
+ *
+ * Trust.  The region is shared with the worker, so nothing read from it is
+ * used unchecked: the geometry (ring sizes and offsets, the pool's) is read
+ * once, checked and copied into this process, and the ring indexes are
+ * masked with that private copy (the "own copy of the geometry" ring.h asks
+ * of a side that distrusts its peer), so no value the peer writes can make
+ * us touch memory outside the region.  Every buffer index that arrives is
+ * checked with pool_index_valid(), and every offset and length against the
+ * buffer size.  A buffer the worker lends stays ours until we hand it back,
+ * in rx or comp; we never free or allocate pool buffers (netfn/pool.h).
+ *
+ * Wake-ups follow netfn/port.h: when a pass finds nothing to do we spin a
+ * few microseconds (an adaptive budget: doubled when spinning found work,
+ * halved when it did not), then set driver_sleeping, look at the rings once
+ * more, and block in poll() on the device, our eventfd and the parent's
+ * socket.  After we enqueue, we write the worker's eventfd only if its
+ * worker_sleeping flag is set, so a busy path makes no wake-up system call.
+ *
+ * Cost, measured on this 2-vCPU VM by tests/unit/test_hal (host loop on the
+ * udp driver, 64-byte datagrams on loopback, bursts of 32): HAL_COST_NOTE.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hal/host.h"
+#include "netfn/port.h"
+#include "netfn/shm.h"
+#include "runtime/log.h"
+#include "runtime/proto.h"
+
+/* Spin budget bounds, nanoseconds: a few µs, about one wake-up's cost. */
+#define HAL_SPIN_MIN_NS 1000
+#define HAL_SPIN_START_NS 4000
+#define HAL_SPIN_MAX_NS 16000
+/* Blocked on a full rx or comp ring: the worker does not wake us when it drains one. */
+#define HAL_BLOCKED_POLL_MS 1
+/* Look at the parent's socket and the device's errors at least this often when busy. */
+#define HAL_BUSY_CHECK_STEPS 4096
+/* The least room we lend a driver for one frame (a vnet header and then some). */
+#define HAL_MIN_ROOM 64
+
+/* One of the port's rings as this side uses it: the shared ring, our geometry. */
+struct hal_ring {
+	struct ring *r;			/* in the region */
+	uint32_t size, mask;		/* private copies, checked once */
+	uint32_t pos;			/* our own index: head if we produce, tail if we consume */
+	uint32_t peer;			/* the other side's index, as last seen */
+};
+
+#define HAL_HOST_COUNTERS(X)						\
+	X(bad_index, "buffer indexes from the worker out of range (ignored)") \
+	X(bad_frame, "frames to send outside their buffer (returned unsent)") \
+	X(kicks, "wake-ups written to the worker")			\
+	X(sleeps, "times the driver blocked")
+
+struct hal_host {
+	/* Set-up: what the parent sent. */
+	struct proto_driver_config cfg;
+	int have_config;
+	const struct hal_driver *drv;
+	int dev_fd, region_fd, kick_self, kick_worker;
+	uint32_t kick_port[2];
+	uint64_t region_size;
+
+	/* Running. */
+	int sock;
+	struct shm shm;
+	struct port_shm *port;
+	struct pool geom;		/* private copy of the pool's header */
+	uint8_t *bufs;			/* buffer 0, in our mapping */
+	struct hal_ring fill, rx, tx, comp;
+	struct hal_dev *dev;
+	struct hal_link link;
+	uint64_t spin_ns;
+	unsigned busy_steps;
+
+	/* Buffers we hold: lent and empty (spare), or waiting for the device (pend). */
+	uint32_t spare[HAL_BURST];
+	unsigned nspare;
+	uint32_t pend[HAL_BURST];
+	struct hal_frame pendf[HAL_BURST];
+	unsigned npend;
+	struct hal_frame rxf[HAL_BURST];
+	int enqueued;			/* this pass put something in rx or comp */
+
+	struct {
+#define HAL_COUNTER_FIELD(field, what) uint64_t field;
+		HAL_HOST_COUNTERS(HAL_COUNTER_FIELD)
+#undef HAL_COUNTER_FIELD
+	} count;
+};
+
+static struct hal_host hal_host = {
+	.dev_fd = -1, .region_fd = -1, .kick_self = -1, .kick_worker = -1,
+	.sock = -1, .shm = { .fd = -1 },
+};
+
+/* Set-up ------------------------------------------------------------------- */
+
+static int
+hal_take_fd(int *dst, struct msg *m)
+{
+	if (m->fd < 0)
+		return -1;
+	if (*dst >= 0)
+		close(*dst);
+	*dst = m->fd;
+	m->fd = -1;
+	return 0;
+}
+
+static int
+hal_setup_config(struct hal_host *h, const struct msg *m)
+{
+	struct proto_driver_config c;
+
+	if (m->hdr.len != sizeof(c))
+		return -1;
+	memcpy(&c, m->data, sizeof(c));
+	c.driver[sizeof(c.driver) - 1] = c.name[sizeof(c.name) - 1] = '\0';
+	c.args[sizeof(c.args) - 1] = '\0';
+	if ((h->drv = hal_driver_find(c.driver)) == NULL || h->drv->abi != HAL_DRIVER_ABI) {
+		log_warnx("%s: no driver \"%s\" is built in", c.name, c.driver);
+		return -1;
+	}
+	if (c.port >= PORT_MAX) {
+		log_warnx("%s: port %u is out of range", c.name, c.port);
+		return -1;
+	}
+	h->cfg = c;
+	h->have_config = 1;
+	return 0;
+}
+
+static int
+hal_setup_kick(struct hal_host *h, struct msg *m)
+{
+	struct proto_kick k;
+
+	if (m->hdr.len != sizeof(k))
+		return -1;
+	memcpy(&k, m->data, sizeof(k));
+	if (k.which == PROTO_KICK_DRIVER && hal_take_fd(&h->kick_self, m) == 0)
+		h->kick_port[PROTO_KICK_DRIVER] = k.port;
+	else if (k.which == PROTO_KICK_WORKER && hal_take_fd(&h->kick_worker, m) == 0)
+		h->kick_port[PROTO_KICK_WORKER] = k.port;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+hal_setup_region(struct hal_host *h, struct msg *m)
+{
+	struct proto_region r;
+
+	if (m->hdr.len != sizeof(r) || hal_take_fd(&h->region_fd, m) < 0)
+		return -1;
+	memcpy(&r, m->data, sizeof(r));
+	h->region_size = r.size;
+	return 0;
+}
+
+int
+hal_child_setup(int sock, struct msg *m)
+{
+	struct hal_host *h = &hal_host;
+
+	switch (m->hdr.type) {
+	case MSG_DRIVER_CONFIG:
+		return hal_setup_config(h, m);
+	case MSG_DRIVER_DEVICE:
+		return hal_take_fd(&h->dev_fd, m);
+	case MSG_DRIVER_REGION:
+		return hal_setup_region(h, m);
+	case MSG_DRIVER_KICK:
+		return hal_setup_kick(h, m);
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Nothing to do before the sandbox: the device and region arrive open, and
+ * the driver's init uses only calls the sandbox allows.
+ */
+void
+hal_child_prepare(void)
+{
+}
+
+/* Rings, with our private geometry ------------------------------------------ */
+
+static uint32_t
+hal_ring_used(const struct hal_ring *hr, uint32_t head, uint32_t tail)
+{
+	uint32_t used = head - tail;
+
+	/* A nonsense peer index reads as a full (or empty-handed) ring, never more. */
+	return used <= hr->size ? used : hr->size;
+}
+
+/*
+ * Attach to the ring at off of a region of mapped bytes, checking that it
+ * lies inside and has the size the region announces.  Our own index starts
+ * where the shared one is, so a restarted driver carries on its
+ * predecessor's rings.
+ */
+static int
+hal_ring_attach(struct hal_ring *hr, void *base, size_t mapped, uint64_t off,
+    uint32_t size, int producer)
+{
+	size_t bytes = ring_memsize(size);
+	struct ring *r;
+
+	if (bytes == 0 || off % RING_CACHE_LINE != 0 || off > mapped || bytes > mapped - off)
+		return -1;
+	r = (struct ring *)((char *)base + off);
+	if (r->size != size || r->mask != size - 1)
+		return -1;
+	hr->r = r;
+	hr->size = size;
+	hr->mask = size - 1;
+	/* Acquire pairs with the peer's release store of its index (ring.h). */
+	if (producer) {
+		hr->pos = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
+		hr->peer = atomic_load_explicit(&r->cons.tail, memory_order_acquire);
+	} else {
+		hr->pos = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+		hr->peer = atomic_load_explicit(&r->prod.head, memory_order_acquire);
+	}
+	return 0;
+}
+
+/* Producer: free slots, reading the consumer's index only when the cache says fewer than want. */
+static uint32_t
+hal_ring_room(struct hal_ring *hr, uint32_t want)
+{
+	uint32_t room = hr->size - hal_ring_used(hr, hr->pos, hr->peer);
+
+	if (room < want) {
+		/*
+		 * Acquire pairs with the release store of cons.tail in the
+		 * worker's ring_dequeue_burst: its reads of the slots it freed
+		 * are done before we overwrite them.
+		 */
+		hr->peer = atomic_load_explicit(&hr->r->cons.tail, memory_order_acquire);
+		room = hr->size - hal_ring_used(hr, hr->pos, hr->peer);
+	}
+	return room;
+}
+
+/* Consumer: indexes ready, reading the producer's index only when the cache says fewer than want. */
+static uint32_t
+hal_ring_ready(struct hal_ring *hr, uint32_t want)
+{
+	uint32_t ready = hal_ring_used(hr, hr->peer, hr->pos);
+
+	if (ready < want) {
+		/*
+		 * Acquire pairs with the release store of prod.head in the
+		 * worker's ring_enqueue_burst: the slots up to that head are
+		 * written before we read them.
+		 */
+		hr->peer = atomic_load_explicit(&hr->r->prod.head, memory_order_acquire);
+		ready = hal_ring_used(hr, hr->peer, hr->pos);
+	}
+	return ready;
+}
+
+/* Enqueue n indexes; the caller made sure of the room (hal_ring_room). */
+static void
+hal_ring_put(struct hal_ring *hr, const uint32_t *objs, uint32_t n)
+{
+	if (n == 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		hr->r->slots[(hr->pos + i) & hr->mask] = objs[i];
+	hr->pos += n;
+	/*
+	 * Release pairs with the acquire load of prod.head in the worker's
+	 * ring_dequeue_burst: the slots written above are visible before the
+	 * head that publishes them.
+	 */
+	atomic_store_explicit(&hr->r->prod.head, hr->pos, memory_order_release);
+}
+
+/* Dequeue up to n indexes; how many came out. */
+static uint32_t
+hal_ring_get(struct hal_ring *hr, uint32_t *objs, uint32_t n)
+{
+	uint32_t ready = hal_ring_ready(hr, n);
+
+	if (n > ready)
+		n = ready;
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		objs[i] = hr->r->slots[(hr->pos + i) & hr->mask];
+	hr->pos += n;
+	/*
+	 * Release pairs with the acquire load of cons.tail in the worker's
+	 * ring_enqueue_burst: our reads of these slots are done before it
+	 * may reuse them.
+	 */
+	atomic_store_explicit(&hr->r->cons.tail, hr->pos, memory_order_release);
+	return n;
+}
+
+/* Buffers ------------------------------------------------------------------- */
+
+static struct pool_buf *
+hal_buf(const struct hal_host *h, uint32_t idx)
+{
+	return (struct pool_buf *)(h->bufs + (size_t)idx * h->geom.buf_size);
+}
+
+/*
+ * The buffer a frame's data lies in.  A driver may hand frames back in
+ * another order than it got them (the udp driver moves dropped datagrams
+ * behind the kept ones), so the host goes by the data pointer it gave.
+ */
+static int
+hal_frame_index(const struct hal_host *h, const struct hal_frame *f, uint32_t *idx)
+{
+	size_t d;
+
+	if (f->data < h->bufs)
+		return -1;
+	d = (size_t)(f->data - h->bufs) / h->geom.buf_size;
+	if (!pool_index_valid(&h->geom, (uint32_t)d) || d > UINT32_MAX)
+		return -1;
+	*idx = (uint32_t)d;
+	return 0;
+}
+
+static void
+hal_bad_index(struct hal_host *h, const char *ring, uint32_t idx)
+{
+	if (h->count.bad_index++ == 0)
+		log_warnx("%s: buffer index %u on the %s ring is out of range; ignored",
+		    h->cfg.name, idx, ring);
+}
+
+/* Wake the worker if it sleeps (netfn/port.h). */
+static void
+hal_kick_worker(struct hal_host *h)
+{
+	static const uint64_t one = 1;
+
+	/*
+	 * The fence orders the release stores of our ring heads before the
+	 * load of worker_sleeping below; with the worker's own fence between
+	 * setting worker_sleeping and its last look at the rings, either it
+	 * sees our frames or we see its flag (a release store alone may be
+	 * passed by a later load: the store-load case of Dekker's algorithm).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&h->port->worker_sleeping, memory_order_relaxed) == 0)
+		return;
+	if (write(h->kick_worker, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("%s: waking the worker", h->cfg.name);
+	h->count.kicks++;
+}
+
+/* Receive ------------------------------------------------------------------- */
+
+/* Top up the spare buffers from the fill ring. */
+static void
+hal_fill_take(struct hal_host *h)
+{
+	uint32_t idx[HAL_BURST], got;
+
+	if (h->nspare == HAL_BURST)
+		return;
+	got = hal_ring_get(&h->fill, idx, HAL_BURST - h->nspare);
+	for (uint32_t i = 0; i < got; i++) {
+		if (pool_index_valid(&h->geom, idx[i]))
+			h->spare[h->nspare++] = idx[i];
+		else
+			hal_bad_index(h, "fill", idx[i]);
+	}
+}
+
+/* Frames over the first n spare buffers, at each one's offset. */
+static void
+hal_rx_frames(struct hal_host *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct pool_buf *b = hal_buf(h, h->spare[i]);
+		uint32_t off = b->off;
+
+		if (off > h->geom.data_size - HAL_MIN_ROOM)
+			b->off = (uint16_t)(off = POOL_HEADROOM);
+		memset(&h->rxf[i], 0, sizeof(h->rxf[i]));
+		h->rxf[i].data = b->data + off;
+		h->rxf[i].cap = h->geom.data_size - off;
+	}
+}
+
+/* Record a received frame in its buffer; its index, or -1 if the driver broke the frame. */
+static int
+hal_rx_record(struct hal_host *h, const struct hal_frame *f, uint32_t *idx)
+{
+	struct pool_buf *b;
+
+	if (hal_frame_index(h, f, idx) < 0 || f->len > f->cap)
+		return -1;
+	b = hal_buf(h, *idx);
+	b->len = f->len;
+	b->peer.family = f->family;
+	b->peer.port = f->port;
+	memcpy(b->peer.addr, f->addr, sizeof(b->peer.addr));
+	return 0;
+}
+
+/* Publish the got frames of rxf[0..n) on rx; the rest stay spare. */
+static int
+hal_rx_publish(struct hal_host *h, unsigned got, unsigned n)
+{
+	uint32_t out[HAL_BURST], rest[HAL_BURST];
+	unsigned nrest = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t idx;
+
+		if (i < got ? hal_rx_record(h, &h->rxf[i], &out[i]) < 0 :
+		    hal_frame_index(h, &h->rxf[i], &idx) < 0) {
+			log_warnx("%s: driver %s returned a frame outside its buffers",
+			    h->cfg.name, h->drv->name);
+			return -1;
+		}
+		if (i >= got)
+			rest[nrest++] = idx;
+	}
+	for (unsigned i = n; i < h->nspare; i++)
+		rest[nrest++] = h->spare[i];
+	memcpy(h->spare, rest, nrest * sizeof(rest[0]));
+	h->nspare = nrest;
+	hal_ring_put(&h->rx, out, got);
+	h->enqueued |= got > 0;
+	return 0;
+}
+
+/*
+ * Receive into the spare buffers, no more than rx has room for (a full rx
+ * ring leaves frames in the device's queue, where the kernel drops them if
+ * it must: backpressure, not loss inside the fast path).
+ */
+static int
+hal_rx_step(struct hal_host *h)
+{
+	unsigned n, room;
+	int got;
+
+	hal_fill_take(h);
+	if (h->nspare == 0)
+		return 0;
+	room = hal_ring_room(&h->rx, h->nspare);
+	if ((n = room < h->nspare ? room : h->nspare) == 0)
+		return 0;
+	hal_rx_frames(h, n);
+	got = h->drv->rx_burst(h->dev, h->rxf, n);
+	if (got < 0 || (unsigned)got > n) {
+		log_warnx("%s: driver %s: receiving failed", h->cfg.name, h->drv->name);
+		return -1;
+	}
+	return hal_rx_publish(h, (unsigned)got, n) < 0 ? -1 : got;
+}
+
+/* Transmit ------------------------------------------------------------------ */
+
+/* The frame in buffer idx, for the driver; -1 if its offset or length lie outside it. */
+static int
+hal_tx_frame(struct hal_host *h, uint32_t idx, struct hal_frame *f)
+{
+	struct pool_buf *b = hal_buf(h, idx);
+	uint32_t off = b->off, len = b->len;
+
+	if (off >= h->geom.data_size || len > h->geom.data_size - off)
+		return -1;
+	f->data = b->data + off;
+	f->len = f->cap = len;
+	f->family = b->peer.family;
+	f->port = b->peer.port;
+	memcpy(f->addr, b->peer.addr, sizeof(f->addr));
+	return 0;
+}
+
+/*
+ * Take frames from tx, as many as comp will have room for once sent, into
+ * pend; broken ones go straight into done, returned unsent.
+ */
+static void
+hal_tx_take(struct hal_host *h, uint32_t *done, unsigned *ndone)
+{
+	uint32_t idx[HAL_BURST], room = hal_ring_room(&h->comp, HAL_BURST), got;
+
+	if (room <= h->npend)
+		return;
+	room -= h->npend;
+	got = hal_ring_get(&h->tx, idx, HAL_BURST - h->npend < room ? HAL_BURST - h->npend : room);
+	for (uint32_t i = 0; i < got; i++) {
+		if (!pool_index_valid(&h->geom, idx[i])) {
+			hal_bad_index(h, "tx", idx[i]);
+		} else if (hal_tx_frame(h, idx[i], &h->pendf[h->npend]) < 0) {
+			h->count.bad_frame++;
+			done[(*ndone)++] = idx[i];
+		} else {
+			h->pend[h->npend++] = idx[i];
+		}
+	}
+}
+
+/* Send what is pending; what the driver took (sent or dropped) goes back on comp. */
+static int
+hal_tx_step(struct hal_host *h)
+{
+	uint32_t done[2 * HAL_BURST];
+	unsigned ndone = 0;
+	int sent = 0;
+
+	hal_tx_take(h, done, &ndone);
+	if (h->npend > 0) {
+		sent = h->drv->tx_burst(h->dev, h->pendf, h->npend);
+		if (sent < 0 || (unsigned)sent > h->npend) {
+			log_warnx("%s: driver %s: sending failed", h->cfg.name, h->drv->name);
+			return -1;
+		}
+		memcpy(done + ndone, h->pend, (size_t)sent * sizeof(done[0]));
+		ndone += (unsigned)sent;
+		h->npend -= (unsigned)sent;
+		memmove(h->pend, h->pend + sent, h->npend * sizeof(h->pend[0]));
+		memmove(h->pendf, h->pendf + sent, h->npend * sizeof(h->pendf[0]));
+	}
+	/* Room was reserved in hal_tx_take: comp has one free slot per pending frame. */
+	hal_ring_put(&h->comp, done, ndone);
+	h->enqueued |= ndone > 0;
+	return (int)ndone;
+}
+
+/* One pass: frames moved, or -1 on a fatal error. */
+static int
+hal_step(struct hal_host *h)
+{
+	int rx, tx;
+
+	h->enqueued = 0;
+	if ((rx = hal_rx_step(h)) < 0 || (tx = hal_tx_step(h)) < 0)
+		return -1;
+	if (h->enqueued)
+		hal_kick_worker(h);
+	return rx + tx;
+}
+
+/* Link and parent ------------------------------------------------------------ */
+
+static void
+hal_link_report(struct hal_host *h, const struct hal_link *l, int always)
+{
+	struct proto_link pl = { .up = l->up != 0, .mtu = l->mtu, .speed_mbps = l->speed_mbps };
+
+	if (!always && l->up == h->link.up && l->mtu == h->link.mtu &&
+	    l->speed_mbps == h->link.speed_mbps)
+		return;
+	h->link = *l;
+	log_info("%s: link %s", h->cfg.name, l->up ? "up" : "down");
+	if (msg_send(h->sock, MSG_DRIVER_LINK, 0, 0, &pl, sizeof(pl), NULL) < 0)
+		log_warn("%s: reporting the link", h->cfg.name);
+}
+
+/* The device reported an error or hang-up; -1 if the driver says it is fatal. */
+static int
+hal_link_event(struct hal_host *h)
+{
+	struct hal_link l = h->link;
+	int rc = h->drv->link_event(h->dev, &l);
+
+	if (rc < 0)
+		l.up = 0;
+	hal_link_report(h, &l, 0);
+	if (rc < 0)
+		log_warnx("%s: driver %s: the device failed", h->cfg.name, h->drv->name);
+	return rc < 0 ? -1 : 0;
+}
+
+/* 1 when the parent has gone (end of file), 0 otherwise. */
+static int
+hal_parent_readable(struct hal_host *h)
+{
+	static struct msg m;
+	int rc = msg_recv(h->sock, &m);
+
+	if (rc == 0 || (rc < 0 && (errno == ECONNRESET || errno == EPIPE)))
+		return 1;
+	if (rc < 0) {
+		if (errno != EAGAIN)
+			log_warn("%s: message from the parent", h->cfg.name);
+		return 0;
+	}
+	log_warnx("%s: unexpected message %u from the parent; ignored", h->cfg.name, m.hdr.type);
+	if (m.fd >= 0)
+		close(m.fd);
+	return 0;
+}
+
+/* Waiting ------------------------------------------------------------------- */
+
+/* Frames on tx that a pass could take: room in pend, and in comp for them once sent. */
+static int
+hal_tx_takeable(struct hal_host *h)
+{
+	return h->npend < HAL_BURST && hal_ring_ready(&h->tx, 1) > 0 &&
+	    hal_ring_room(&h->comp, h->npend + 1) > h->npend;
+}
+
+/* Work a pass would find in the rings (read after driver_sleeping was set). */
+static int
+hal_rings_pending(struct hal_host *h)
+{
+	if (hal_tx_takeable(h))
+		return 1;
+	return h->nspare == 0 && hal_ring_ready(&h->fill, 1) > 0;
+}
+
+/* Blocked on the worker draining rx or comp, which it does not signal. */
+static int
+hal_blocked_on_worker(struct hal_host *h)
+{
+	if (h->nspare > 0 && hal_ring_room(&h->rx, 1) == 0)
+		return 1;
+	return h->npend < HAL_BURST && hal_ring_ready(&h->tx, 1) > 0 &&
+	    hal_ring_room(&h->comp, h->npend + 1) <= h->npend;
+}
+
+/*
+ * poll() the device (for rx when we have buffers and room, for tx when
+ * frames wait on it), our eventfd and the parent; handle what it reports.
+ * 1 when the parent has gone, -1 on a fatal error, else 0.
+ */
+static int
+hal_poll(struct hal_host *h, int timeout_ms)
+{
+	struct pollfd pfd[3] = {
+		{ .fd = h->drv->pollfd(h->dev) },
+		{ .fd = h->kick_self, .events = POLLIN },
+		{ .fd = h->sock, .events = POLLIN },
+	};
+	uint64_t v;
+
+	if (h->nspare > 0 && hal_ring_room(&h->rx, 1) > 0)
+		pfd[0].events |= POLLIN;
+	if (h->npend > 0)
+		pfd[0].events |= POLLOUT;
+	if (poll(pfd, 3, timeout_ms) < 0) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("%s: poll", h->cfg.name);
+		return -1;
+	}
+	if ((pfd[1].revents & POLLIN) && read(h->kick_self, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("%s: reading the wake-up", h->cfg.name);
+	if ((pfd[0].revents | pfd[1].revents | pfd[2].revents) & POLLNVAL) {
+		log_warnx("%s: poll: a descriptor is not open", h->cfg.name);
+		return -1;
+	}
+	if ((pfd[0].revents & (POLLERR | POLLHUP)) && hal_link_event(h) < 0)
+		return -1;
+	if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
+		return hal_parent_readable(h);
+	return 0;
+}
+
+/* Sleep until the device, the worker or the parent has something (netfn/port.h). */
+static int
+hal_sleep(struct hal_host *h)
+{
+	int rc;
+
+	atomic_store_explicit(&h->port->driver_sleeping, 1, memory_order_relaxed);
+	/*
+	 * The fence orders the flag's store before our last look at the
+	 * rings: with the worker's fence between its enqueue and its load of
+	 * driver_sleeping, either we see its frames now or it sees the flag
+	 * and writes our eventfd.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (hal_rings_pending(h)) {
+		atomic_store_explicit(&h->port->driver_sleeping, 0, memory_order_relaxed);
+		return 0;
+	}
+	h->count.sleeps++;
+	rc = hal_poll(h, hal_blocked_on_worker(h) ? HAL_BLOCKED_POLL_MS : -1);
+	atomic_store_explicit(&h->port->driver_sleeping, 0, memory_order_relaxed);
+	return rc;
+}
+
+static uint64_t
+hal_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Passes over the rings and the device for up to the spin budget; frames
+ * moved, or -1.  The budget adapts: a spin that found work was worth it
+ * (twice as long next time, up to HAL_SPIN_MAX_NS); one that did not was
+ * CPU for nothing (half, down to HAL_SPIN_MIN_NS).
+ */
+static int
+hal_spin(struct hal_host *h)
+{
+	uint64_t start = hal_now_ns();
+	int work;
+
+	do {
+		__builtin_ia32_pause();
+		work = hal_step(h);
+	} while (work == 0 && hal_now_ns() - start < h->spin_ns);
+	if (work > 0 && h->spin_ns < HAL_SPIN_MAX_NS)
+		h->spin_ns *= 2;
+	else if (work == 0 && h->spin_ns > HAL_SPIN_MIN_NS)
+		h->spin_ns /= 2;
+	return work;
+}
+
+static int
+hal_run(struct hal_host *h)
+{
+	for (;;) {
+		int work = hal_step(h), rc = 0;
+
+		if (work == 0)
+			work = hal_spin(h);
+		if (work < 0)
+			return 1;
+		if (work == 0) {
+			h->busy_steps = 0;
+			rc = hal_sleep(h);
+		} else if (++h->busy_steps >= HAL_BUSY_CHECK_STEPS) {
+			/* A path that never idles still hears the parent. */
+			h->busy_steps = 0;
+			rc = hal_poll(h, 0);
+		}
+		if (rc != 0)
+			return rc > 0 ? 0 : 1;
+	}
+}
+
+/* Start and stop ------------------------------------------------------------ */
+
+static int
+hal_setup_complete(const struct hal_host *h)
+{
+	const char *missing = !h->have_config ? "MSG_DRIVER_CONFIG" :
+	    h->dev_fd < 0 ? "MSG_DRIVER_DEVICE" : h->region_fd < 0 ? "MSG_DRIVER_REGION" :
+	    h->kick_self < 0 || h->kick_worker < 0 ? "MSG_DRIVER_KICK" : NULL;
+
+	if (missing != NULL) {
+		log_warnx("%s: set-up incomplete: no %s from the parent", h->cfg.name, missing);
+		return -1;
+	}
+	if (h->kick_port[0] != h->cfg.port || h->kick_port[1] != h->cfg.port) {
+		log_warnx("%s: wake-up descriptors are for another port", h->cfg.name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The pool: checked where it lies, then its header copied and the copy
+ * checked again, so nothing the worker writes later (or meanwhile) moves
+ * a buffer outside the region.
+ */
+static int
+hal_pool_attach(struct hal_host *h, uint64_t pool_off)
+{
+	const struct pool *p = (const struct pool *)((char *)h->shm.base + pool_off);
+	const struct pool *g = &h->geom;
+	size_t room;
+
+	if (pool_off % RING_CACHE_LINE != 0 || pool_off >= h->shm.size)
+		return -1;
+	room = h->shm.size - pool_off;
+	if (pool_check(p, room) < 0)
+		return -1;
+	memcpy(&h->geom, p, sizeof(h->geom));
+	if (g->nbufs == 0 || g->buf_size != sizeof(struct pool_buf) + g->data_size ||
+	    pool_memsize(g->nbufs, g->data_size) == 0 || g->bufs_off > room ||
+	    (size_t)g->nbufs * g->buf_size > room - g->bufs_off)
+		return -1;
+	h->bufs = (uint8_t *)p + g->bufs_off;
+	return 0;
+}
+
+static int
+hal_rings_attach(struct hal_host *h, uint32_t size)
+{
+	uint64_t fill = h->port->fill_off, rx = h->port->rx_off;
+	uint64_t tx = h->port->tx_off, comp = h->port->comp_off;
+	void *base = h->shm.base;
+	size_t n = h->shm.size;
+
+	return hal_ring_attach(&h->fill, base, n, fill, size, 0) < 0 ||
+	    hal_ring_attach(&h->rx, base, n, rx, size, 1) < 0 ||
+	    hal_ring_attach(&h->tx, base, n, tx, size, 0) < 0 ||
+	    hal_ring_attach(&h->comp, base, n, comp, size, 1) < 0 ? -1 : 0;
+}
+
+/* Map the region, check it, find our port. */
+static int
+hal_region_attach(struct hal_host *h)
+{
+	struct cnw_error err = { 0 };
+	const struct port_region *r;
+	uint64_t pool_off;
+	uint32_t ring_size;
+
+	if (shm_map(&h->shm, h->region_fd, PROT_READ | PROT_WRITE, &err) < 0) {
+		log_warnx("%s: %s", h->cfg.name, err.msg);
+		return -1;
+	}
+	h->region_fd = -1;		/* the mapping owns it */
+	r = h->shm.base;
+	if (h->shm.size < h->region_size || port_region_check(r, h->shm.size) < 0) {
+		log_warnx("%s: the shared region (%zu bytes) fails its check", h->cfg.name,
+		    h->shm.size);
+		return -1;
+	}
+	/* Read once: what is checked is what is used. */
+	pool_off = r->pool_off;
+	ring_size = r->ring_size;
+	h->port = (struct port_shm *)&r->ports[h->cfg.port];
+	if (h->port->kind == PORT_NONE || hal_pool_attach(h, pool_off) < 0 ||
+	    hal_rings_attach(h, ring_size) < 0) {
+		log_warnx("%s: port %u of the shared region is not laid out", h->cfg.name,
+		    h->cfg.port);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hal_open(struct hal_host *h)
+{
+	char err[256] = "";
+	struct hal_link l = { 0 };
+
+	if (hal_setup_complete(h) < 0 || hal_region_attach(h) < 0)
+		return -1;
+	h->dev = h->drv->init(h->dev_fd, h->cfg.args, err, sizeof(err));
+	if (h->dev == NULL) {
+		log_warnx("%s: %s", h->cfg.name, err[0] ? err : "driver init failed");
+		return -1;
+	}
+	h->dev_fd = -1;			/* the driver's now; its cleanup closes it */
+	if (h->drv->status(h->dev, &l) < 0) {
+		log_warnx("%s: driver %s: no link status", h->cfg.name, h->drv->name);
+		return -1;
+	}
+	hal_link_report(h, &l, 1);
+	h->spin_ns = HAL_SPIN_START_NS;
+	log_info("%s: driver %s on port %u", h->cfg.name, h->drv->name, h->cfg.port);
+	return 0;
+}
+
+static void
+hal_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void
+hal_close(struct hal_host *h)
+{
+#define HAL_COUNTER_LOG(field, what)					\
+	if (h->count.field != 0)					\
+		log_info("%s: %llu %s", h->cfg.name, (unsigned long long)h->count.field, what);
+	HAL_HOST_COUNTERS(HAL_COUNTER_LOG)
+#undef HAL_COUNTER_LOG
+	if (h->dev != NULL)
+		h->drv->cleanup(h->dev);
+	h->dev = NULL;
+	shm_unmap(&h->shm);
+	h->port = NULL;
+	hal_close_fd(&h->dev_fd);
+	hal_close_fd(&h->region_fd);
+	hal_close_fd(&h->kick_self);
+	hal_close_fd(&h->kick_worker);
+}
+
+int
+hal_child_main(int sock)
+{
+	struct hal_host *h = &hal_host;
+	int rc = 1;
+
+	h->sock = sock;
+	if (hal_open(h) == 0)
+		rc = hal_run(h);
+	hal_close(h);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * The driver host: the child side of role "driver", one sandboxed process
+ * per interface, moving frames between a device (through a driver of
+ * hal/driver.h) and its port of the fast path's shared region
+ * (netfn/port.h).
+ *
+ * It exists so that a driver is nothing but a device: the host receives the
+ * descriptors from the parent, maps and checks the region, lends the
+ * driver's rx buffers from the fill ring, returns sent buffers on the
+ * completion ring, validates every buffer index the worker hands over, and
+ * does the wake-up protocol (spin, sleeping flag, eventfd), so every driver
+ * gets them right by construction.
+ *
+ * Set-up (before the sandbox), from the parent, each in its own message:
+ *   MSG_DRIVER_CONFIG  which driver, its port, name and arguments
+ *   MSG_DRIVER_DEVICE  fd: the open device (taken over by the driver)
+ *   MSG_DRIVER_REGION  fd: the worker's region memfd
+ *   MSG_DRIVER_KICK    fd: an eventfd, PROTO_KICK_DRIVER (we block on it)
+ *                      or PROTO_KICK_WORKER (we write it to wake the worker)
+ * To the parent: MSG_DRIVER_LINK at start and whenever the link changes.
+ * The process ends with status 0 when the parent closes its socket, 1 on a
+ * fatal error (the parent restarts it).
+ */
+#ifndef CNW_HAL_HOST_H
+#define CNW_HAL_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/driver.h"
+#include "runtime/msg.h"
+
+/* Frames per burst: what the host asks of the driver and of each ring. */
+#define HAL_BURST 32
+
+/* The driver role (runtime/roles.c) --------------------------------------- */
+
+/* One set-up message; 0, or -1 if it is not one of ours or is malformed. */
+int hal_child_setup(int sock, struct msg *m);
+/* Before the sandbox: nothing is needed today (kept for the role table). */
+void hal_child_prepare(void);
+/* Sandboxed: map, check, start the driver and move frames until EOF. */
+int hal_child_main(int sock);
+
+/* For the built-in drivers (hal/drivers.c) -------------------------------- */
+
+extern const struct hal_driver hal_driver_tap;
+extern const struct hal_driver hal_driver_udp;
+
+/* What every built-in driver accepts in its argument string. */
+struct hal_args {
+	uint32_t mtu;			/* "mtu=1500"; 0 when not given */
+	uint64_t speed_mbps;		/* "speed=1000"; 0 when not given */
+};
+
+/*
+ * Parse "key=value,key=value" (keys mtu and speed, decimal); "" is all
+ * defaults.  0, or -1 with a message in err naming what is wrong.
+ */
+int hal_args_parse(const char *args, struct hal_args *out, char *err, size_t errlen);
+
+#endif

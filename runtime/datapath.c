@@ -1,0 +1,678 @@
+/*
+ * The data path, the parent's side; see datapath.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netfn/overlay.h"
+#include "netfn/shm.h"
+#include "runtime/cnwd.h"
+#include "runtime/conf.h"
+#include "runtime/datapath.h"
+#include "runtime/log.h"
+#include "runtime/netns.h"
+#include "runtime/nl.h"
+#include "runtime/proc.h"
+#include "runtime/util.h"
+
+#define DP_SOCKBUF (8 * 1024 * 1024)
+
+/* Region and stats ------------------------------------------------------- */
+
+/* A fresh region: at start and whenever the worker starts again. */
+static int
+datapath_new_region(struct datapath *dp, struct cnw_error *err)
+{
+	struct shm r = { .fd = -1 };
+
+	if (dp->region_fd >= 0)
+		close(dp->region_fd);
+	dp->region_fd = -1;
+	dp->region_size = port_region_size();
+	if (shm_create(&r, "region", dp->region_size, err) < 0)
+		return -1;
+	if (port_region_init(r.base, r.size) < 0) {
+		shm_unmap(&r);
+		return cnw_err(err, CNW_EINTERNAL, "cannot lay out the fast-path region");
+	}
+	dp->region_fd = fcntl(r.fd, F_DUPFD_CLOEXEC, 0);
+	dp->region_size = r.size;
+	shm_unmap(&r);
+	if (dp->region_fd < 0)
+		return cnw_err(err, CNW_EINTERNAL, "dup: %s", strerror(errno));
+	/* The parent keeps the header only, to write which ports are which. */
+	if (dp->header != NULL)
+		munmap(dp->header, sizeof(*dp->header));
+	dp->header = mmap(NULL, sizeof(*dp->header), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    dp->region_fd, 0);
+	if (dp->header == MAP_FAILED) {
+		dp->header = NULL;
+		return cnw_err(err, CNW_EINTERNAL, "map the region's header: %s", strerror(errno));
+	}
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		dp->header->ports[i].kind = (uint32_t)dp->ports[i].kind;
+	return 0;
+}
+
+static int
+datapath_new_stats(struct datapath *dp, struct cnw_error *err)
+{
+	struct shm rw = { .fd = -1 }, ro = { .fd = -1 };
+	int fd;
+
+	if (shm_create(&rw, "stats", stats_size(), err) < 0)
+		return -1;
+	stats_init(rw.base);
+	dp->stats_size = rw.size;
+	dp->stats_fd = fcntl(rw.fd, F_DUPFD_CLOEXEC, 0);
+	fd = fcntl(rw.fd, F_DUPFD_CLOEXEC, 0);
+	shm_unmap(&rw);
+	/* The parent only reads it; the worker writes it. */
+	if (dp->stats_fd < 0 || fd < 0 || shm_map(&ro, fd, PROT_READ, err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return cnw_err(err, CNW_EINTERNAL, "cannot map the stats segment");
+	}
+	dp->stats = ro.base;	/* unmapped by datapath_stop; ro's fd closed with it */
+	dp->stats_map = ro;
+	return 0;
+}
+
+/* Sending fds: a duplicate each time (msg_send closes what it sends). */
+static int
+datapath_send_fd(struct proc *p, uint32_t type, int fd, const void *payload, size_t len)
+{
+	int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	int rc;
+
+	if (copy < 0)
+		return -1;
+	rc = proc_send(p, type, 0, 0, payload, len, &copy);
+	if (copy >= 0)
+		close(copy);
+	return rc;
+}
+
+/* The worker ---------------------------------------------------------- */
+
+int
+datapath_worker_setup(struct proc *p, void *ctx)
+{
+	struct cnwd *d = ctx;
+	struct proto_region r = { .size = d->dp.region_size };
+	struct proto_region s = { .size = d->dp.stats_size };
+
+	return datapath_send_fd(p, MSG_WORKER_REGION, d->dp.region_fd, &r, sizeof(r)) < 0 ||
+	    datapath_send_fd(p, MSG_WORKER_STATS, d->dp.stats_fd, &s, sizeof(s)) < 0 ? -1 : 0;
+}
+
+static void
+datapath_worker_port(struct cnwd *d, unsigned port, uint32_t state)
+{
+	struct proto_port m = { .port = port, .kind = (uint32_t)d->dp.ports[port].kind,
+		.state = state };
+
+	if (d->dp.worker != NULL && d->dp.worker->sock >= 0)
+		proc_send(d->dp.worker, MSG_WORKER_PORT, 0, 0, &m, sizeof(m), NULL);
+}
+
+static void
+datapath_worker_kicks(struct cnwd *d, unsigned port)
+{
+	struct dp_port *dpp = &d->dp.ports[port];
+	struct proto_kick kd = { .port = port, .which = PROTO_KICK_DRIVER };
+	struct proto_kick kw = { .port = port, .which = PROTO_KICK_WORKER };
+
+	if (d->dp.worker == NULL || d->dp.worker->sock < 0)
+		return;
+	datapath_send_fd(d->dp.worker, MSG_WORKER_KICK, dpp->kick_driver, &kd, sizeof(kd));
+	datapath_send_fd(d->dp.worker, MSG_WORKER_KICK, dpp->kick_worker, &kw, sizeof(kw));
+}
+
+static int
+datapath_network_msg(struct cnwd *d, const struct dp_port *tap, struct proto_wnetwork *w)
+{
+	const struct network *n = &tap->net;
+	struct cnw_error err = { 0 };
+	struct nl_prefix p;
+	struct peer peer;
+
+	memset(w, 0, sizeof(*w));
+	w->id = overlay_network_id(n->tenant, n->name);
+	w->tap_port = (uint32_t)(tap - d->dp.ports);
+	if (nl_prefix_parse(n->subnet, &p) == 0) {
+		memcpy(w->subnet4, p.addr, 4);
+		w->plen4 = (uint8_t)p.plen;
+	}
+	if (n->subnet6[0] != '\0' && nl_prefix_parse(n->subnet6, &p) == 0) {
+		memcpy(w->subnet6, p.addr, 16);
+		w->plen6 = (uint8_t)p.plen;
+		w->has6 = 1;
+	}
+	if (peer_row_get_id(d->store, n->peer_id, &peer, &err) <= 0)
+		return -1;
+	for (uint32_t i = 0; i < n->nuplinks && w->nuplinks < PROTO_UPLINKS_MAX; i++) {
+		const char *ep = peer_endpoint_of(&peer, n->uplinks[i]);
+
+		for (unsigned j = 0; ep != NULL && j < PORT_MAX; j++) {
+			const struct dp_port *u = &d->dp.ports[j];
+
+			if (!u->used || u->kind != PORT_UDP || strcmp(u->uplink.name, n->uplinks[i]) != 0)
+				continue;
+			w->uplinks[w->nuplinks].port = j;
+			if (uplink_parse_endpoint(ep, &w->uplinks[w->nuplinks].family,
+			    w->uplinks[w->nuplinks].addr, &w->uplinks[w->nuplinks].udp_port) == 0)
+				w->nuplinks++;
+		}
+	}
+	return 0;
+}
+
+static void
+datapath_worker_network(struct cnwd *d, const struct dp_port *tap)
+{
+	struct proto_wnetwork w;
+
+	if (d->dp.worker == NULL || d->dp.worker->sock < 0 || datapath_network_msg(d, tap, &w) < 0)
+		return;
+	proc_send(d->dp.worker, MSG_WORKER_NETWORK, 0, 0, &w, sizeof(w), NULL);
+}
+
+/* After a (re)start the worker knows nothing: tell it everything. */
+void
+datapath_worker_started(struct proc *p, void *ctx)
+{
+	struct cnwd *d = ctx;
+
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		if (!d->dp.ports[i].used)
+			continue;
+		datapath_worker_kicks(d, i);
+		if (d->dp.ports[i].running)
+			datapath_worker_port(d, i, d->dp.ports[i].link_up ? PROTO_PORT_UP :
+			    PROTO_PORT_DOWN);
+	}
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		if (d->dp.ports[i].used && d->dp.ports[i].kind == PORT_TAP)
+			datapath_worker_network(d, &d->dp.ports[i]);
+}
+
+/* Drivers ------------------------------------------------------------- */
+
+static int
+datapath_open_tun(void *arg, struct cnw_error *err)
+{
+	int *out = arg, fd, hdr = 10;
+	struct ifreq ifr;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return cnw_err(err, CNW_EINTERNAL, "/dev/net/tun: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETWORK_DEVICE);
+	/* Offloads: the kernel hands over whole TCP segments up to 64 KiB. */
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+		cnw_err(err, CNW_EINTERNAL, "attach to %s: %s", NETWORK_DEVICE, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*out = fd;
+	return 0;
+}
+
+struct datapath_udp {
+	const struct uplink *u;
+	int fd;
+};
+
+static int
+datapath_open_udp(void *arg, struct cnw_error *err)
+{
+	struct datapath_udp *x = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int buf = DP_SOCKBUF, fd;
+
+	if (config_parse_listen(x->u->address, &ss, &len) < 0)
+		return cnw_err(err, CNW_EINVAL, "uplink %s: bad address", x->u->name);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, x->u->interface,
+	    (socklen_t)strlen(x->u->interface)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		cnw_err(err, CNW_EINTERNAL, "uplink %s on %s at %s: %s", x->u->name, x->u->interface,
+		    x->u->address, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
+	x->fd = fd;
+	return 0;
+}
+
+/* The device of a port, opened where it lives; -1 with err. */
+static int
+datapath_open_device(struct cnwd *d, struct dp_port *dpp, struct cnw_error *err)
+{
+	char ns[NETWORK_NETNS_MAX];
+	struct datapath_udp x = { &dpp->uplink, -1 };
+	int fd = -1;
+
+	if (dpp->kind == PORT_TAP) {
+		if (network_netns_name(d->cfg.instance, dpp->net.tenant, dpp->net.name, ns,
+		    sizeof(ns)) < 0 || netns_run(ns, datapath_open_tun, &fd, err) < 0)
+			return -1;
+		return fd;
+	}
+	if (dpp->uplink.netns[0] == '\0')
+		return datapath_open_udp(&x, err) < 0 ? -1 : x.fd;
+	return netns_run(dpp->uplink.netns, datapath_open_udp, &x, err) < 0 ? -1 : x.fd;
+}
+
+int
+datapath_driver_setup(struct proc *p, void *ctx)
+{
+	struct cnwd *d = ctx;
+	struct dp_port *dpp = p->arg;
+	unsigned port = (unsigned)(dpp - d->dp.ports);
+	struct proto_driver_config c;
+	struct proto_region r = { .size = d->dp.region_size };
+	struct proto_kick kd = { .port = port, .which = PROTO_KICK_DRIVER };
+	struct proto_kick kw = { .port = port, .which = PROTO_KICK_WORKER };
+	struct cnw_error err = { 0 };
+	int dev, rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.driver, sizeof(c.driver), "%s", dpp->kind == PORT_TAP ? "tap" : "udp");
+	snprintf(c.name, sizeof(c.name), "%s", dpp->name);
+	c.port = port;
+	if ((dev = datapath_open_device(d, dpp, &err)) < 0) {
+		log_warnx("%s: %s", p->label, err.msg);
+		return -1;
+	}
+	rc = proc_send(p, MSG_DRIVER_CONFIG, 0, 0, &c, sizeof(c), NULL) < 0 ||
+	    proc_send(p, MSG_DRIVER_DEVICE, 0, 0, NULL, 0, &dev) < 0 ||
+	    datapath_send_fd(p, MSG_DRIVER_REGION, d->dp.region_fd, &r, sizeof(r)) < 0 ||
+	    datapath_send_fd(p, MSG_DRIVER_KICK, dpp->kick_driver, &kd, sizeof(kd)) < 0 ||
+	    datapath_send_fd(p, MSG_DRIVER_KICK, dpp->kick_worker, &kw, sizeof(kw)) < 0 ? -1 : 0;
+	if (dev >= 0)
+		close(dev);
+	return rc;
+}
+
+void
+datapath_driver_started(struct proc *p, void *ctx)
+{
+	struct cnwd *d = ctx;
+	struct dp_port *dpp = p->arg;
+
+	dpp->running = 1;
+	dpp->link_up = 1;	/* until the driver says otherwise */
+	datapath_worker_port(d, (unsigned)(dpp - d->dp.ports), PROTO_PORT_UP);
+}
+
+void
+datapath_child_dispatch(struct proc *p, struct msg *m, void *ctx)
+{
+	struct cnwd *d = ctx;
+
+	if (m->hdr.type == MSG_LOG_LINE) {
+		const struct proto_log *l = (const struct proto_log *)m->data;
+		log_emit(l->level, p->label, l->line);
+	} else if (m->hdr.type == MSG_DRIVER_LINK && p->arg != NULL) {
+		const struct proto_link *l = (const struct proto_link *)m->data;
+		struct dp_port *dpp = p->arg;
+
+		if (dpp->link_up != (l->up != 0))
+			log_notice("%s: link %s", p->label, l->up ? "up" : "down");
+		dpp->link_up = l->up != 0;
+		datapath_worker_port(d, (unsigned)(dpp - d->dp.ports),
+		    dpp->link_up ? PROTO_PORT_UP : PROTO_PORT_DOWN);
+	} else {
+		log_warnx("%s: unexpected message %u", p->label, m->hdr.type);
+	}
+}
+
+void
+datapath_child_exited(struct cnwd *d, struct proc *p)
+{
+	if (p == d->dp.worker) {
+		struct cnw_error err = { 0 };
+
+		/* Buffers lent to drivers are lost with the pool: start over, all of it. */
+		if (datapath_new_region(&d->dp, &err) < 0)
+			log_warnx("fast path: %s", err.msg);
+		for (unsigned i = 0; i < PORT_MAX; i++)
+			if (d->dp.ports[i].used && d->dp.ports[i].proc != NULL &&
+			    d->dp.ports[i].proc->pid > 0)
+				kill(d->dp.ports[i].proc->pid, SIGKILL);
+		return;
+	}
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		if (d->dp.ports[i].used && d->dp.ports[i].proc == p) {
+			d->dp.ports[i].running = 0;
+			datapath_worker_port(d, i, PROTO_PORT_RESET);
+		}
+	}
+}
+
+/* Sync ------------------------------------------------------------------ */
+
+static struct dp_port *
+datapath_port_find(struct datapath *dp, int kind, int64_t id)
+{
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		if (dp->ports[i].used && dp->ports[i].kind == kind && dp->ports[i].object_id == id)
+			return &dp->ports[i];
+	return NULL;
+}
+
+static struct dp_port *
+datapath_port_new(struct cnwd *d, int kind, int64_t id, const char *name)
+{
+	const struct proc_role *role = proc_role_find("driver");
+	struct cnw_error err = { 0 };
+	char label[80];
+
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		struct dp_port *dpp = &d->dp.ports[i];
+
+		if (dpp->used)
+			continue;
+		memset(dpp, 0, sizeof(*dpp));
+		dpp->kick_driver = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		dpp->kick_worker = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		snprintf(label, sizeof(label), "driver %s", name);
+		if (dpp->kick_driver < 0 || dpp->kick_worker < 0 ||
+		    (dpp->proc = proc_table_add(&d->procs, role, dpp, label, &err)) == NULL) {
+			log_warnx("port for %s: %s", name, err.msg[0] ? err.msg : strerror(errno));
+			if (dpp->kick_driver >= 0)
+				close(dpp->kick_driver);
+			if (dpp->kick_worker >= 0)
+				close(dpp->kick_worker);
+			return NULL;
+		}
+		dpp->used = 1;
+		dpp->kind = kind;
+		if (d->dp.header != NULL)
+			d->dp.header->ports[i].kind = (uint32_t)kind;
+		dpp->object_id = id;
+		snprintf(dpp->name, sizeof(dpp->name), "%s", name);
+		return dpp;
+	}
+	log_warnx("port for %s: all %d ports are in use", name, PORT_MAX);
+	return NULL;
+}
+
+static void
+datapath_port_free(struct cnwd *d, struct dp_port *dpp)
+{
+	unsigned port = (unsigned)(dpp - d->dp.ports);
+
+	if (dpp->kind == PORT_TAP && d->dp.worker != NULL && d->dp.worker->sock >= 0) {
+		struct proto_wnetwork w = { .id = overlay_network_id(dpp->net.tenant, dpp->net.name) };
+		proc_send(d->dp.worker, MSG_WORKER_NETWORK_DEL, 0, 0, &w, sizeof(w), NULL);
+	}
+	datapath_worker_port(d, port, PROTO_PORT_RESET);
+	if (dpp->proc != NULL)
+		proc_retire(dpp->proc);
+	close(dpp->kick_driver);
+	close(dpp->kick_worker);
+	if (d->dp.header != NULL)
+		d->dp.header->ports[port].kind = PORT_NONE;
+	memset(dpp, 0, sizeof(*dpp));
+}
+
+static int
+datapath_want_uplink(const struct uplink *u, void *arg)
+{
+	struct cnwd *d = arg;
+	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
+
+	if (dpp == NULL && (dpp = datapath_port_new(d, PORT_UDP, u->id, u->name)) == NULL)
+		return 0;
+	dpp->uplink = *u;
+	dpp->seen = 1;
+	return 0;
+}
+
+static int
+datapath_want_network(const struct network *n, void *arg)
+{
+	struct cnwd *d = arg;
+	struct dp_port *dpp;
+	char name[64];
+
+	if (n->peer_id == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s.%s", n->tenant, n->name);
+	if ((dpp = datapath_port_find(&d->dp, PORT_TAP, n->id)) == NULL &&
+	    (dpp = datapath_port_new(d, PORT_TAP, n->id, name)) == NULL)
+		return 0;
+	dpp->net = *n;
+	dpp->seen = 1;
+	return 0;
+}
+
+void
+datapath_sync(struct cnwd *d)
+{
+	struct cnw_error err = { 0 };
+
+	if (d->dp.worker == NULL)
+		return;
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		d->dp.ports[i].seen = 0;
+	/* Uplinks first: a network's message names their ports. */
+	if (uplink_row_each(d->store, datapath_want_uplink, d, &err) < 0 ||
+	    network_row_each(d->store, 0, datapath_want_network, d, &err) < 0) {
+		log_warnx("fast path: %s", err.msg);
+		return;
+	}
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		struct dp_port *dpp = &d->dp.ports[i];
+
+		if (!dpp->used)
+			continue;
+		if (!dpp->seen) {
+			datapath_port_free(d, dpp);
+			continue;
+		}
+		if (dpp->proc->pid == 0 && dpp->proc->state == PROC_STOPPED) {
+			datapath_worker_kicks(d, i);
+			proc_start(dpp->proc);
+		}
+	}
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		if (d->dp.ports[i].used && d->dp.ports[i].kind == PORT_TAP)
+			datapath_worker_network(d, &d->dp.ports[i]);
+}
+
+int
+datapath_start(struct cnwd *d, struct cnw_error *err)
+{
+	d->dp.region_fd = d->dp.stats_fd = -1;
+	if (datapath_new_region(&d->dp, err) < 0 || datapath_new_stats(&d->dp, err) < 0)
+		return -1;
+	d->dp.worker = proc_table_add(&d->procs, proc_role_find("worker"), NULL, "worker", err);
+	if (d->dp.worker == NULL || proc_start(d->dp.worker) < 0)
+		return -1;
+	datapath_sync(d);
+	return 0;
+}
+
+void
+datapath_stop(struct cnwd *d)
+{
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		if (!d->dp.ports[i].used)
+			continue;
+		close(d->dp.ports[i].kick_driver);
+		close(d->dp.ports[i].kick_worker);
+		d->dp.ports[i].used = 0;
+	}
+	if (d->dp.stats != NULL)
+		shm_unmap(&d->dp.stats_map);
+	if (d->dp.stats_fd >= 0)
+		close(d->dp.stats_fd);
+	if (d->dp.header != NULL)
+		munmap(d->dp.header, sizeof(*d->dp.header));
+	if (d->dp.region_fd >= 0)
+		close(d->dp.region_fd);
+}
+
+/* Observed state for the API --------------------------------------------- */
+
+int
+datapath_uplink_state(struct cnwd *d, struct uplink *u)
+{
+	struct stats_segment *s = malloc(sizeof(*s));
+	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
+	unsigned port;
+
+	snprintf(u->state, sizeof(u->state), "%s", dpp && dpp->proc ?
+	    proc_state_name(dpp->proc->state) : "none");
+	u->link_up = dpp != NULL && dpp->running && dpp->link_up;
+	if (dpp == NULL || s == NULL || d->dp.stats == NULL || stats_snapshot(d->dp.stats, s) < 0) {
+		free(s);
+		return -1;
+	}
+	port = (unsigned)(dpp - d->dp.ports);
+	u->rx_packets = s->ports[port].rx_packets;
+	u->rx_bytes = s->ports[port].rx_bytes;
+	u->tx_packets = s->ports[port].tx_packets;
+	u->tx_bytes = s->ports[port].tx_bytes;
+	u->drops = s->ports[port].drops;
+	free(s);
+	return 0;
+}
+
+/* Prometheus text ------------------------------------------------------- */
+
+struct dp_text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void
+dp_printf(struct dp_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+dp_printf(struct dp_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = t->cap - t->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? t->cap * 2 : 8192;
+		while (cap - t->len <= (size_t)n)
+			cap *= 2;
+		char *nb = realloc(t->buf, cap);
+		if (nb == NULL)
+			return;
+		t->buf = nb;
+		t->cap = cap;
+	}
+}
+
+static void
+dp_counter(struct dp_text *t, const char *metric, const char *labels, uint64_t v)
+{
+	if (labels[0] == '\0')
+		dp_printf(t, "%s %llu\n", metric, (unsigned long long)v);
+	else
+		dp_printf(t, "%s{%s} %llu\n", metric, labels, (unsigned long long)v);
+}
+
+static void
+dp_counters(struct dp_text *t, const char *prefix, const char *labels,
+    const struct stats_counters *c)
+{
+	char m[96];
+
+	snprintf(m, sizeof(m), "%s_rx_packets_total", prefix);
+	dp_counter(t, m, labels, c->rx_packets);
+	snprintf(m, sizeof(m), "%s_rx_bytes_total", prefix);
+	dp_counter(t, m, labels, c->rx_bytes);
+	snprintf(m, sizeof(m), "%s_tx_packets_total", prefix);
+	dp_counter(t, m, labels, c->tx_packets);
+	snprintf(m, sizeof(m), "%s_tx_bytes_total", prefix);
+	dp_counter(t, m, labels, c->tx_bytes);
+	snprintf(m, sizeof(m), "%s_drops_total", prefix);
+	dp_counter(t, m, labels, c->drops);
+}
+
+char *
+datapath_metrics(struct cnwd *d, size_t *len)
+{
+	struct stats_segment *s = malloc(sizeof(*s));
+	struct dp_text t = { 0 };
+	char labels[160];
+
+	if (s == NULL || d->dp.stats == NULL || stats_snapshot(d->dp.stats, s) < 0) {
+		free(s);
+		return NULL;
+	}
+	dp_printf(&t, "# HELP cnw_drops_total Frames the fast path dropped, by reason.\n"
+	    "# TYPE cnw_drops_total counter\n");
+	for (unsigned i = 0; i < STATS_DROP_MAX; i++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", stats_drop_names[i]);
+		dp_counter(&t, "cnw_drops_total", labels, s->drops[i]);
+	}
+	dp_printf(&t, "# HELP cnw_uplink_rx_packets_total Per uplink and network: packets, "
+	    "bytes and drops into and out of the fast path.\n");
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		const struct dp_port *p = &d->dp.ports[i];
+
+		if (!p->used)
+			continue;
+		if (p->kind == PORT_UDP)
+			snprintf(labels, sizeof(labels), "uplink=\"%s\"", p->uplink.name);
+		else
+			snprintf(labels, sizeof(labels), "tenant=\"%s\",network=\"%s\"", p->net.tenant,
+			    p->net.name);
+		dp_counters(&t, p->kind == PORT_UDP ? "cnw_uplink" : "cnw_network", labels,
+		    &s->ports[i]);
+	}
+	dp_printf(&t, "# HELP cnw_process_restarts_total Restarts of each cnwd child.\n"
+	    "# TYPE cnw_process_restarts_total counter\n");
+	for (unsigned i = 0; i < d->procs.n; i++) {
+		const struct proc *p = &d->procs.procs[i];
+
+		if (p->role == NULL)
+			continue;
+		snprintf(labels, sizeof(labels), "process=\"%s\"", p->label);
+		dp_counter(&t, "cnw_process_restarts_total", labels, p->restarts);
+	}
+	dp_counter(&t, "cnw_worker_bursts_total", "", s->bursts);
+	free(s);
+	*len = t.len;
+	return t.buf;
+}

@@ -1,0 +1,76 @@
+/*
+ * The parent's side of the data path: the shared region and the stats
+ * segment, the fastpath worker, a driver process per port, and keeping
+ * them in step with the uplinks, peers and networks in the store.
+ *
+ * Ports: every uplink is a `udp` port, every network with a peer a `tap`
+ * port.  The parent opens the devices (it has the privileges and enters the
+ * namespaces): the TUN device of a network's cnw0, a UDP socket bound on an
+ * uplink.  Each port has two eventfds (one per direction of wake-up) that
+ * both its driver and the worker get.  When the worker dies, the region is
+ * made anew and every driver restarted with it; when a driver dies, the
+ * worker is told to take back the buffers the driver held.
+ */
+#ifndef CNW_DATAPATH_H
+#define CNW_DATAPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netfn/port.h"
+#include "netfn/shm.h"
+#include "netfn/stats.h"
+#include "runtime/error.h"
+#include "tenants/network.h"
+#include "tenants/uplink.h"
+
+struct cnwd;
+struct proc;
+struct msg;
+
+struct dp_port {
+	int used;
+	int kind;			/* enum port_kind */
+	int64_t object_id;		/* uplink or network id */
+	char name[64];			/* "wan1", "cams.zone3" */
+	struct proc *proc;		/* its driver */
+	int kick_driver;		/* eventfd the driver waits on */
+	int kick_worker;		/* eventfd the worker waits on */
+	int running;			/* its driver is past start-up */
+	int link_up;
+	int seen;			/* during a sync: still wanted */
+	struct uplink uplink;		/* udp */
+	struct network net;		/* tap */
+};
+
+struct datapath {
+	int region_fd;
+	size_t region_size;
+	int stats_fd;
+	size_t stats_size;
+	const struct stats_segment *stats;	/* mapped read-only */
+	struct shm stats_map;
+	struct port_region *header;	/* the region's header, mapped to write port kinds */
+	struct proc *worker;
+	struct dp_port ports[PORT_MAX];
+};
+
+int datapath_start(struct cnwd *d, struct cnw_error *err);
+void datapath_stop(struct cnwd *d);
+/* Make processes and the worker's tables match the store. */
+void datapath_sync(struct cnwd *d);
+/* A child of role worker or driver exited (proc table hook). */
+void datapath_child_exited(struct cnwd *d, struct proc *p);
+/* Counters of an uplink (by name) into u; 0 if it has a port. */
+int datapath_uplink_state(struct cnwd *d, struct uplink *u);
+/* Prometheus text of the counters; malloc'd, NULL on failure. */
+char *datapath_metrics(struct cnwd *d, size_t *len);
+
+/* Role callbacks (roles.c) */
+int datapath_worker_setup(struct proc *p, void *ctx);
+void datapath_worker_started(struct proc *p, void *ctx);
+int datapath_driver_setup(struct proc *p, void *ctx);
+void datapath_driver_started(struct proc *p, void *ctx);
+void datapath_child_dispatch(struct proc *p, struct msg *m, void *ctx);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * Uplinks and peers: rules, operations and rows; see uplink.h.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "runtime/conf.h"
+#include "runtime/store.h"
+#include "tenants/uplink.h"
+
+static int
+uplink_admin_only(const struct principal *who, const char *what, struct cnw_error *err)
+{
+	return who->is_admin ? 0 : cnw_err(err, CNW_EPERM, "%s needs the admin token", what);
+}
+
+int
+uplink_parse_endpoint(const char *s, uint16_t *family, uint8_t addr[16], uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (config_parse_listen(s, &ss, &len) < 0)
+		return -1;
+	memset(addr, 0, 16);
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		memcpy(addr, &in->sin_addr, 4);
+		*port = in->sin_port;
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		memcpy(addr, &in6->sin6_addr, 16);
+		*port = in6->sin6_port;
+	}
+	*family = ss.ss_family;
+	return 0;
+}
+
+static int
+uplink_validate_ifname(const char *what, const char *s, size_t max, struct cnw_error *err)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			goto bad;
+	return 0;
+bad:
+	return cnw_err(err, CNW_EINVAL, "%s \"%s\" must be 1 to %zu letters, digits, '-', '_' or '.'",
+	    what, s, max);
+}
+
+static int
+uplink_validate(const struct uplink *u, struct cnw_error *err)
+{
+	uint16_t family, port;
+	uint8_t addr[16];
+
+	if (tenant_validate_name("uplink", u->name, err) < 0 ||
+	    uplink_validate_ifname("interface", u->interface, UPLINK_IFNAME_MAX, err) < 0 ||
+	    (u->netns[0] != '\0' &&
+	    uplink_validate_ifname("netns", u->netns, UPLINK_NETNS_MAX, err) < 0))
+		return -1;
+	if (strcmp(u->driver, "udp") != 0)
+		return cnw_err(err, CNW_EINVAL, "driver \"%s\" is not one of: udp", u->driver);
+	if (uplink_parse_endpoint(u->address, &family, addr, &port) < 0)
+		return cnw_err(err, CNW_EINVAL,
+		    "address \"%s\" is not ADDRESS:PORT (IPv4, or [IPv6]:PORT)", u->address);
+	return 0;
+}
+
+/* Rows ------------------------------------------------------------------ */
+
+#define UPLINK_COLUMNS "id, name, interface, netns, driver, address, created_at FROM uplinks"
+
+static void
+uplink_from_row(sqlite3_stmt *s, struct uplink *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(s, 0);
+	snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(s, 1));
+	snprintf(u->interface, sizeof(u->interface), "%s", (const char *)sqlite3_column_text(s, 2));
+	snprintf(u->netns, sizeof(u->netns), "%s", (const char *)sqlite3_column_text(s, 3));
+	snprintf(u->driver, sizeof(u->driver), "%s", (const char *)sqlite3_column_text(s, 4));
+	snprintf(u->address, sizeof(u->address), "%s", (const char *)sqlite3_column_text(s, 5));
+	u->created_at = sqlite3_column_int64(s, 6);
+}
+
+static int
+uplink_rows(struct store *st, sqlite3_stmt *s, uplink_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	struct uplink u;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uplink_from_row(s, &u);
+		if (fn(&u, arg) < 0) {
+			sqlite3_reset(s);
+			return cnw_err(err, CNW_EINTERNAL, "listing uplinks failed");
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list uplinks", err);
+}
+
+int
+uplink_row_each(struct store *st, uplink_each_fn fn, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " UPLINK_COLUMNS " ORDER BY name";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	return s == NULL ? -1 : uplink_rows(st, s, fn, arg, err);
+}
+
+static int
+uplink_copy(const struct uplink *u, void *arg)
+{
+	*(struct uplink *)arg = *u;
+	return 0;
+}
+
+int
+uplink_row_get(struct store *st, const char *name, struct uplink *out, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " UPLINK_COLUMNS " WHERE name = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	out->id = 0;
+	if (s == NULL || store_bind_text(st, s, 1, name, err) < 0 ||
+	    uplink_rows(st, s, uplink_copy, out, err) < 0)
+		return -1;
+	return out->id != 0;
+}
+
+static int
+peer_endpoints_load(struct store *st, struct peer *p, struct cnw_error *err)
+{
+	static const char sql[] = "SELECT u.name, e.endpoint FROM peer_endpoints e "
+	    "JOIN uplinks u ON u.id = e.uplink_id WHERE e.peer_id = ? ORDER BY u.name";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	int rc;
+
+	p->nendpoints = 0;
+	if (s == NULL || store_bind_int64(st, s, 1, p->id, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && p->nendpoints < PEER_ENDPOINTS_MAX) {
+		struct peer_endpoint *e = &p->endpoints[p->nendpoints++];
+
+		snprintf(e->uplink, sizeof(e->uplink), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(e->endpoint, sizeof(e->endpoint), "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sql_err(st, rc, "peer", err);
+}
+
+/* Peers by id (id > 0) or by name; 1 found, 0 not, -1 error. */
+static int
+peer_row_find(struct store *st, int64_t id, const char *name, struct peer *out,
+    struct cnw_error *err)
+{
+	static const char by_id[] = "SELECT id, name, created_at FROM peers WHERE id = ?";
+	static const char by_name[] = "SELECT id, name, created_at FROM peers WHERE name = ?";
+	sqlite3_stmt *s = store_stmt(st, name ? by_name : by_id, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || (name ? store_bind_text(st, s, 1, name, err) :
+	    store_bind_int64(st, s, 1, id, err)) < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		snprintf(out->name, sizeof(out->name), "%s", (const char *)sqlite3_column_text(s, 1));
+		out->created_at = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "read peer", err);
+	return peer_endpoints_load(st, out, err) < 0 ? -1 : 1;
+}
+
+int
+peer_row_get_id(struct store *st, int64_t id, struct peer *out, struct cnw_error *err)
+{
+	return peer_row_find(st, id, NULL, out, err);
+}
+
+int
+peer_row_get(struct store *st, const char *name, struct peer *out, struct cnw_error *err)
+{
+	return peer_row_find(st, 0, name, out, err);
+}
+
+const char *
+peer_endpoint_of(const struct peer *p, const char *uplink)
+{
+	for (uint32_t i = 0; i < p->nendpoints; i++)
+		if (strcmp(p->endpoints[i].uplink, uplink) == 0)
+			return p->endpoints[i].endpoint;
+	return NULL;
+}
+
+/* Uplink operations ----------------------------------------------------- */
+
+struct uplink_tx {
+	const char *actor;
+	struct uplink *u;
+	struct peer *p;
+};
+
+static int
+uplink_create_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "INSERT INTO uplinks(name, interface, netns, driver, address, "
+	    "created_at) VALUES (?, ?, ?, ?, ?, ?)";
+	struct uplink_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_text(st, s, 1, tx->u->name, err) < 0 ||
+	    store_bind_text(st, s, 2, tx->u->interface, err) < 0 ||
+	    store_bind_text(st, s, 3, tx->u->netns, err) < 0 ||
+	    store_bind_text(st, s, 4, tx->u->driver, err) < 0 ||
+	    store_bind_text(st, s, 5, tx->u->address, err) < 0 ||
+	    store_bind_int64(st, s, 6, tx->u->created_at, err) < 0)
+		return -1;
+	if (store_exec_stmt(st, s, "insert uplink", err) < 0)
+		return err->kind == CNW_EEXIST ?
+		    cnw_err(err, CNW_EEXIST, "uplink \"%s\" already exists", tx->u->name) : -1;
+	tx->u->id = sqlite3_last_insert_rowid(store_db(st));
+	return store_audit(st, tx->actor, "uplink.create", tx->u->name, tx->u->address, err);
+}
+
+int
+uplink_create(struct store *st, const struct principal *who, const char *actor,
+    const struct uplink *spec, struct uplink *out, struct cnw_error *err)
+{
+	struct uplink_tx tx = { actor, out, NULL };
+
+	*out = *spec;
+	if (out->driver[0] == '\0')
+		snprintf(out->driver, sizeof(out->driver), "udp");
+	if (uplink_admin_only(who, "creating an uplink", err) < 0 || uplink_validate(out, err) < 0)
+		return -1;
+	out->created_at = store_now();
+	return store_tx(st, uplink_create_tx, &tx, err);
+}
+
+int
+uplink_get(struct store *st, const struct principal *who, const char *name,
+    struct uplink *out, struct cnw_error *err)
+{
+	int rc;
+
+	if (uplink_admin_only(who, "reading uplinks", err) < 0)
+		return -1;
+	if ((rc = uplink_row_get(st, name, out, err)) <= 0)
+		return rc < 0 ? -1 : cnw_err(err, CNW_ENOENT, "uplink \"%s\" not found", name);
+	return 0;
+}
+
+int
+uplink_list(struct store *st, const struct principal *who, uplink_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	if (uplink_admin_only(who, "reading uplinks", err) < 0)
+		return -1;
+	return uplink_row_each(st, fn, arg, err);
+}
+
+static int
+uplink_delete_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "DELETE FROM uplinks WHERE id = ?";
+	struct uplink_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, tx->u->id, err) < 0)
+		return -1;
+	if (store_exec_stmt(st, s, "delete uplink", err) < 0)
+		return err->kind == CNW_EEXIST ? cnw_err(err, CNW_EEXIST,
+		    "uplink \"%s\" is used by a network or a peer; remove those first",
+		    tx->u->name) : -1;
+	return store_audit(st, tx->actor, "uplink.delete", tx->u->name, "", err);
+}
+
+int
+uplink_delete(struct store *st, const struct principal *who, const char *actor,
+    const char *name, struct uplink *gone, struct cnw_error *err)
+{
+	struct uplink_tx tx = { actor, gone, NULL };
+
+	if (uplink_get(st, who, name, gone, err) < 0)
+		return -1;
+	return store_tx(st, uplink_delete_tx, &tx, err);
+}
+
+/* Peer operations -------------------------------------------------------- */
+
+static int
+peer_create_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char ins[] = "INSERT INTO peers(name, created_at) VALUES (?, ?)";
+	static const char ep[] = "INSERT INTO peer_endpoints(peer_id, uplink_id, endpoint) "
+	    "VALUES (?, ?, ?)";
+	struct uplink_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, ins, err);
+
+	if (s == NULL || store_bind_text(st, s, 1, tx->p->name, err) < 0 ||
+	    store_bind_int64(st, s, 2, tx->p->created_at, err) < 0)
+		return -1;
+	if (store_exec_stmt(st, s, "insert peer", err) < 0)
+		return err->kind == CNW_EEXIST ?
+		    cnw_err(err, CNW_EEXIST, "peer \"%s\" already exists", tx->p->name) : -1;
+	tx->p->id = sqlite3_last_insert_rowid(store_db(st));
+	for (uint32_t i = 0; i < tx->p->nendpoints; i++) {
+		struct uplink u;
+		int rc = uplink_row_get(st, tx->p->endpoints[i].uplink, &u, err);
+
+		if (rc <= 0)
+			return rc < 0 ? -1 : cnw_err(err, CNW_EINVAL, "endpoints: no uplink \"%s\"",
+			    tx->p->endpoints[i].uplink);
+		if ((s = store_stmt(st, ep, err)) == NULL ||
+		    store_bind_int64(st, s, 1, tx->p->id, err) < 0 ||
+		    store_bind_int64(st, s, 2, u.id, err) < 0 ||
+		    store_bind_text(st, s, 3, tx->p->endpoints[i].endpoint, err) < 0 ||
+		    store_exec_stmt(st, s, "insert peer endpoint", err) < 0)
+			return -1;
+	}
+	return store_audit(st, tx->actor, "peer.create", tx->p->name, "", err);
+}
+
+int
+peer_create(struct store *st, const struct principal *who, const char *actor,
+    const struct peer *spec, struct peer *out, struct cnw_error *err)
+{
+	struct uplink_tx tx = { actor, NULL, out };
+	uint16_t family, port;
+	uint8_t addr[16];
+
+	*out = *spec;
+	if (uplink_admin_only(who, "creating a peer", err) < 0 ||
+	    tenant_validate_name("peer", out->name, err) < 0)
+		return -1;
+	if (out->nendpoints == 0)
+		return cnw_err(err, CNW_EINVAL, "a peer needs at least one endpoint");
+	for (uint32_t i = 0; i < out->nendpoints; i++)
+		if (uplink_parse_endpoint(out->endpoints[i].endpoint, &family, addr, &port) < 0)
+			return cnw_err(err, CNW_EINVAL,
+			    "endpoint \"%s\" of uplink %s is not ADDRESS:PORT",
+			    out->endpoints[i].endpoint, out->endpoints[i].uplink);
+	out->created_at = store_now();
+	return store_tx(st, peer_create_tx, &tx, err);
+}
+
+int
+peer_get(struct store *st, const struct principal *who, const char *name, struct peer *out,
+    struct cnw_error *err)
+{
+	int rc;
+
+	if (uplink_admin_only(who, "reading peers", err) < 0)
+		return -1;
+	if ((rc = peer_row_get(st, name, out, err)) <= 0)
+		return rc < 0 ? -1 : cnw_err(err, CNW_ENOENT, "peer \"%s\" not found", name);
+	return 0;
+}
+
+int
+peer_list(struct store *st, const struct principal *who, peer_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	static const char sql[] = "SELECT id FROM peers ORDER BY name";
+	sqlite3_stmt *s;
+	int64_t ids[256];
+	size_t n = 0;
+	int rc;
+
+	if (uplink_admin_only(who, "reading peers", err) < 0 ||
+	    (s = store_stmt(st, sql, err)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < sizeof(ids) / sizeof(ids[0]))
+		ids[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	for (size_t i = 0; i < n; i++) {
+		struct peer p;
+
+		if (peer_row_get_id(st, ids[i], &p, err) < 0)
+			return -1;
+		if (fn(&p, arg) < 0)
+			return cnw_err(err, CNW_EINTERNAL, "listing peers failed");
+	}
+	return 0;
+}
+
+static int
+peer_delete_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "DELETE FROM peers WHERE id = ?";
+	struct uplink_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, tx->p->id, err) < 0)
+		return -1;
+	if (store_exec_stmt(st, s, "delete peer", err) < 0)
+		return err->kind == CNW_EEXIST ? cnw_err(err, CNW_EEXIST,
+		    "peer \"%s\" is used by a network; remove that first", tx->p->name) : -1;
+	return store_audit(st, tx->actor, "peer.delete", tx->p->name, "", err);
+}
+
+int
+peer_delete(struct store *st, const struct principal *who, const char *actor,
+    const char *name, struct cnw_error *err)
+{
+	struct peer p;
+	struct uplink_tx tx = { actor, NULL, &p };
+
+	if (peer_get(st, who, name, &p, err) < 0)
+		return -1;
+	return store_tx(st, peer_delete_tx, &tx, err);
+}

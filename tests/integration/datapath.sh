@@ -1,0 +1,162 @@
+#!/bin/bash
+# The data path end to end, in the two-site lab (examples/lab/lab.sh):
+# ping and a TCP transfer (bytes checked) between a tenant's networks on the
+# two sites; the other tenant cannot reach them, not even with a spoofed
+# source; a driver killed mid-transfer is restarted and the transfer ends
+# whole; every child is sandboxed; hostile datagrams at an uplink are
+# counted and dropped.  TAP.
+. "$(dirname "$0")/lib.sh"
+
+LAB="$SRCDIR/examples/lab/lab.sh"
+export LAB_DIR="$T/lab"
+_lab_down() { bash "$LAB" down >/dev/null 2>&1; }
+trap '_lab_down; _cleanup' EXIT
+
+# Two instances named edge and gw must not be running already on this host.
+if ! bash "$LAB" start >"$T/lab.out" 2>&1; then
+	not_ok "the lab starts" "$(tail -20 "$T/lab.out")" "$(tail -40 "$LAB_DIR"/edge/cnwd.log 2>/dev/null)"
+	done_testing
+	exit 1
+fi
+ok "the lab starts: two sites, two uplinks, two tenants"
+ctl() { local s=$1; shift; "$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"; }
+py=/usr/bin/python3; [ -x $py ] || py=python3
+
+# Ping ------------------------------------------------------------------------
+check "a camera at the edge pings its twin network at the gateway" \
+    ip netns exec edge.cameras.net ping -c 3 -i 0.2 -W 2 10.2.0.1
+check "and the gateway's side pings back" ip netns exec gw.cameras.net ping -c 2 -i 0.2 -W 2 10.1.0.1
+
+# TCP, bytes checked ------------------------------------------------------------
+head -c 20000000 /dev/urandom >"$T/payload"
+want=$(sha256sum <"$T/payload" | cut -d' ' -f1)
+ip netns exec gw.cameras.net $py -c '
+import socket, sys, hashlib
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.2.0.1", 5001)); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+open(sys.argv[1], "w").write("%s %d\n" % (h.hexdigest(), n))
+' "$T/got" &
+srv=$!
+track_pid "$srv"
+sleep 0.5
+start=$(now_ms)
+ip netns exec edge.cameras.net $py -c '
+import socket, sys
+s = socket.create_connection(("10.2.0.1", 5001), timeout=30)
+s.sendall(open(sys.argv[1], "rb").read()); s.shutdown(socket.SHUT_WR); s.recv(1)
+' "$T/payload"
+wait "$srv"
+ms=$(( $(now_ms) - start ))
+is "$(cat "$T/got" 2>/dev/null)" "$want 20000000" "20 MB over TCP from edge to gateway arrive whole (sha256), in ${ms} ms"
+
+# Isolation --------------------------------------------------------------------
+check "the other tenant cannot reach the cameras' network" \
+    bash -c "! ip netns exec edge.utility.net ping -c 2 -i 0.2 -W 1 10.2.0.1"
+ip netns exec gw.cameras.net $py -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5002)); s.settimeout(3)
+try:
+    d, a = s.recvfrom(2048); open(sys.argv[1], "w").write("got %r from %s" % (d, a))
+except socket.timeout:
+    open(sys.argv[1], "w").write("nothing")
+' "$T/spoof" &
+lis=$!
+track_pid "$lis"
+sleep 0.3
+before=$(curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
+# a raw UDP packet from the utility network, claiming a camera's source address
+ip netns exec edge.utility.net $py -c '
+import socket, struct
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); return ~(s + (s >> 16)) & 0xffff
+payload = b"spoofed"
+udp = struct.pack("!HHHH", 40000, 5002, 8 + len(payload), 0) + payload
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                 socket.inet_aton("10.1.0.5"), socket.inet_aton("10.2.0.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for _ in range(3): r.sendto(ip + udp, ("10.2.0.1", 0))
+'
+wait "$lis"
+is "$(cat "$T/spoof")" nothing "a packet with a spoofed camera source does not reach the cameras"
+after=$(curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
+[ "${after:-0}" -ge $(( ${before:-0} + 3 )) ] && ok "the edge's fast path counted it as spoofed ($before -> $after)" ||
+    not_ok "the edge's fast path counted it as spoofed" "before $before after $after"
+
+# Sandboxes ---------------------------------------------------------------------
+ctl edge -o json process list >"$T/procs.json"
+pids=$(json '" ".join(str(p["pid"]) for p in j["items"] if p["pid"] > 0)' "$T/procs.json")
+roles=$(json '" ".join(sorted(set(p["role"] for p in j["items"])))' "$T/procs.json")
+is "$roles" "api driver worker" "the edge runs an api, a worker and drivers"
+is "$(json 'len([p for p in j["items"] if p["role"] == "driver"])' "$T/procs.json")" 4 "four drivers: two uplinks, two networks"
+bad=""
+for p in $pids; do
+	st=$(grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$p/status" | tr -s '\t ' ' ' | tr '\n' ' ')
+	[ "$st" == "CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 " ] || bad="$bad $p($st)"
+done
+is "$bad" "" "every child shows CapEff 0, NoNewPrivs 1, Seccomp 2"
+
+# A driver killed in the middle of a transfer ------------------------------------
+tap=$(json '[p["pid"] for p in j["items"] if p.get("name") == "driver cameras.net"][0]' "$T/procs.json")
+ip netns exec gw.cameras.net $py -c '
+import socket, sys, hashlib
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.2.0.1", 5003)); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+open(sys.argv[1], "w").write("%s %d\n" % (h.hexdigest(), n))
+' "$T/got2" &
+srv=$!
+track_pid "$srv"
+sleep 0.5
+ip netns exec edge.cameras.net $py -c '
+import socket, sys, time
+s = socket.create_connection(("10.2.0.1", 5003), timeout=60)
+data = open(sys.argv[1], "rb").read()
+for i in range(0, len(data), 1 << 18):
+    s.sendall(data[i:i + (1 << 18)]); time.sleep(0.02)
+s.shutdown(socket.SHUT_WR); s.recv(1)
+' "$T/payload" &
+cli=$!
+track_pid "$cli"
+sleep 0.4
+kill -9 "$tap"
+wait "$cli"; wait "$srv"
+is "$(cat "$T/got2" 2>/dev/null)" "$want 20000000" "a transfer during which the tap driver was killed still arrives whole"
+ctl edge -o json process list >"$T/procs2.json"
+is "$(json '[p["restarts"] >= 1 and p["state"] == "running" for p in j["items"] if p.get("name") == "driver cameras.net"][0]' "$T/procs2.json")" true \
+    "the killed driver was restarted and runs"
+
+# Hostile datagrams at an uplink -------------------------------------------------
+m() { curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics; }
+drops_before=$(m | awk '/^cnw_drops_total/ {s += $2} END {print s + 0}')
+ip netns exec lab-gw $py -c '
+import os, random, socket, struct
+random.seed(7)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("172.31.1.2", 0))
+for i in range(2000):
+    n = random.choice([0, 1, 5, 23, 24, 25, 40, 200, 1400])
+    b = bytearray(os.urandom(n))
+    if n >= 24 and i % 3 == 0:   # a well-formed header for a network that does not exist
+        b[0:24] = struct.pack("!BBHIIIQ", 1, 1, 0, 0xdeadbeef, i, 0, 0)
+    s.sendto(bytes(b), ("172.31.1.1", 4789))
+'
+sleep 0.5
+drops_after=$(m | awk '/^cnw_drops_total/ {s += $2} END {print s + 0}')
+[ "$drops_after" -ge $((drops_before + 1500)) ] && ok "2000 random and truncated datagrams are dropped and counted ($drops_before -> $drops_after)" ||
+    not_ok "2000 random and truncated datagrams are dropped and counted" "$drops_before -> $drops_after" "$(m | grep drops)"
+ctl edge -o json process list >"$T/procs3.json"
+is "$(json '[p["restarts"] for p in j["items"] if p["role"] == "worker"][0]' "$T/procs3.json")" 0 "the worker did not die of them"
+check "and traffic still flows" ip netns exec edge.cameras.net ping -c 2 -i 0.2 -W 2 10.2.0.1
+
+bash "$LAB" down >/dev/null 2>&1
+is "$(ip netns list | grep -cE '^(edge|gw)\.|^lab-')" 0 "the lab leaves nothing behind"
+done_testing

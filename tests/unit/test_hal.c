@@ -17,8 +17,8 @@
  *         come back on rx with their peer, tx frames go out on the wire and
  *         come back on comp, bad indexes and frames are refused, a full rx
  *         ring holds frames back without losing any, an idle driver
- *         sleeps (no CPU), a closed parent socket ends it with 0;
- *         and all of it again under the driver role's real sandbox.
+ *         sleeps (no CPU), a closed parent socket ends it with 0; and
+ *         under the driver role's real sandbox, on udp and on tap.
  *         It also prints what a burst costs the driver (never pass/fail).
  *
  * The whole program runs in a network namespace of its own (unshare at
@@ -572,6 +572,43 @@ ip4_header(uint8_t *p, uint8_t proto, uint16_t len, const char *src, const char 
 	p[11] = (uint8_t)c;
 }
 
+#define ECHO_PAYLOAD "cnw echo payload 0123456789abcdef"
+
+/* A vnet header and an ICMP echo request from TAP_REMOTE to TAP_LOCAL at p; its length. */
+static uint32_t
+echo_request(uint8_t *p)
+{
+	uint8_t *ip = p + 10, *icmp = ip + 20;
+	uint16_t c;
+
+	memset(p, 0, 10);		/* virtio_net_hdr: no checksum or GSO work */
+	memset(icmp, 0, 8);
+	icmp[0] = 8;			/* echo request */
+	icmp[5] = 0x42;			/* id */
+	icmp[7] = 1;			/* sequence */
+	memcpy(icmp + 8, ECHO_PAYLOAD, 32);
+	c = ip_checksum(icmp, 40);
+	icmp[2] = (uint8_t)(c >> 8);
+	icmp[3] = (uint8_t)c;
+	ip4_header(ip, IPPROTO_ICMP, 60, TAP_REMOTE, TAP_LOCAL);
+	return 10 + 60;
+}
+
+/* The kernel's answer to echo_request, vnet header first. */
+static void
+echo_reply_check(const uint8_t *p)
+{
+	const uint8_t *ip = p + 10, *icmp = ip + 20;
+	uint8_t want[4];
+
+	assert_int_equal(icmp[0], 0);	/* echo reply */
+	assert_int_equal(icmp[5], 0x42);
+	assert_int_equal(icmp[7], 1);
+	assert_memory_equal(icmp + 8, ECHO_PAYLOAD, 32);
+	assert_int_equal(inet_pton(AF_INET, TAP_REMOTE, want), 1);
+	assert_memory_equal(ip + 16, want, 4);
+}
+
 /*
  * Receive from the tap until a frame is an IPv4 packet of proto (the kernel
  * also sends IPv6 router solicitations and the like on a new interface);
@@ -651,41 +688,16 @@ test_tap_ping_through(void **state)
 {
 	struct hal_frame *f = frames_new(HAL_BURST, 65536 + 64);
 	struct hal_dev *dev = *state;
-	uint8_t *ip, *icmp;
-	uint16_t c;
 	int i;
 
 	if (dev == NULL)
 		skip();
-	memset(f[0].data, 0, 10);	/* virtio_net_hdr: no checksum or GSO work */
-	ip = f[0].data + 10;
-	icmp = ip + 20;
-	memset(icmp, 0, 8);
-	icmp[0] = 8;			/* echo request */
-	icmp[5] = 0x42;			/* id */
-	icmp[7] = 1;			/* sequence */
-	memcpy(icmp + 8, "cnw echo payload 0123456789abcdef", 32);
-	c = ip_checksum(icmp, 40);
-	icmp[2] = (uint8_t)(c >> 8);
-	icmp[3] = (uint8_t)c;
-	ip4_header(ip, IPPROTO_ICMP, 60, TAP_REMOTE, TAP_LOCAL);
-	f[0].len = 10 + 60;
+	f[0].len = echo_request(f[0].data);
 	assert_int_equal(hal_driver_tap.tx_burst(dev, f, 1), 1);
 	i = tap_rx_ipv4(dev, f, HAL_BURST, IPPROTO_ICMP);
 	assert_true(i >= 0);
 	assert_int_equal(f[i].len, 10 + 60);
-	ip = f[i].data + 10;
-	icmp = ip + 20;
-	assert_int_equal(icmp[0], 0);	/* echo reply */
-	assert_int_equal(icmp[5], 0x42);
-	assert_int_equal(icmp[7], 1);
-	assert_memory_equal(icmp + 8, "cnw echo payload 0123456789abcdef", 32);
-	{
-		uint8_t want[4];
-
-		assert_int_equal(inet_pton(AF_INET, TAP_REMOTE, want), 1);
-		assert_memory_equal(ip + 16, want, 4);
-	}
+	echo_reply_check(f[i].data);
 	frames_free(f, HAL_BURST);
 }
 
@@ -752,7 +764,8 @@ struct host {
 	struct port_shm *port;
 	struct pool *pool;
 	struct ring *fill, *rx, *tx, *comp;
-	struct udp_pair u;		/* drv_fd went to the child */
+	struct udp_pair u;		/* drv_fd goes to the child */
+	int tun;			/* if >= 0, the device instead of u.drv_fd */
 	struct msg m;
 };
 
@@ -849,7 +862,7 @@ host_send_setup(struct host *h, const char *driver, const char *args, int with_r
 	snprintf(c.name, sizeof(c.name), "wan-test");
 	snprintf(c.args, sizeof(c.args), "%s", args);
 	host_send(h, MSG_DRIVER_CONFIG, &c, sizeof(c), -1);
-	host_send(h, MSG_DRIVER_DEVICE, NULL, 0, h->u.drv_fd);
+	host_send(h, MSG_DRIVER_DEVICE, NULL, 0, h->tun >= 0 ? h->tun : h->u.drv_fd);
 	if (with_region)
 		host_send(h, MSG_DRIVER_REGION, &reg, sizeof(reg), h->shm.fd);
 	host_send(h, MSG_DRIVER_KICK, &kd, sizeof(kd), h->kick_driver);
@@ -881,6 +894,7 @@ host_setup(void **state)
 	h->u.peer_fd = udp_bound(AF_INET, "127.0.0.1", &h->u.peer, &h->u.peer_len);
 	h->pid = -1;
 	h->sock = -1;
+	h->tun = -1;
 	*state = h;
 	return 0;
 }
@@ -920,6 +934,8 @@ host_teardown(void **state)
 	close(h->kick_worker);
 	close(h->u.drv_fd);
 	close(h->u.peer_fd);
+	if (h->tun >= 0)
+		close(h->tun);
 	free(h);
 	return 0;
 }
@@ -985,7 +1001,7 @@ static void
 host_start(struct host *h, const char *args, uint32_t mtu)
 {
 	host_fork(h);
-	host_send_setup(h, "udp", args, 1);
+	host_send_setup(h, h->tun >= 0 ? "tap" : "udp", args, 1);
 	host_expect_link(h, mtu);
 }
 
@@ -1097,6 +1113,78 @@ host_wait_rx_count(struct host *h, uint32_t want)
 	while (ring_count(h->rx) < want && now_ms() < end)
 		usleep(500);
 	assert_int_equal(ring_count(h->rx), want);
+}
+
+/*
+ * The first IPv4 frame of proto to arrive on rx; frames of anything else
+ * (a new interface's IPv6 chatter) go back on fill.
+ */
+static struct pool_buf *
+host_rx_ipv4(struct host *h, uint8_t proto)
+{
+	long long end = now_ms() + 3000;
+	uint32_t idx;
+
+	while (now_ms() < end) {
+		struct pool_buf *b;
+		const uint8_t *ip;
+
+		if (ring_dequeue_burst(h->rx, &idx, 1) == 0) {
+			usleep(200);
+			continue;
+		}
+		b = pool_buf(h->pool, idx);
+		ip = pool_buf_frame(b) + 10;
+		if (b->len >= 10 + 20 && (ip[0] >> 4) == 4 && ip[9] == proto)
+			return b;
+		pool_buf_reset(b);
+		assert_int_equal(ring_enqueue_burst(h->fill, &idx, 1), 1);
+	}
+	fail_msg("no IPv4 frame of protocol %u on rx", proto);
+	return NULL;
+}
+
+/*
+ * The host on the tap driver, sandboxed: a datagram a socket sends into
+ * the TUN's subnet arrives on rx (no peer address: family 0); an echo
+ * request sent on tx is answered by the kernel, and the answer arrives.
+ */
+static void
+test_host_tap_sandboxed(void **state)
+{
+	struct host *h = *state;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
+	struct pool_buf *b;
+	uint32_t idx, back;
+	int s;
+
+	if (!in_private_netns || sandbox_policy_find("driver") == NULL)
+		skip();
+	h->tun = tap_make();
+	h->port->kind = PORT_TAP;
+	host_sandboxed = 1;
+	host_start(h, "mtu=1500", 1500);
+	host_sandboxed = 0;
+	close(h->tun);			/* the child holds the TUN now */
+	h->tun = -1;
+	host_lend(h, 64);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(inet_pton(AF_INET, TAP_REMOTE, &to.sin_addr), 1);
+	assert_int_equal(sendto(s, "to the tap", 10, 0, (struct sockaddr *)&to, sizeof(to)), 10);
+	close(s);
+	b = host_rx_ipv4(h, IPPROTO_UDP);
+	assert_int_equal(b->len, 10 + 20 + 8 + 10);
+	assert_int_equal(b->peer.family, 0);
+	assert_memory_equal(pool_buf_frame(b) + 10 + 28, "to the tap", 10);
+	assert_int_equal(pool_alloc_burst(h->pool, &idx, 1), 1);
+	b = pool_buf(h->pool, idx);
+	pool_buf_reset(b);
+	b->len = echo_request(pool_buf_frame(b));
+	host_send_tx(h, &idx, 1);
+	host_collect(h->comp, &back, 1);
+	assert_int_equal(back, idx);
+	echo_reply_check(pool_buf_frame(host_rx_ipv4(h, IPPROTO_ICMP)));
+	assert_int_equal(WEXITSTATUS(host_stop(h)), 0);
 }
 
 /*
@@ -1450,6 +1538,7 @@ main(void)
 		T(test_tap_refuses_other_descriptors),
 		HOST(test_host_rx_tx),
 		HOST(test_host_sandboxed),
+		HOST(test_host_tap_sandboxed),
 		HOST(test_host_rx_backpressure),
 		HOST(test_host_refuses_bad_tx),
 		HOST(test_host_idle_sleeps),

@@ -413,10 +413,15 @@ hal_rx_frames(struct hal_host *h, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct pool_buf *b = hal_buf(h, h->spare[i]);
-		uint32_t off = b->off;
+		uint32_t off = POOL_HEADROOM;
 
-		if (off > h->geom.data_size - HAL_MIN_ROOM)
-			b->off = (uint16_t)(off = POOL_HEADROOM);
+		/*
+		 * The receiving driver sets the header (netfn/worker.c lends
+		 * buffers untouched): a buffer back from a send still has the
+		 * offset its overlay header left, and each round trip would eat
+		 * into the headroom.
+		 */
+		pool_buf_reset(b);
 		memset(&h->rxf[i], 0, sizeof(h->rxf[i]));
 		h->rxf[i].data = b->data + off;
 		h->rxf[i].cap = h->geom.data_size - off;

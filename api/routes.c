@@ -524,6 +524,11 @@ api_network_json(const struct proto_network *v)
 	}
 	if (n->status_detail[0] != '\0')
 		json_object_set_new(o, "status_detail", json_string(n->status_detail));
+	if (v->has_counters)
+		json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		    "rx_packets", (json_int_t)v->rx_packets, "rx_bytes", (json_int_t)v->rx_bytes,
+		    "tx_packets", (json_int_t)v->tx_packets, "tx_bytes", (json_int_t)v->tx_bytes,
+		    "drops", (json_int_t)v->drops));
 	if (n->peer[0] != '\0') {
 		json_t *ups = json_array();
 

@@ -315,9 +315,19 @@ control_route_req(struct control_call *c)
 static void
 control_network_view(struct cnwd *d, const struct network *n, struct proto_network *out)
 {
+	struct stats_counters c;
+
 	memset(out, 0, sizeof(*out));
 	out->net = *n;
 	network_netns_name(d->cfg.instance, n->tenant, n->name, out->netns, sizeof(out->netns));
+	if (datapath_network_counters(d, n->id, &c) == 0) {
+		out->has_counters = 1;
+		out->rx_packets = c.rx_packets;
+		out->rx_bytes = c.rx_bytes;
+		out->tx_packets = c.tx_packets;
+		out->tx_bytes = c.tx_bytes;
+		out->drops = c.drops;
+	}
 }
 
 static int

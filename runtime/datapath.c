@@ -563,6 +563,23 @@ datapath_uplink_state(struct cnwd *d, struct uplink *u)
 	return 0;
 }
 
+int
+datapath_network_counters(struct cnwd *d, int64_t network_id, struct stats_counters *out)
+{
+	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_TAP, network_id);
+	struct stats_segment *s;
+	int rc = -1;
+
+	if (dpp == NULL || d->dp.stats == NULL || (s = malloc(sizeof(*s))) == NULL)
+		return -1;
+	if (stats_snapshot(d->dp.stats, s) == 0) {
+		*out = s->ports[dpp - d->dp.ports];
+		rc = 0;
+	}
+	free(s);
+	return rc;
+}
+
 /* Prometheus text ------------------------------------------------------- */
 
 struct dp_text {

@@ -63,6 +63,8 @@ void datapath_sync(struct cnwd *d);
 void datapath_child_exited(struct cnwd *d, struct proc *p);
 /* Counters of an uplink (by name) into u; 0 if it has a port. */
 int datapath_uplink_state(struct cnwd *d, struct uplink *u);
+/* Counters of a network's port (rx: from its cnw0 into the fast path); -1 if none. */
+int datapath_network_counters(struct cnwd *d, int64_t network_id, struct stats_counters *out);
 /* Prometheus text of the counters; malloc'd, NULL on failure. */
 char *datapath_metrics(struct cnwd *d, size_t *len);
 

@@ -149,6 +149,9 @@ struct proto_peer_request {
 struct proto_network {
 	struct network net;
 	char netns[NETWORK_NETNS_MAX];
+	uint32_t has_counters;		/* it has a port in the fast path */
+	uint32_t pad;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops;
 };
 
 struct proto_error {

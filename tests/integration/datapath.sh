@@ -162,6 +162,33 @@ ctl edge -o json process list >"$T/procs3.json"
 is "$(json '[p["restarts"] for p in j["items"] if p["role"] == "worker"][0]' "$T/procs3.json")" 0 "the worker did not die of them"
 check "and traffic still flows" ip netns exec edge.cameras.net ping -c 2 -i 0.2 -W 2 10.2.0.1
 
+# Counters in the API's objects
+ctl edge -o json network show cameras net >"$T/net.json"
+is "$(json 'j["counters"]["rx_packets"] > 0 and j["counters"]["tx_bytes"] > 0' "$T/net.json")" true "the network shows its counters"
+ctl edge -o json uplink show wan1 >"$T/up.json"
+is "$(json '[j["state"], j["link"], j["counters"]["tx_packets"] > 0]' "$T/up.json")" '["running","up",true]' "the uplink shows its driver, its link and its counters"
+
+# Another tenant's traffic goes on while a driver restarts; five deaths in a minute: failed
+ip netns exec edge.utility.net ping -c 40 -i 0.05 -W 1 10.4.0.1 >"$T/uping" 2>&1 &
+png=$!
+track_pid "$png"
+for i in 1 2 3 4 5; do
+	ctl edge -o json process list >"$T/p.json"
+	pid=$(json '([p["pid"] for p in j["items"] if p.get("name") == "driver cameras.net"] + [0])[0]' "$T/p.json")
+	[ "$pid" -gt 0 ] && kill -9 "$pid"
+	for k in $(seq 40); do
+		ctl edge -o json process list >"$T/p.json"
+		st=$(json '[p["state"] + ":" + str(p["pid"]) for p in j["items"] if p.get("name") == "driver cameras.net"][0]' "$T/p.json")
+		case $st in failed:*) break ;; running:*) [ "${st#running:}" != "$pid" ] && break ;; esac
+		sleep 0.05
+	done
+done
+wait "$png"
+like "$(cat "$T/uping")" " 0% packet loss" "the other tenant's pings all got through while the cameras' driver was killed five times"
+is "$(json '[p["state"] for p in j["items"] if p.get("name") == "driver cameras.net"][0]' "$T/p.json")" failed \
+    "a driver that died five times within a minute is marked failed"
+like "$(grep 'driver cameras.net' "$LAB_DIR/edge/cnwd.log" | tail -3)" "deaths within a minute: marked failed" "and the log says so"
+
 bash "$LAB" down >/dev/null 2>&1
 is "$(ip netns list | grep -cE '^(edge|gw)\.|^lab-')" 0 "the lab leaves nothing behind"
 done_testing

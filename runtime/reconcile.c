@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/cnwd.h"
+#include "runtime/datapath.h"
 #include "runtime/ev.h"
 #include "runtime/log.h"
 #include "runtime/netns.h"
@@ -292,6 +293,8 @@ reconcile_tick(void *arg)
 	struct cnwd *d = arg;
 
 	reconcile_all(d);
+	/* The data path too: a driver whose port came back (its namespace was made again). */
+	datapath_sync(d);
 	reconcile_start_timer(d);
 }
 

@@ -28,6 +28,7 @@
 	X(unknown_network, "an overlay frame for a network this site does not have") \
 	X(spoofed, "a source address outside the sending network's subnet") \
 	X(no_uplink, "no healthy uplink towards the peer")		\
+	X(wrong_peer, "an overlay frame not from the network's peer over that uplink") \
 	X(ring_full, "the next ring was full")
 
 enum stats_drop {

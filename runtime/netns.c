@@ -122,6 +122,28 @@ netns_delete(const char *name, struct cnw_error *err)
 }
 
 int
+netns_in_use(const char *name)
+{
+	char path[PATH_MAX], link[64];
+	struct stat ns, sb;
+	struct dirent *de;
+	DIR *d;
+	int used = 0;
+
+	if (netns_path(path, sizeof(path), name, NULL) < 0 || stat(path, &ns) < 0 ||
+	    (d = opendir("/proc")) == NULL)
+		return 0;
+	while (!used && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(link, sizeof(link), "/proc/%.20s/ns/net", de->d_name);
+		used = stat(link, &sb) == 0 && sb.st_ino == ns.st_ino && sb.st_dev == ns.st_dev;
+	}
+	closedir(d);
+	return used;
+}
+
+int
 netns_run(const char *name, int (*fn)(void *arg, struct cnw_error *err), void *arg,
     struct cnw_error *err)
 {

@@ -20,6 +20,8 @@ int netns_create(const char *name, struct cnw_error *err);
 /* Unmount and remove a named namespace (processes in it keep it alive). */
 int netns_delete(const char *name, struct cnw_error *err);
 int netns_exists(const char *name);
+/* 1 if a process (other than through the name) is in the named namespace. */
+int netns_in_use(const char *name);
 /* Run fn inside the named namespace, then come back. */
 int netns_run(const char *name, int (*fn)(void *arg, struct cnw_error *err), void *arg,
     struct cnw_error *err);

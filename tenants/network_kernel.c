@@ -219,9 +219,10 @@ network_remove_inside(void *arg, struct cnw_error *err)
 }
 
 /*
- * The device goes first: a process still inside the namespace keeps the
- * namespace alive after the unmount, and would keep cnw0 and its addresses
- * with it.
+ * Unmounting is enough when nothing else is in the namespace: the kernel
+ * then takes it down with its devices, in the background.  A process still
+ * inside would keep it alive, and cnw0 and its addresses with it: then the
+ * device goes first (slow: the kernel waits out a grace period, ~30 ms).
  */
 int
 network_remove(const char *instance, const struct network *n, struct cnw_error *err)
@@ -230,7 +231,8 @@ network_remove(const char *instance, const struct network *n, struct cnw_error *
 
 	if (network_netns_name(instance, n->tenant, n->name, name, sizeof(name)) < 0)
 		return cnw_err(err, CNW_EINVAL, "namespace name too long");
-	if (netns_exists(name) && netns_run(name, network_remove_inside, NULL, err) < 0)
+	if (netns_exists(name) && netns_in_use(name) &&
+	    netns_run(name, network_remove_inside, NULL, err) < 0)
 		return -1;
 	return netns_delete(name, err);
 }

@@ -101,7 +101,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 is "$(sql 'PRAGMA integrity_check')" ok "the database is intact"
 is "$(sql 'PRAGMA foreign_key_check' | wc -l)" 0 "no row points at nothing"
-is "$(api DELETE '/v1/tenants/fleet?cascade=true' "" "$ADMIN")" 204 "cascade delete of the fleet"
+is "$(api DELETE '/v1/tenants/fleet?cascade=true' "" "$ADMIN" -m 120)" 204 "cascade delete of the fleet (hundreds of networks: each device deletion waits for the kernel)"
 is "$(netns_of_instance | wc -l)" 0 "nothing of the instance remains in the kernel"
 cnwd_stop TERM
 done_testing

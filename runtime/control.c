@@ -373,7 +373,8 @@ control_network_create(struct control_call *c)
 		    n.status_detail);
 	}
 	log_info("network %s.%s created by %s", n.tenant, n.name, c->actor);
-	datapath_sync(c->d);
+	if (n.peer_id != 0)	/* only a network with a peer has a port */
+		datapath_sync(c->d);
 	control_reply_network(c, &n);
 	return 0;
 }
@@ -400,7 +401,8 @@ control_network_delete(struct control_call *c)
 	if (network_delete(c->d->store, &c->who, c->actor, s->tenant, s->name, &n, &c->err) < 0)
 		return -1;
 	reconcile_forget(c->d, n.id);
-	datapath_sync(c->d);	/* its driver goes before its device */
+	if (n.peer_id != 0)
+		datapath_sync(c->d);	/* its driver goes before its device */
 	if (network_remove(c->d->cfg.instance, &n, &err) < 0)
 		log_warnx("network %s.%s: %s (the reconcile loop will retry)", n.tenant, n.name,
 		    err.msg);

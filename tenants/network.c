@@ -182,8 +182,8 @@ network_uplinks_load(struct store *st, struct network *n, struct cnw_error *err)
 /* Rows are read whole first, then their uplinks, then handed out: no
  * statement is left open while fn runs (fn may use the store). */
 static int
-network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
-    struct cnw_error *err)
+network_rows_with(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
+    int uplinks, struct cnw_error *err)
 {
 	struct network *all = NULL, *m;
 	size_t n = 0, cap = 0;
@@ -207,7 +207,7 @@ network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
 		return store_sql_err(st, rc, "list networks", err);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (network_uplinks_load(st, &all[i], err) < 0) {
+		if (uplinks && network_uplinks_load(st, &all[i], err) < 0) {
 			free(all);
 			return -1;
 		}
@@ -218,6 +218,27 @@ network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
 	}
 	free(all);
 	return 0;
+}
+
+static int
+network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	return network_rows_with(st, s, fn, arg, 1, err);
+}
+
+/* Rows without their uplinks: for checks over many networks at once. */
+static int
+network_row_each_basic(struct store *st, int64_t tenant_id, network_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	static const char sql[] = "SELECT " NETWORK_COLUMNS
+	    " WHERE ?1 = 0 OR n.tenant_id = ?1 ORDER BY t.name, n.name";
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+
+	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
+		return -1;
+	return network_rows_with(st, s, fn, arg, 0, err);
 }
 
 /* All networks (tenant_id 0) or one tenant's, by tenant and name. */
@@ -520,12 +541,12 @@ network_create_tx(struct store *st, void *arg, struct cnw_error *err)
 		    "tenant \"%s\" has reached its quota of %llu networks", tx->t->name,
 		    (unsigned long long)tx->t->quotas.networks);
 	o.err = &inner;
-	if (network_row_each(st, tx->t->id, network_overlap_check, &o, err) < 0) {
+	if (network_row_each_basic(st, tx->t->id, network_overlap_check, &o, err) < 0) {
 		if (inner.kind != 0)
 			*err = inner;
 		return -1;
 	}
-	if (network_row_each(st, 0, network_id_check, tx->n, &inner) < 0)
+	if (network_row_each_basic(st, 0, network_id_check, tx->n, &inner) < 0)
 		return cnw_err(err, CNW_EEXIST, "network %s.%s would have the same overlay id as "
 		    "another network here; choose another name", tx->n->tenant, tx->n->name);
 	if (network_row_insert(st, tx->n, err) < 0 || network_attach(st, tx, err) < 0)

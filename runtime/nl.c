@@ -145,6 +145,23 @@ nl_link_delete(struct nl *nl, int ifindex, struct cnw_error *err)
 }
 
 int
+nl_link_set_no_ll6(struct nl *nl, int ifindex, struct cnw_error *err)
+{
+	struct nlmsghdr *nlh = nl_request(nl, RTM_NEWLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *spec, *af;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	af = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, af);
+	mnl_attr_nest_end(nlh, spec);
+	return nl_talk(nl, nlh, NULL, NULL, "set addr_gen_mode", err);
+}
+
+int
 nl_link_set_gso_max(struct nl *nl, int ifindex, uint32_t bytes, struct cnw_error *err)
 {
 	struct nlmsghdr *nlh = nl_request(nl, RTM_NEWLINK, NLM_F_ACK);

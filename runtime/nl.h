@@ -43,6 +43,8 @@ void nl_close(struct nl *nl);
 int nl_link_index(struct nl *nl, const char *name, struct cnw_error *err);
 int nl_link_set_up(struct nl *nl, int ifindex, struct cnw_error *err);
 int nl_link_delete(struct nl *nl, int ifindex, struct cnw_error *err);
+/* No IPv6 link-local address of its own (addr_gen_mode none); before it is up. */
+int nl_link_set_no_ll6(struct nl *nl, int ifindex, struct cnw_error *err);
 /* The largest GSO packet the device hands out (IFLA_GSO_MAX_SIZE). */
 int nl_link_set_gso_max(struct nl *nl, int ifindex, uint32_t bytes, struct cnw_error *err);
 

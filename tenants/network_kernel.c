@@ -149,7 +149,7 @@ static int
 network_apply_inside(void *arg, struct cnw_error *err)
 {
 	struct network_apply *a = arg;
-	int lo, dev, rc = -1;
+	int lo, dev, created_dev, rc = -1;
 
 	if ((a->nl = nl_open(err)) == NULL)
 		return -1;
@@ -158,6 +158,7 @@ network_apply_inside(void *arg, struct cnw_error *err)
 		goto out;
 	if ((dev = nl_link_index(a->nl, NETWORK_DEVICE, err)) < 0)
 		goto out;
+	created_dev = dev == 0;
 	if (dev == 0 && (network_tun_create(err) < 0 ||
 	    (dev = nl_link_index(a->nl, NETWORK_DEVICE, err)) <= 0))
 		goto out;
@@ -166,6 +167,12 @@ network_apply_inside(void *arg, struct cnw_error *err)
 	 * datagram (65507 bytes): cap what cnw0 hands the fast path.
 	 */
 	if (nl_link_set_gso_max(a->nl, dev, NETWORK_GSO_MAX, err) < 0 ||
+	    /*
+	     * No fe80:: of its own: its router solicitations and MLD reports
+	     * would only be dropped by the fast path (their source is outside
+	     * the network's subnet).  Set while the device is still down.
+	     */
+	    (created_dev && nl_link_set_no_ll6(a->nl, dev, err) < 0) ||
 	    nl_link_set_up(a->nl, dev, err) < 0 ||
 	    network_address(a->nl, dev, a->n->subnet, err) < 0 ||
 	    network_address(a->nl, dev, a->n->subnet6, err) < 0 ||

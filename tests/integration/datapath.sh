@@ -22,6 +22,22 @@ ok "the lab starts: two sites, two uplinks, two tenants"
 ctl() { local s=$1; shift; "$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"; }
 py=/usr/bin/python3; [ -x $py ] || py=python3
 
+# tcp_sink PORT FILE: in the gateway's cameras network, take one TCP
+# connection and write the sha256 and length of what arrived to FILE.
+tcp_sink() {
+	ip netns exec gw.cameras.net $py -c '
+import socket, sys, hashlib
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.2.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
+' "$1" "$2"
+}
+
 # Ping ------------------------------------------------------------------------
 check "a camera at the edge pings its twin network at the gateway" \
     ip netns exec edge.cameras.net ping -c 3 -i 0.2 -W 2 10.2.0.1
@@ -30,17 +46,7 @@ check "and the gateway's side pings back" ip netns exec gw.cameras.net ping -c 2
 # TCP, bytes checked ------------------------------------------------------------
 head -c 20000000 /dev/urandom >"$T/payload"
 want=$(sha256sum <"$T/payload" | cut -d' ' -f1)
-ip netns exec gw.cameras.net $py -c '
-import socket, sys, hashlib
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.2.0.1", 5001)); s.listen(1); s.settimeout(60)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-open(sys.argv[1], "w").write("%s %d\n" % (h.hexdigest(), n))
-' "$T/got" &
+tcp_sink 5001 "$T/got" &
 srv=$!
 track_pid "$srv"
 sleep 0.5
@@ -108,17 +114,7 @@ is "$bad" "" "every child shows CapEff 0, NoNewPrivs 1, Seccomp 2"
 
 # A driver killed in the middle of a transfer ------------------------------------
 tap=$(json '[p["pid"] for p in j["items"] if p.get("name") == "driver cameras.net"][0]' "$T/procs.json")
-ip netns exec gw.cameras.net $py -c '
-import socket, sys, hashlib
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.2.0.1", 5003)); s.listen(1); s.settimeout(60)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-open(sys.argv[1], "w").write("%s %d\n" % (h.hexdigest(), n))
-' "$T/got2" &
+tcp_sink 5003 "$T/got2" &
 srv=$!
 track_pid "$srv"
 sleep 0.5

@@ -360,8 +360,10 @@ datapath_child_exited(struct cnwd *d, struct proc *p)
 			log_warnx("fast path: %s", err.msg);
 		for (unsigned i = 0; i < PORT_MAX; i++)
 			if (d->dp.ports[i].used && d->dp.ports[i].proc != NULL &&
-			    d->dp.ports[i].proc->pid > 0)
+			    d->dp.ports[i].proc->pid > 0) {
+				d->dp.ports[i].proc->recycled = 1;
 				kill(d->dp.ports[i].proc->pid, SIGKILL);
+			}
 		return;
 	}
 	for (unsigned i = 0; i < PORT_MAX; i++) {

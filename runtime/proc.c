@@ -297,6 +297,16 @@ proc_exited(struct proc *p, int status)
 		proc_free_slot(p);
 		return;
 	}
+	if (p->recycled) {
+		/* The parent stopped it on purpose (its worker restarted): not a death. */
+		p->recycled = 0;
+		p->state = PROC_RESTARTING;
+		p->restart_timer = ev_timer(p->table->ev, PROC_BACKOFF_FIRST_MS, proc_restart_timer, p);
+		log_info("%s: restarting with the new worker", p->label);
+		if (p->table->on_exit != NULL)
+			p->table->on_exit(p, p->table->ctx);
+		return;
+	}
 	recent = proc_recent_deaths(p, now);
 	if (p->role->fail_limit > 0 && recent >= (unsigned)p->role->fail_limit) {
 		p->state = PROC_FAILED;

@@ -63,6 +63,7 @@ struct proc {
 	size_t filter_len;
 	void *arg;			/* the role's own (a driver's port) */
 	int retired;			/* stop it and free its slot when it exits */
+	int recycled;			/* killed by the parent: restart, not a failure */
 	char label[64];			/* "driver wan1": what logs and the API show */
 };
 

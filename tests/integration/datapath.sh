@@ -158,6 +158,20 @@ ctl edge -o json process list >"$T/procs3.json"
 is "$(json '[p["restarts"] for p in j["items"] if p["role"] == "worker"][0]' "$T/procs3.json")" 0 "the worker did not die of them"
 check "and traffic still flows" ip netns exec edge.cameras.net ping -c 2 -i 0.2 -W 2 10.2.0.1
 
+# The worker killed: the region is made anew, every driver restarts with it
+ctl edge -o json process list >"$T/pw.json"
+wpid=$(json '[p["pid"] for p in j["items"] if p["role"] == "worker"][0]' "$T/pw.json")
+kill -9 "$wpid"
+back=no
+for i in $(seq 1 60); do
+	if ip netns exec edge.cameras.net ping -c 1 -W 1 10.2.0.1 >/dev/null 2>&1; then back=yes; break; fi
+	sleep 0.2
+done
+is "$back" yes "after the worker is killed, traffic flows again (new region, drivers restarted)"
+ctl edge -o json process list >"$T/pw2.json"
+is "$(json '[(p["role"], p["state"]) for p in j["items"] if p["role"] == "worker" and p["restarts"] >= 1 and p["pid"] != '"$wpid"']' "$T/pw2.json")" '[["worker","running"]]' \
+    "the worker was restarted"
+
 # Counters in the API's objects
 ctl edge -o json network show cameras net >"$T/net.json"
 is "$(json 'j["counters"]["rx_packets"] > 0 and j["counters"]["tx_bytes"] > 0' "$T/net.json")" true "the network shows its counters"

@@ -533,9 +533,26 @@ control_uplink_create(struct control_call *c)
 	const struct uplink *spec = &control_uplink_req(c)->spec;
 	struct uplink u;
 
+	uint16_t family, port;
+	uint8_t addr[16];
+
 	if (spec->netns[0] != '\0' && !netns_exists(spec->netns))
 		return cnw_err(&c->err, CNW_EINVAL, "netns \"%s\" does not exist (ip netns list)",
 		    spec->netns);
+	/*
+	 * Whether its socket can be had, before anything is stored: a name the
+	 * rules refuse (the address does not parse) is left to uplink_create's
+	 * message; the admin check comes first so a tenant learns nothing.
+	 */
+	if (!c->who.is_admin)
+		return cnw_err(&c->err, CNW_EPERM, "creating an uplink needs the admin token");
+	if (uplink_row_get(c->d->store, spec->name, &u, &c->err) > 0)
+		return cnw_err(&c->err, CNW_EEXIST, "uplink \"%s\" already exists", spec->name);
+	if (uplink_parse_endpoint(spec->address, &family, addr, &port) == 0 &&
+	    tenant_validate_name("uplink", spec->name, &c->err) == 0 &&
+	    datapath_uplink_check(spec, &c->err) < 0)
+		return -1;
+	memset(&c->err, 0, sizeof(c->err));
 	if (uplink_create(c->d->store, &c->who, c->actor, spec, &u, &c->err) < 0)
 		return -1;
 	datapath_sync(c->d);

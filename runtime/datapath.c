@@ -286,6 +286,21 @@ datapath_open_device(struct cnwd *d, struct dp_port *dpp, struct cnw_error *err)
 }
 
 int
+datapath_uplink_check(const struct uplink *u, struct cnw_error *err)
+{
+	struct datapath_udp x = { u, -1 };
+	int rc;
+
+	rc = u->netns[0] == '\0' ? datapath_open_udp(&x, err) :
+	    netns_run(u->netns, datapath_open_udp, &x, err);
+	if (x.fd >= 0)
+		close(x.fd);
+	if (rc < 0)
+		err->kind = CNW_EINVAL;	/* the caller's interface or address, not our fault */
+	return rc;
+}
+
+int
 datapath_driver_setup(struct proc *p, void *ctx)
 {
 	struct cnwd *d = ctx;
@@ -531,6 +546,7 @@ datapath_stop(struct cnwd *d)
 	}
 	if (d->dp.stats != NULL)
 		shm_unmap(&d->dp.stats_map);
+	free(d->dp.snap);
 	if (d->dp.stats_fd >= 0)
 		close(d->dp.stats_fd);
 	if (d->dp.header != NULL)
@@ -541,45 +557,65 @@ datapath_stop(struct cnwd *d)
 
 /* Observed state for the API --------------------------------------------- */
 
+/*
+ * A consistent copy of the counters, taken at most every 100 ms: a list of
+ * a thousand networks reads one copy (some 50 KB), not a thousand.
+ */
+#define DP_SNAPSHOT_MS 100
+
+static const struct stats_segment *
+datapath_snapshot(struct cnwd *d)
+{
+	struct datapath *dp = &d->dp;
+	long long now = cnw_now_ms();
+
+	if (dp->stats == NULL)
+		return NULL;
+	if (dp->snap == NULL && (dp->snap = malloc(sizeof(*dp->snap))) == NULL)
+		return NULL;
+	if (dp->snap_ms == 0 || now - dp->snap_ms >= DP_SNAPSHOT_MS) {
+		if (stats_snapshot(dp->stats, dp->snap) < 0)
+			return NULL;
+		dp->snap_ms = now;
+	}
+	return dp->snap;
+}
+
+/* The counters of a port; -1 if there is no port or no snapshot. */
+static int
+datapath_port_counters(struct cnwd *d, const struct dp_port *dpp, struct stats_counters *out)
+{
+	const struct stats_segment *s;
+
+	if (dpp == NULL || (s = datapath_snapshot(d)) == NULL)
+		return -1;
+	*out = s->ports[dpp - d->dp.ports];
+	return 0;
+}
+
 int
 datapath_uplink_state(struct cnwd *d, struct uplink *u)
 {
-	struct stats_segment *s = malloc(sizeof(*s));
 	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
-	unsigned port;
+	struct stats_counters c;
 
 	snprintf(u->state, sizeof(u->state), "%s", dpp && dpp->proc ?
 	    proc_state_name(dpp->proc->state) : "none");
 	u->link_up = dpp != NULL && dpp->running && dpp->link_up;
-	if (dpp == NULL || s == NULL || d->dp.stats == NULL || stats_snapshot(d->dp.stats, s) < 0) {
-		free(s);
+	if (datapath_port_counters(d, dpp, &c) < 0)
 		return -1;
-	}
-	port = (unsigned)(dpp - d->dp.ports);
-	u->rx_packets = s->ports[port].rx_packets;
-	u->rx_bytes = s->ports[port].rx_bytes;
-	u->tx_packets = s->ports[port].tx_packets;
-	u->tx_bytes = s->ports[port].tx_bytes;
-	u->drops = s->ports[port].drops;
-	free(s);
+	u->rx_packets = c.rx_packets;
+	u->rx_bytes = c.rx_bytes;
+	u->tx_packets = c.tx_packets;
+	u->tx_bytes = c.tx_bytes;
+	u->drops = c.drops;
 	return 0;
 }
 
 int
 datapath_network_counters(struct cnwd *d, int64_t network_id, struct stats_counters *out)
 {
-	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_TAP, network_id);
-	struct stats_segment *s;
-	int rc = -1;
-
-	if (dpp == NULL || d->dp.stats == NULL || (s = malloc(sizeof(*s))) == NULL)
-		return -1;
-	if (stats_snapshot(d->dp.stats, s) == 0) {
-		*out = s->ports[dpp - d->dp.ports];
-		rc = 0;
-	}
-	free(s);
-	return rc;
+	return datapath_port_counters(d, datapath_port_find(&d->dp, PORT_TAP, network_id), out);
 }
 
 /* Prometheus text ------------------------------------------------------- */
@@ -651,14 +687,14 @@ dp_counters(struct dp_text *t, const char *prefix, const char *labels,
 char *
 datapath_metrics(struct cnwd *d, size_t *len)
 {
-	struct stats_segment *s = malloc(sizeof(*s));
+	const struct stats_segment *s;
 	struct dp_text t = { 0 };
 	char labels[160];
 
-	if (s == NULL || d->dp.stats == NULL || stats_snapshot(d->dp.stats, s) < 0) {
-		free(s);
+	/* A scrape wants the counters as they are now, not a cached copy. */
+	d->dp.snap_ms = 0;
+	if ((s = datapath_snapshot(d)) == NULL)
 		return NULL;
-	}
 	dp_printf(&t, "# HELP cnw_drops_total Frames the fast path dropped, by reason.\n"
 	    "# TYPE cnw_drops_total counter\n");
 	for (unsigned i = 0; i < STATS_DROP_MAX; i++) {
@@ -691,7 +727,6 @@ datapath_metrics(struct cnwd *d, size_t *len)
 		dp_counter(&t, "cnw_process_restarts_total", labels, p->restarts);
 	}
 	dp_counter(&t, "cnw_worker_bursts_total", "", s->bursts);
-	free(s);
 	*len = t.len;
 	return t.buf;
 }

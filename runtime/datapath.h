@@ -50,6 +50,8 @@ struct datapath {
 	size_t stats_size;
 	const struct stats_segment *stats;	/* mapped read-only */
 	struct shm stats_map;
+	struct stats_segment *snap;	/* the last consistent copy, for the API */
+	long long snap_ms;		/* when it was taken */
 	struct port_region *header;	/* the region's header, mapped to write port kinds */
 	struct proc *worker;
 	struct dp_port ports[PORT_MAX];
@@ -59,6 +61,11 @@ int datapath_start(struct cnwd *d, struct cnw_error *err);
 void datapath_stop(struct cnwd *d);
 /* Make processes and the worker's tables match the store. */
 void datapath_sync(struct cnwd *d);
+/*
+ * Can the uplink's socket be had (interface there, address its own, port
+ * free)?  Opened and closed again; -1 with a 400 saying why.
+ */
+int datapath_uplink_check(const struct uplink *u, struct cnw_error *err);
 /* A child of role worker or driver exited (proc table hook). */
 void datapath_child_exited(struct cnwd *d, struct proc *p);
 /* Counters of an uplink (by name) into u; 0 if it has a port. */

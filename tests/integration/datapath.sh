@@ -38,6 +38,18 @@ open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
 ' "$1" "$2"
 }
 
+# An uplink whose socket cannot be had is refused, and nothing is stored
+before=$(ctl edge -o json uplink list)
+ctl edge uplink create wan9 --interface nope0 --netns lab-edge --address 172.31.1.1:4799 >/dev/null 2>"$T/e1"
+is "$?:$(cat "$T/e1")" "1:cnwctl: uplink wan9 on nope0 at 172.31.1.1:4799: No such device" "an uplink on an interface that does not exist: a clear error"
+ctl edge uplink create wan9 --interface edge-u1 --netns lab-edge --address 172.31.9.1:4789 >/dev/null 2>"$T/e2"
+like "$?:$(cat "$T/e2")" "^1:cnwctl: uplink wan9 .*Cannot assign requested address" "an uplink on an address that is not the interface's: a clear error"
+ctl edge uplink create wan9 --interface edge-u1 --netns lab-edge --address 172.31.1.1:4789 >/dev/null 2>"$T/e3"
+like "$?:$(cat "$T/e3")" "^1:cnwctl: uplink wan9 .*Address already in use" "an uplink on a port another uplink holds: a clear error"
+ctl edge uplink create wan1 --interface edge-u1 --netns lab-edge --address 172.31.1.1:4789 >/dev/null 2>"$T/e4"
+like "$?:$(cat "$T/e4")" "^1:cnwctl: uplink \"wan1\" already exists" "a duplicate uplink name: 409's detail"
+is "$(ctl edge -o json uplink list)" "$before" "and none of them changed anything"
+
 # Ping ------------------------------------------------------------------------
 check "a camera at the edge pings its twin network at the gateway" \
     ip netns exec edge.cameras.net ping -c 3 -i 0.2 -W 2 10.2.0.1

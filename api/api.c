@@ -195,9 +195,7 @@ api_content_type_ok(struct MHD_Connection *conn)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '));
 }
 
-/* Query parameters, for routes.c. */
-const char *api_query_get(struct api_request *req, const char *name);
-const char *api_query_unknown(struct api_request *req, const char *const *allowed);
+/* Query parameters, for routes.c (api.h). */
 
 const char *
 api_query_get(struct api_request *req, const char *name)

@@ -69,6 +69,11 @@ void api_route_request(struct api_request *req, struct api_response *resp);
 int api_path_match(const char *pattern, const char *path,
     char params[API_MAX_PARAMS][API_PARAM_MAX], unsigned *nparams);
 
+/* api.c: the request's query parameters */
+const char *api_query_get(struct api_request *req, const char *name);
+/* Name of the first query parameter not in allowed (NULL-terminated), or NULL. */
+const char *api_query_unknown(struct api_request *req, const char *const *allowed);
+
 /* problem.c --------------------------------------------------------- */
 /* Set resp to an RFC 9457 problem with the status's type and title. */
 void api_problem(struct api_response *resp, unsigned status, const char *fmt, ...)

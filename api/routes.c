@@ -1067,10 +1067,6 @@ const size_t api_nroutes = ARRAY_SIZE(api_routes);
 
 /* Query parameters (the MHD side lives in api.c) ------------------------ */
 
-const char *api_query_get(struct api_request *req, const char *name);
-/* Name of the first query parameter not in allowed, or NULL. */
-const char *api_query_unknown(struct api_request *req, const char *const *allowed);
-
 static int
 api_query_bool(struct api_request *req, const char *name, uint32_t *out,
     struct api_response *resp)

@@ -59,6 +59,8 @@ api_child_setup(int sock, struct msg *m)
 		m->fd = -1;		/* ours now */
 		return 0;
 	}
+	if (m->hdr.type == MSG_API_EVENTS)
+		return api_events_setup(m);
 	if (m->hdr.type == MSG_API_TLS) {
 		const struct proto_api_tls *t = (const struct proto_api_tls *)m->data;
 		const char *pem = (const char *)m->data + sizeof(*t);
@@ -102,6 +104,14 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 	char *text = NULL;
 	size_t len = 0;
 
+	if (resp->stream != NULL) {
+		r = resp->stream;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		ret = MHD_queue_response(conn, resp->status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (resp->raw != NULL) {
 		text = steal_ptr(&resp->raw);
 		len = resp->raw_len;
@@ -339,7 +349,7 @@ api_start_listener(unsigned i)
 {
 	/* ITC: so that MHD_quiesce_daemon() can stop the thread's accept (below). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-	    MHD_USE_ITC;
+	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_Daemon *d;
 
 	if (api_listeners[i].tls) {
@@ -392,6 +402,7 @@ api_child_main(int sock)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	api_events_start();
 	for (unsigned i = 0; i < api_nlisteners; i++)
 		daemons[i] = api_start_listener(i);
 	sigdelset(&set, SIGPIPE);
@@ -403,6 +414,8 @@ api_child_main(int sock)
 	 * process: quiesce first so that MHD_stop_daemon() does not shut them
 	 * down (shutdown(2) acts on the socket, not on our descriptor).
 	 */
+	/* Event streams end first: a suspended connection would hold MHD_stop_daemon(). */
+	api_events_stop();
 	for (unsigned i = 0; i < api_nlisteners; i++) {
 		if (daemons[i] == NULL)
 			continue;

@@ -47,6 +47,7 @@ struct api_response {
 	int problem;			/* body is application/problem+json */
 	char location[160];
 	char allow[64];
+	void *stream;			/* or a struct MHD_Response streaming the body (events) */
 };
 
 struct api_route {
@@ -74,6 +75,22 @@ const char *api_query_get(struct api_request *req, const char *name);
 /* Name of the first query parameter not in allowed (NULL-terminated), or NULL. */
 const char *api_query_unknown(struct api_request *req, const char *const *allowed);
 
+/* events.c: GET /v1/events ------------------------------------------ */
+/* The parent's events channel (MSG_API_EVENTS, at start-up). */
+int api_events_setup(struct msg *m);
+/* Start reading it (after the sandbox); stop the streams (before MHD stops). */
+void api_events_start(void);
+void api_events_stop(void);
+void api_events(struct api_request *req, struct api_response *resp);
+
+/* hal_routes.c: interfaces, drivers ---------------------------------- */
+void api_interfaces_list(struct api_request *req, struct api_response *resp);
+void api_interface_get(struct api_request *req, struct api_response *resp);
+void api_drivers_list(struct api_request *req, struct api_response *resp);
+/* routes.c, for hal_routes.c */
+int api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
+    struct api_response *resp);
+
 /* problem.c --------------------------------------------------------- */
 /* Set resp to an RFC 9457 problem with the status's type and title. */
 void api_problem(struct api_response *resp, unsigned status, const char *fmt, ...)
@@ -93,6 +110,7 @@ int api_parent_call(uint32_t type, const void *req, size_t len, api_reply_fn fn,
 /* Forward a log line to the parent (installed as the log sink). */
 
 /* json.c: strict parsing of request bodies -------------------------- */
+#define API_JSON_ANY (-1)		/* a field type: the setter checks it */
 struct api_field {
 	const char *name;
 	int type;			/* JSON_STRING, JSON_INTEGER, JSON_OBJECT, ... */

@@ -34,6 +34,8 @@ enum cnwctl_view {
 	CNWCTL_VIEW_ROUTE,
 	CNWCTL_VIEW_UPLINK,
 	CNWCTL_VIEW_PEER,
+	CNWCTL_VIEW_INTERFACE,
+	CNWCTL_VIEW_DRIVER,
 };
 
 /* Parses "table" or "json"; returns 0, or -1 for any other name. */
@@ -49,6 +51,15 @@ int cnwctl_output_list(FILE *out, enum cnwctl_format format,
 /* Prints one object as "key: value" lines or as JSON. */
 int cnwctl_output_object(FILE *out, enum cnwctl_format format,
 			 enum cnwctl_view view, const json_t *object);
+
+/*
+ * Prints one event of GET /v1/events on one line: as compact JSON, or as
+ * "TIME TYPE OBJECT key=value ..." from its "time", "type", "object" and
+ * "data" members (a value with spaces, quotes or nothing in it is quoted
+ * as a JSON string).  The caller flushes.
+ */
+int cnwctl_output_event(FILE *out, enum cnwctl_format format,
+			const json_t *event);
 
 /*
  * Returns a newly allocated display string for the member of OBJECT at the

@@ -5,6 +5,7 @@
  * api/openapi.yaml documents exactly these rows; tests/unit/test_openapi.c
  * fails if a route is served that the document lacks, or the reverse.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -590,7 +591,7 @@ api_collect_routes(const struct msg *m, void *arg)
 }
 
 /* Copy path parameter i into dst; longer than any name can be is 404. */
-static int
+int
 api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
     struct api_response *resp)
 {
@@ -794,16 +795,105 @@ api_route_delete(struct api_request *req, struct api_response *resp)
 
 /* Uplinks and peers ----------------------------------------------------- */
 
+/*
+ * Emulation numbers: what the API shows and takes (milliseconds, percent)
+ * against what is stored (microseconds, parts per million).  One row per
+ * field of a direction.
+ */
+static const struct api_emu_field {
+	const char *name;
+	uint32_t bit;			/* UPLINK_SET_* */
+	double scale;			/* stored = given * scale */
+	double max;			/* in the API's unit */
+	int integer;			/* only whole numbers */
+	int nullable;			/* null = 0 (rate: not limited) */
+	double min;			/* least allowed when not null */
+} api_emu_fields[] = {
+	{ "rate_kbps", UPLINK_SET_RATE, 1, 1e8, 1, 1, 1 },
+	{ "delay_ms", UPLINK_SET_DELAY, 1000, 10000, 0, 0, 0 },
+	{ "jitter_ms", UPLINK_SET_JITTER, 1000, 5000, 0, 0, 0 },
+	{ "loss_percent", UPLINK_SET_LOSS, 10000, 100, 0, 0, 0 },
+	{ "slot_ms", UPLINK_SET_SLOT, 1000, 1000, 0, 0, 0 },
+	{ "queue_kb", UPLINK_SET_QUEUE, 1, 1048576, 1, 0, 0 },
+};
+
+static uint64_t
+api_emu_get(const struct emu_dir *d, uint32_t bit)
+{
+	switch (bit) {
+	case UPLINK_SET_RATE: return d->rate_kbps;
+	case UPLINK_SET_DELAY: return d->delay_us;
+	case UPLINK_SET_JITTER: return d->jitter_us;
+	case UPLINK_SET_LOSS: return d->loss_ppm;
+	case UPLINK_SET_SLOT: return d->slot_us;
+	default: return d->queue_kb;
+	}
+}
+
+static void
+api_emu_put(struct emu_dir *d, uint32_t bit, uint64_t v)
+{
+	switch (bit) {
+	case UPLINK_SET_RATE: d->rate_kbps = v; break;
+	case UPLINK_SET_DELAY: d->delay_us = (uint32_t)v; break;
+	case UPLINK_SET_JITTER: d->jitter_us = (uint32_t)v; break;
+	case UPLINK_SET_LOSS: d->loss_ppm = (uint32_t)v; break;
+	case UPLINK_SET_SLOT: d->slot_us = (uint32_t)v; break;
+	default: d->queue_kb = (uint32_t)v; break;
+	}
+}
+
+static json_t *
+api_emu_dir_json(const struct emu_dir *d)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < ARRAY_SIZE(api_emu_fields); i++) {
+		const struct api_emu_field *f = &api_emu_fields[i];
+		uint64_t v = api_emu_get(d, f->bit);
+
+		if (f->nullable && v == 0)
+			json_object_set_new(o, f->name, json_null());
+		else if (f->integer)
+			json_object_set_new(o, f->name, json_integer((json_int_t)v));
+		else
+			json_object_set_new(o, f->name, json_real((double)v / f->scale));
+	}
+	return o;
+}
+
+static json_t *
+api_emu_counters_json(const struct emu_counters *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)c->queued,
+	    "sent", (json_int_t)c->sent, "lost", (json_int_t)c->lost,
+	    "overflow", (json_int_t)c->overflow, "flushed", (json_int_t)c->flushed);
+}
+
 static json_t *
 api_uplink_json(const struct uplink *u)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", u->name,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", u->name,
 	    "interface", u->interface, "driver", u->driver, "address", u->address,
 	    "state", u->state, "link", u->link_up ? "up" : "down",
+	    "admin_state", u->admin_down ? "down" : "up",
 	    "created_at", api_time(u->created_at));
 
 	if (u->netns[0] != '\0')
 		json_object_set_new(o, "netns", json_string(u->netns));
+	if (!u->link_up && u->link_reason[0] != '\0')
+		json_object_set_new(o, "link_reason", json_string(u->link_reason));
+	json_object_set_new(o, "flap", u->flap[0] ? json_string(u->flap) : json_null());
+	if (u->emu.profile[0] == '\0')
+		json_object_set_new(o, "emulation", json_null());
+	else
+		json_object_set_new(o, "emulation", json_pack("{s:s, s:I, s:o, s:o, s:o}",
+		    "profile", u->emu.profile, "seed", (json_int_t)u->emu.seed,
+		    "egress", api_emu_dir_json(&u->emu.egress),
+		    "ingress", api_emu_dir_json(&u->emu.ingress),
+		    "counters", json_pack("{s:o, s:o}",
+		    "egress", api_emu_counters_json(&u->emu_count[0]),
+		    "ingress", api_emu_counters_json(&u->emu_count[1]))));
 	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 	    "rx_packets", (json_int_t)u->rx_packets, "rx_bytes", (json_int_t)u->rx_bytes,
 	    "tx_packets", (json_int_t)u->tx_packets, "tx_bytes", (json_int_t)u->tx_bytes,
@@ -845,19 +935,184 @@ API_LIST_COLLECTOR(api_collect_uplinks, MSG_REPLY_UPLINKS, struct uplink, api_up
 API_ONE_COLLECTOR(api_collect_peer, MSG_REPLY_PEER, struct peer, api_peer_json)
 API_LIST_COLLECTOR(api_collect_peers, MSG_REPLY_PEERS, struct peer, api_peer_json)
 
-API_STRING_SETTER(api_set_uplink_name, struct uplink, name, "name")
-API_STRING_SETTER(api_set_uplink_interface, struct uplink, interface, "interface")
-API_STRING_SETTER(api_set_uplink_netns, struct uplink, netns, "netns")
-API_STRING_SETTER(api_set_uplink_driver, struct uplink, driver, "driver")
-API_STRING_SETTER(api_set_uplink_address, struct uplink, address, "address")
 API_STRING_SETTER(api_set_peer_name, struct peer, name, "name")
+
+/* One direction: {"rate_kbps": 1000, "delay_ms": 20, ...}; sets bits in *set. */
+static int
+api_set_emu_dir(json_t *v, const char *where, struct emu_dir *d, uint32_t *set, char *why,
+    size_t whylen)
+{
+	const char *key;
+	json_t *x;
+
+	json_object_foreach(v, key, x) {
+		const struct api_emu_field *f = NULL;
+		double n;
+
+		for (size_t i = 0; i < ARRAY_SIZE(api_emu_fields); i++)
+			if (strcmp(api_emu_fields[i].name, key) == 0)
+				f = &api_emu_fields[i];
+		if (f == NULL) {
+			snprintf(why, whylen, "unknown field \"emulation.%s.%s\"", where, key);
+			return -1;
+		}
+		if (json_is_null(x) && f->nullable) {
+			api_emu_put(d, f->bit, 0);
+			*set |= f->bit;
+			continue;
+		}
+		if (f->integer ? !json_is_integer(x) : !json_is_number(x)) {
+			snprintf(why, whylen, "emulation.%s.%s must be %s%s", where, key,
+			    f->integer ? "an integer" : "a number", f->nullable ? " or null" : "");
+			return -1;
+		}
+		n = json_number_value(x);
+		if (!(n >= f->min) || n > f->max) {
+			snprintf(why, whylen, "emulation.%s.%s %g is out of range: %g to %g%s", where,
+			    key, n, f->min, f->max, f->nullable ? " (null: not limited)" : "");
+			return -1;
+		}
+		api_emu_put(d, f->bit, (uint64_t)llround(n * f->scale));
+		*set |= f->bit;
+	}
+	return 0;
+}
+
+static int
+api_set_emu_profile(json_t *v, void *out, char *why, size_t whylen)
+{
+	return api_set_string(v, ((struct uplink_change *)out)->profile,
+	    sizeof(((struct uplink_change *)out)->profile), "emulation.profile", why, whylen);
+}
+
+static int
+api_set_emu_seed(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = out;
+
+	if (json_integer_value(v) < 0) {
+		snprintf(why, whylen, "emulation.seed must not be negative");
+		return -1;
+	}
+	c->seed = (uint64_t)json_integer_value(v);
+	c->has_seed = 1;
+	return 0;
+}
+
+static int
+api_set_emu_egress(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = out;
+
+	return api_set_emu_dir(v, "egress", &c->dir[UPLINK_EGRESS], &c->set[UPLINK_EGRESS], why,
+	    whylen);
+}
+
+static int
+api_set_emu_ingress(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = out;
+
+	return api_set_emu_dir(v, "ingress", &c->dir[UPLINK_INGRESS], &c->set[UPLINK_INGRESS], why,
+	    whylen);
+}
+
+static const struct api_field api_emu_fields_top[] = {
+	{ "profile", JSON_STRING, 0, api_set_emu_profile, 0 },
+	{ "seed", JSON_INTEGER, 0, api_set_emu_seed, 0 },
+	{ "egress", JSON_OBJECT, 0, api_set_emu_egress, 0 },
+	{ "ingress", JSON_OBJECT, 0, api_set_emu_ingress, 0 },
+};
+
+/* The request's change, from a setter given the request. */
+static struct uplink_change *
+api_uplink_change(void *out)
+{
+	return &((struct proto_uplink_request *)out)->change;
+}
+
+/* "emulation": {...}, or null for off. */
+static int
+api_set_uplink_emulation(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = api_uplink_change(out);
+	uint32_t given = 0;
+
+	if (json_is_null(v)) {
+		snprintf(c->profile, sizeof(c->profile), "off");
+		return 0;
+	}
+	if (!json_is_object(v)) {
+		snprintf(why, whylen, "field \"emulation\" must be an object or null");
+		return -1;
+	}
+	return api_json_apply(v, "emulation.", api_emu_fields_top, ARRAY_SIZE(api_emu_fields_top),
+	    c, &given, why, whylen);
+}
+
+/* "state": "up" or "down" (the drill). */
+static int
+api_set_uplink_state(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = api_uplink_change(out);
+	const char *s = json_string_value(v);
+
+	if (strcmp(s, "up") == 0 || strcmp(s, "down") == 0) {
+		c->admin = s[0] == 'u' ? UPLINK_ADMIN_UP : UPLINK_ADMIN_DOWN;
+		return 0;
+	}
+	snprintf(why, whylen, "state must be \"up\" or \"down\"");
+	return -1;
+}
+
+/* "flap": "down=200ms,up=800ms[,count=N]", or null to stop. */
+static int
+api_set_uplink_flap(json_t *v, void *out, char *why, size_t whylen)
+{
+	struct uplink_change *c = api_uplink_change(out);
+	struct emu_flap f;
+	char err[160];
+
+	if (json_is_null(v)) {
+		c->flap_op = UPLINK_FLAP_CLEAR;
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) >= sizeof(c->flap) ||
+	    emu_flap_parse(json_string_value(v), &f, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "flap: %s", json_is_string(v) ? (json_string_length(v) >=
+		    sizeof(c->flap) ? "too long" : err) :
+		    "must be a pattern like \"down=200ms,up=800ms,count=5\", or null");
+		return -1;
+	}
+	memcpy(c->flap, json_string_value(v), json_string_length(v) + 1);
+	c->flap_op = UPLINK_FLAP_SET;
+	return 0;
+}
+
+/* Setters of the spec, given the request. */
+#define API_UPLINK_SPEC_SETTER(fn, field, label)				static int fn(json_t *v, void *out, char *why, size_t whylen)		{										struct uplink *u = &((struct proto_uplink_request *)out)->spec; 		return api_set_string(v, u->field, sizeof(u->field), label, why, whylen); 	}
+API_UPLINK_SPEC_SETTER(api_set_uplink_name, name, "name")
+API_UPLINK_SPEC_SETTER(api_set_uplink_interface, interface, "interface")
+API_UPLINK_SPEC_SETTER(api_set_uplink_netns, netns, "netns")
+API_UPLINK_SPEC_SETTER(api_set_uplink_driver, driver, "driver")
+API_UPLINK_SPEC_SETTER(api_set_uplink_address, address, "address")
 
 static const struct api_field api_uplink_fields[] = {
 	{ "name", JSON_STRING, 1, api_set_uplink_name, 0 },
 	{ "interface", JSON_STRING, 1, api_set_uplink_interface, 0 },
 	{ "netns", JSON_STRING, 0, api_set_uplink_netns, 0 },
 	{ "driver", JSON_STRING, 0, api_set_uplink_driver, 0 },
-	{ "address", JSON_STRING, 1, api_set_uplink_address, 0 },
+	{ "address", JSON_STRING, 0, api_set_uplink_address, 0 },
+	{ "emulation", API_JSON_ANY, 0, api_set_uplink_emulation, 0 },
+	{ "state", JSON_STRING, 0, api_set_uplink_state, 0 },
+	{ "flap", API_JSON_ANY, 0, api_set_uplink_flap, 0 },
+};
+
+/* PATCH: only what may change live. */
+static const struct api_field api_uplink_patch_fields[] = {
+	{ "emulation", API_JSON_ANY, 0, api_set_uplink_emulation, 0 },
+	{ "state", JSON_STRING, 0, api_set_uplink_state, 0 },
+	{ "flap", API_JSON_ANY, 0, api_set_uplink_flap, 0 },
 };
 
 /* {"wan1": "ADDRESS:PORT", ...} */
@@ -897,6 +1152,7 @@ static const struct api_field api_peer_fields[] = {
 struct api_object_kind {
 	const char *what;
 	size_t req_size, spec_off, name_off, name_size;
+	size_t body_off;		/* where the body's setters write, in the request */
 	const struct api_field *fields;
 	size_t nfields;
 	uint32_t create, list, get, del;
@@ -905,14 +1161,15 @@ struct api_object_kind {
 
 static const struct api_object_kind api_uplinks_kind = {
 	"uplink", sizeof(struct proto_uplink_request), offsetof(struct proto_uplink_request, spec),
-	offsetof(struct uplink, name), TENANT_NAME_MAX + 1, api_uplink_fields,
+	offsetof(struct uplink, name), TENANT_NAME_MAX + 1, 0, api_uplink_fields,
 	ARRAY_SIZE(api_uplink_fields), MSG_UPLINK_CREATE, MSG_UPLINK_LIST, MSG_UPLINK_GET,
 	MSG_UPLINK_DELETE, api_collect_uplink, api_collect_uplinks,
 };
 
 static const struct api_object_kind api_peers_kind = {
 	"peer", sizeof(struct proto_peer_request), offsetof(struct proto_peer_request, spec),
-	offsetof(struct peer, name), TENANT_NAME_MAX + 1, api_peer_fields,
+	offsetof(struct peer, name), TENANT_NAME_MAX + 1, offsetof(struct proto_peer_request, spec),
+	api_peer_fields,
 	ARRAY_SIZE(api_peer_fields), MSG_PEER_CREATE, MSG_PEER_LIST, MSG_PEER_GET,
 	MSG_PEER_DELETE, api_collect_peer, api_collect_peers,
 };
@@ -931,7 +1188,7 @@ api_object_request(const struct api_object_kind *k, struct api_request *req,
 	}
 	memcpy(r, &req->auth, sizeof(req->auth));	/* every request starts with it */
 	if (with_body && api_json_parse(req->body, req->body_len, k->fields, k->nfields,
-	    r + k->spec_off, &given, resp) < 0) {
+	    r + k->body_off, &given, resp) < 0) {
 		free(r);
 		return NULL;
 	}
@@ -982,6 +1239,26 @@ api_object(const struct api_object_kind *k, struct api_request *req,
 	{									\
 		api_object(&kind, req, resp, kind.op);				\
 	}
+/* PATCH /v1/uplinks/{uplink}: emulation and drills, live. */
+static void
+api_uplink_patch(struct api_request *req, struct api_response *resp)
+{
+	struct proto_uplink_request r;
+	json_t *out = NULL;
+	uint32_t given = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.auth = req->auth;
+	if (api_json_parse(req->body, req->body_len, api_uplink_patch_fields,
+	    ARRAY_SIZE(api_uplink_patch_fields), &r, &given, resp) < 0 ||
+	    api_param(req, 0, r.spec.name, sizeof(r.spec.name), "uplink", resp) < 0)
+		return;
+	if (api_parent_call(MSG_UPLINK_UPDATE, &r, sizeof(r), api_collect_uplink, &out, resp) < 0)
+		return;
+	resp->status = 200;
+	resp->json = out;
+}
+
 API_OBJECT_HANDLER(api_uplink_create, api_uplinks_kind, create)
 API_OBJECT_HANDLER(api_uplink_list, api_uplinks_kind, list)
 API_OBJECT_HANDLER(api_uplink_get, api_uplinks_kind, get)
@@ -1035,6 +1312,8 @@ api_processes_list(struct api_request *req, struct api_response *resp)
 }
 
 static const char *const api_delete_tenant_query[] = { "cascade", NULL };
+static const char *const api_interface_query[] = { "netns", NULL };
+static const char *const api_events_query[] = { "since", NULL };
 
 const struct api_route api_routes[] = {
 	{ "GET", "/v1", 0, NULL, api_version },
@@ -1055,11 +1334,16 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/uplinks", 1, NULL, api_uplink_create },
 	{ "GET", "/v1/uplinks", 1, NULL, api_uplink_list },
 	{ "GET", "/v1/uplinks/{uplink}", 1, NULL, api_uplink_get },
+	{ "PATCH", "/v1/uplinks/{uplink}", 1, NULL, api_uplink_patch },
 	{ "DELETE", "/v1/uplinks/{uplink}", 1, NULL, api_uplink_delete },
 	{ "POST", "/v1/peers", 1, NULL, api_peer_create },
 	{ "GET", "/v1/peers", 1, NULL, api_peer_list },
 	{ "GET", "/v1/peers/{peer}", 1, NULL, api_peer_get },
 	{ "DELETE", "/v1/peers/{peer}", 1, NULL, api_peer_delete },
+	{ "GET", "/v1/interfaces", 1, api_interface_query, api_interfaces_list },
+	{ "GET", "/v1/interfaces/{interface}", 1, api_interface_query, api_interface_get },
+	{ "GET", "/v1/drivers", 1, NULL, api_drivers_list },
+	{ "GET", "/v1/events", 1, api_events_query, api_events },
 	{ "GET", "/metrics", 1, NULL, api_metrics },
 };
 

@@ -7,7 +7,8 @@
  * worker, wake-ups, the sandbox.  A driver is a struct of callbacks,
  * registered by name; built-in drivers are compiled in (hal/drivers.c),
  * external ones (.so) export `hal_driver_entry` and are loaded only when
- * their signature verifies (a later step).
+ * their detached Ed25519 signature verifies.  This header is installed as
+ * <cnw/driver.h> (pkg-config module cnw-driver) and depends on nothing.
  *
  * The device arrives open: the parent, which has the privileges, opens the
  * TUN device or binds the UDP socket in the right namespace and hands the
@@ -59,7 +60,14 @@ struct hal_driver {
 	void (*cleanup)(struct hal_dev *dev);
 };
 
-/* Built-in drivers, by name; NULL if unknown. */
-const struct hal_driver *hal_driver_find(const char *name);
-
+/*
+ * An external driver (a plug-in, NAME.so) exports its struct under this
+ * name, with .name equal to NAME:
+ *
+ *	const struct hal_driver hal_driver_entry = { .abi = HAL_DRIVER_ABI, ... };
+ *
+ * It is loaded only when NAME.so.sig verifies against a trusted key, into
+ * the sandboxed driver host, after its privileges are gone (cnw-drivers(7)).
+ * Every callback but enumerate must be set.
+ */
 #endif

@@ -38,15 +38,18 @@
  *           each way, with the system calls taken out (a null device in
  *           place of udp, measured once by hand; not in the tree).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hal/emu.h"
 #include "hal/host.h"
 #include "netfn/port.h"
 #include "netfn/shm.h"
@@ -63,6 +66,10 @@
 #define HAL_BUSY_CHECK_STEPS 4096
 /* The least room we lend a driver for one frame (a vnet header and then some). */
 #define HAL_MIN_ROOM 64
+/* Memory of an emulation queue per direction (reserved, touched only as used). */
+#define HAL_EMU_MEM ((size_t)256 << 20)
+/* How often the emulation's counters go to the parent while they change. */
+#define HAL_EMU_STATS_NS 1000000000ull
 
 /* One of the port's rings as this side uses it: the shared ring, our geometry. */
 struct hal_ring {
@@ -99,6 +106,28 @@ struct hal_host {
 	uint64_t spin_ns;
 	unsigned busy_steps;
 
+	/*
+	 * Link emulation (hal/emu.h), as the parent last sent it: a queue per
+	 * direction (egress 0, ingress 1), made the first time a direction is
+	 * emulated; the drills (admin down, flap).  emu_any is the one test
+	 * the fast path pays when nothing is emulated.
+	 */
+	struct proto_emu emu;
+	int have_emu;
+	struct emu_queue *eq[2];
+	int eon[2];
+	int emu_any;
+	int emu_down;			/* admin down, or down in the flap pattern */
+	int emu_tx_blocked;		/* due egress frames wait for room in the device */
+	uint64_t flap_start, flap_next;
+	uint64_t stats_next, stats_sum;
+	struct hal_link real;		/* the device's link, as the driver says */
+
+	/* An external driver: its verified copy (hal/sign.h), loaded before the filter. */
+	int plugin_fd;
+	char plugin_name[16];
+	void *plugin;
+
 	/* Buffers we hold: lent and empty (spare), or waiting for the device (pend). */
 	uint32_t spare[HAL_BURST];
 	unsigned nspare;
@@ -117,7 +146,7 @@ struct hal_host {
 
 static struct hal_host hal_host = {
 	.dev_fd = -1, .region_fd = -1, .kick_self = -1, .kick_worker = -1,
-	.sock = -1, .shm = { .fd = -1 },
+	.sock = -1, .shm = { .fd = -1 }, .plugin_fd = -1,
 };
 
 /* Set-up ------------------------------------------------------------------- */
@@ -144,8 +173,10 @@ hal_setup_config(struct hal_host *h, const struct msg *m)
 	memcpy(&c, m->data, sizeof(c));
 	c.driver[sizeof(c.driver) - 1] = c.name[sizeof(c.name) - 1] = '\0';
 	c.args[sizeof(c.args) - 1] = '\0';
-	if ((h->drv = hal_driver_find(c.driver)) == NULL || h->drv->abi != HAL_DRIVER_ABI) {
-		log_warnx("%s: no driver \"%s\" is built in", c.name, c.driver);
+	h->drv = hal_driver_find(c.driver);
+	if (h->drv == NULL && (h->plugin_fd < 0 || strcmp(h->plugin_name, c.driver) != 0)) {
+		log_warnx("%s: no driver \"%s\" is built in, and no plug-in of that name came",
+		    c.name, c.driver);
 		return -1;
 	}
 	if (c.port >= PORT_MAX) {
@@ -186,12 +217,38 @@ hal_setup_region(struct hal_host *h, struct msg *m)
 	return 0;
 }
 
+static int
+hal_setup_emu(struct hal_host *h, const struct msg *m)
+{
+	if (m->hdr.len != sizeof(h->emu))
+		return -1;
+	memcpy(&h->emu, m->data, sizeof(h->emu));
+	h->have_emu = 1;
+	return 0;
+}
+
+static int
+hal_setup_plugin(struct hal_host *h, struct msg *m)
+{
+	struct proto_plugin pl;
+
+	if (m->hdr.len != sizeof(pl) || hal_take_fd(&h->plugin_fd, m) < 0)
+		return -1;
+	memcpy(&pl, m->data, sizeof(pl));
+	snprintf(h->plugin_name, sizeof(h->plugin_name), "%s", pl.name);
+	return 0;
+}
+
 int
 hal_child_setup(int sock, struct msg *m)
 {
 	struct hal_host *h = &hal_host;
 
 	switch (m->hdr.type) {
+	case MSG_DRIVER_EMU:
+		return hal_setup_emu(h, m);
+	case MSG_DRIVER_PLUGIN:
+		return hal_setup_plugin(h, m);
 	case MSG_DRIVER_CONFIG:
 		return hal_setup_config(h, m);
 	case MSG_DRIVER_DEVICE:
@@ -206,12 +263,50 @@ hal_child_setup(int sock, struct msg *m)
 }
 
 /*
- * Nothing to do before the sandbox: the device and region arrive open, and
- * the driver's init uses only calls the sandbox allows.
+ * Before the sandbox: the device and region arrive open, and the driver's
+ * init uses only calls the sandbox allows.  The emulation's timers want
+ * microseconds, not the default 50 us of slack.
  */
 void
 hal_child_prepare(void)
 {
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+/*
+ * After the privileges are gone, before the filter: an external driver is
+ * loaded from the sealed copy the parent verified (/proc/self/fd/N of the
+ * memfd; a process may open its own descriptors whatever its uid).  Its
+ * constructors run as nobody, with no capabilities and no_new_privs; its
+ * code then runs under the same filter as a built-in driver.
+ */
+void
+hal_child_unprivileged(void)
+{
+	struct hal_host *h = &hal_host;
+	const struct hal_driver *drv;
+	char path[64];
+
+	if (h->plugin_fd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", h->plugin_fd);
+	if ((h->plugin = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		fatalx("plug-in %s: %s", h->plugin_name, dlerror());
+	if ((drv = dlsym(h->plugin, "hal_driver_entry")) == NULL)
+		fatalx("plug-in %s exports no hal_driver_entry", h->plugin_name);
+	if (drv->abi != HAL_DRIVER_ABI)
+		fatalx("plug-in %s is built for driver ABI %u; this cnwd has %u", h->plugin_name,
+		    drv->abi, HAL_DRIVER_ABI);
+	if (drv->name == NULL || strcmp(drv->name, h->plugin_name) != 0)
+		fatalx("plug-in %s registers a driver named \"%s\"", h->plugin_name,
+		    drv->name ? drv->name : "(none)");
+	if (drv->init == NULL || drv->status == NULL || drv->pollfd == NULL ||
+	    drv->rx_burst == NULL || drv->tx_burst == NULL || drv->link_event == NULL ||
+	    drv->cleanup == NULL)
+		fatalx("plug-in %s leaves a callback of the ABI empty", h->plugin_name);
+	h->drv = drv;
+	close(h->plugin_fd);
+	h->plugin_fd = -1;
 }
 
 /* Rings, with our private geometry ------------------------------------------ */
@@ -388,6 +483,215 @@ hal_kick_worker(struct hal_host *h)
 	h->count.kicks++;
 }
 
+/* Emulation -------------------------------------------------------------------- */
+
+static uint64_t hal_now_ns(void);
+static void hal_link_report(struct hal_host *h, const struct hal_link *l, int always);
+static void hal_fill_take(struct hal_host *h);
+
+/* The link as the parent and the worker see it: the device's, and the drills. */
+static void
+hal_link_effective(struct hal_host *h, int always)
+{
+	struct hal_link l = h->real;
+
+	if (h->emu_down)
+		l.up = 0;
+	hal_link_report(h, &l, always);
+}
+
+/* Admin down or down in the flap pattern at now; going down loses what is in flight. */
+static void
+hal_emu_drills(struct hal_host *h, uint64_t now)
+{
+	int down = h->emu.admin_down != 0;
+
+	h->flap_next = UINT64_MAX;
+	if (h->emu.has_flap && !down)
+		down = !emu_flap_state(&h->emu.flap, h->flap_start, now, &h->flap_next);
+	if (down == h->emu_down)
+		return;
+	h->emu_down = down;
+	for (int i = 0; i < 2; i++)
+		if (down && h->eq[i] != NULL)
+			emu_queue_flush(h->eq[i]);
+	hal_link_effective(h, 0);
+}
+
+static int
+hal_emu_queued(const struct hal_host *h, int dir)
+{
+	return h->eq[dir] != NULL && emu_queue_next_ns(h->eq[dir]) != UINT64_MAX;
+}
+
+/*
+ * New emulation and drills from the parent (at start, or live): a
+ * direction turned on gets its queue; frames already queued keep their
+ * departure (emu_queue_set), so a live change never reorders a flow.
+ */
+static void
+hal_emu_apply(struct hal_host *h, const struct proto_emu *e, uint64_t now)
+{
+	static const uint64_t ingress_salt = 0x9e3779b97f4a7c15ull;
+
+	h->emu = *e;
+	h->have_emu = 1;
+	for (int i = 0; i < 2; i++) {
+		const struct emu_dir *d = i == 0 ? &e->params.egress : &e->params.ingress;
+
+		h->eon[i] = emu_dir_active(d);
+		if (h->eon[i] && h->eq[i] == NULL && (h->eq[i] = emu_queue_new(HAL_EMU_MEM)) == NULL) {
+			log_warn("%s: no memory for link emulation; %s passes unchanged", h->cfg.name,
+			    i == 0 ? "egress" : "ingress");
+			h->eon[i] = 0;
+		}
+		/* Each direction its own random stream, both from the one seed. */
+		if (h->eq[i] != NULL)
+			emu_queue_set(h->eq[i], d, e->params.seed ^ (i ? ingress_salt : 0));
+	}
+	h->flap_start = now;
+	hal_emu_drills(h, now);
+	h->emu_any = h->eon[0] || h->eon[1] || h->emu_down || e->has_flap ||
+	    hal_emu_queued(h, 0) || hal_emu_queued(h, 1);
+	if (h->emu_any)
+		log_info("%s: emulation %s, link %s%s", h->cfg.name,
+		    e->params.profile[0] ? e->params.profile : "off",
+		    e->admin_down ? "down (drill)" : "up", e->has_flap ? ", flapping" : "");
+}
+
+/* Offer a frame to direction dir's queue, or drop it while the link is down. */
+static void
+hal_emu_offer(struct hal_host *h, int dir, const struct hal_frame *f, uint64_t now)
+{
+	struct emu_meta meta;
+
+	if (h->emu_down)
+		return;
+	meta.family = f->family;
+	meta.port = f->port;
+	memcpy(meta.addr, f->addr, sizeof(meta.addr));
+	(void)emu_queue_push(h->eq[dir], now, f->data, f->len, f->len + h->emu.wire_overhead,
+	    &meta);
+}
+
+/* Whether direction dir goes through its queue now. */
+static int
+hal_emu_takes(const struct hal_host *h, int dir)
+{
+	return h->emu_down || (h->eq[dir] != NULL && (h->eon[dir] || hal_emu_queued(h, dir)));
+}
+
+/* Send the egress frames that are due; how many left. */
+static int
+hal_emu_tx_release(struct hal_host *h, uint64_t now)
+{
+	const void *data[HAL_BURST];
+	uint32_t len[HAL_BURST];
+	struct emu_meta meta[HAL_BURST];
+	struct hal_frame f[HAL_BURST];
+	unsigned n;
+	int sent;
+
+	h->emu_tx_blocked = 0;
+	if (h->eq[0] == NULL || emu_queue_next_ns(h->eq[0]) > now)
+		return 0;
+	n = emu_queue_peek_burst(h->eq[0], now, HAL_BURST, data, len, meta);
+	for (unsigned i = 0; i < n; i++) {
+		memset(&f[i], 0, sizeof(f[i]));
+		f[i].data = (uint8_t *)(uintptr_t)data[i];
+		f[i].len = f[i].cap = len[i];
+		f[i].family = meta[i].family;
+		f[i].port = meta[i].port;
+		memcpy(f[i].addr, meta[i].addr, sizeof(f[i].addr));
+	}
+	if (n == 0)
+		return 0;
+	sent = h->drv->tx_burst(h->dev, f, n);
+	if (sent < 0 || (unsigned)sent > n) {
+		log_warnx("%s: driver %s: sending failed", h->cfg.name, h->drv->name);
+		return -1;
+	}
+	emu_queue_pop_n(h->eq[0], (unsigned)sent);
+	h->emu_tx_blocked = (unsigned)sent < n;
+	return sent;
+}
+
+/* Hand the ingress frames that are due to the worker, each copied into a spare buffer. */
+static int
+hal_emu_rx_release(struct hal_host *h, uint64_t now)
+{
+	const void *data[HAL_BURST];
+	uint32_t len[HAL_BURST], out[HAL_BURST];
+	struct emu_meta meta[HAL_BURST];
+	unsigned n, room;
+
+	if (h->eq[1] == NULL || emu_queue_next_ns(h->eq[1]) > now)
+		return 0;
+	hal_fill_take(h);
+	room = hal_ring_room(&h->rx, h->nspare);
+	n = emu_queue_peek_burst(h->eq[1], now, room < h->nspare ? room : h->nspare, data, len,
+	    meta);
+	for (unsigned i = 0; i < n; i++) {
+		struct pool_buf *b = hal_buf(h, h->spare[i]);
+
+		pool_buf_reset(b);
+		/* A frame came from one of these buffers: it fits one again. */
+		if (len[i] > h->geom.data_size - b->off)
+			len[i] = h->geom.data_size - b->off;
+		memcpy(b->data + b->off, data[i], len[i]);
+		b->len = len[i];
+		b->peer.family = meta[i].family;
+		b->peer.port = meta[i].port;
+		memcpy(b->peer.addr, meta[i].addr, sizeof(b->peer.addr));
+		out[i] = h->spare[i];
+	}
+	if (n == 0)
+		return 0;
+	emu_queue_pop_n(h->eq[1], n);
+	memmove(h->spare, h->spare + n, (h->nspare - n) * sizeof(h->spare[0]));
+	h->nspare -= n;
+	hal_ring_put(&h->rx, out, n);
+	h->enqueued = 1;
+	return (int)n;
+}
+
+/* The emulation's counters to the parent, at most once a second and only when they moved. */
+static void
+hal_emu_stats(struct hal_host *h, uint64_t now)
+{
+	struct proto_emu_stats st;
+	uint64_t sum = 0;
+
+	if (now < h->stats_next)
+		return;
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 2; i++) {
+		if (h->eq[i] != NULL)
+			emu_queue_counters(h->eq[i], &st.dir[i]);
+		sum += st.dir[i].queued + st.dir[i].sent + st.dir[i].lost + st.dir[i].overflow;
+	}
+	h->stats_next = now + HAL_EMU_STATS_NS;
+	if (sum == h->stats_sum)
+		return;
+	h->stats_sum = sum;
+	if (msg_send(h->sock, MSG_DRIVER_EMU_STATS, 0, 0, &st, sizeof(st), NULL) < 0)
+		log_warn("%s: reporting the emulation's counters", h->cfg.name);
+}
+
+/* When the emulation next has something to do (a departure, a flap, counters); UINT64_MAX never. */
+static uint64_t
+hal_emu_next(struct hal_host *h)
+{
+	uint64_t next = h->flap_next;
+
+	for (int i = 0; i < 2; i++)
+		if (h->eq[i] != NULL && emu_queue_next_ns(h->eq[i]) < next)
+			next = emu_queue_next_ns(h->eq[i]);
+	if ((h->eq[0] != NULL || h->eq[1] != NULL) && h->stats_next < next)
+		next = h->stats_next;
+	return next;
+}
+
 /* Receive ------------------------------------------------------------------- */
 
 /* Top up the spare buffers from the fill ring. */
@@ -495,6 +799,15 @@ hal_rx_step(struct hal_host *h)
 		log_warnx("%s: driver %s: receiving failed", h->cfg.name, h->drv->name);
 		return -1;
 	}
+	if (h->emu_any && got > 0 && hal_emu_takes(h, 1)) {
+		/* Copied into the ingress queue; the buffers stay ours, spare. */
+		uint64_t now = hal_now_ns();
+
+		for (int i = 0; i < got; i++)
+			if (h->rxf[i].len <= h->rxf[i].cap)
+				hal_emu_offer(h, 1, &h->rxf[i], now);
+		return hal_rx_publish(h, 0, n) < 0 ? -1 : got;
+	}
 	return hal_rx_publish(h, (unsigned)got, n) < 0 ? -1 : got;
 }
 
@@ -551,6 +864,16 @@ hal_tx_step(struct hal_host *h)
 	int sent = 0;
 
 	hal_tx_take(h, done, &ndone);
+	if (h->emu_any && h->npend > 0 && hal_emu_takes(h, 0)) {
+		/* Copied into the egress queue (or lost with the link): sent, as the worker sees it. */
+		uint64_t now = hal_now_ns();
+
+		for (unsigned i = 0; i < h->npend; i++)
+			hal_emu_offer(h, 0, &h->pendf[i], now);
+		memcpy(done + ndone, h->pend, h->npend * sizeof(done[0]));
+		ndone += h->npend;
+		h->npend = 0;
+	}
 	if (h->npend > 0) {
 		sent = h->drv->tx_burst(h->dev, h->pendf, h->npend);
 		if (sent < 0 || (unsigned)sent > h->npend) {
@@ -578,6 +901,18 @@ hal_step(struct hal_host *h)
 	h->enqueued = 0;
 	if ((rx = hal_rx_step(h)) < 0 || (tx = hal_tx_step(h)) < 0)
 		return -1;
+	if (h->emu_any) {
+		uint64_t now = hal_now_ns();
+		int er, et;
+
+		if (now >= h->flap_next)
+			hal_emu_drills(h, now);
+		if ((er = hal_emu_rx_release(h, now)) < 0 || (et = hal_emu_tx_release(h, now)) < 0)
+			return -1;
+		rx += er;
+		tx += et;
+		hal_emu_stats(h, now);
+	}
 	if (h->enqueued)
 		hal_kick_worker(h);
 	return rx + tx;
@@ -603,12 +938,13 @@ hal_link_report(struct hal_host *h, const struct hal_link *l, int always)
 static int
 hal_link_event(struct hal_host *h)
 {
-	struct hal_link l = h->link;
+	struct hal_link l = h->real;
 	int rc = h->drv->link_event(h->dev, &l);
 
 	if (rc < 0)
 		l.up = 0;
-	hal_link_report(h, &l, 0);
+	h->real = l;
+	hal_link_effective(h, 0);
 	if (rc < 0)
 		log_warnx("%s: driver %s: the device failed", h->cfg.name, h->drv->name);
 	return rc < 0 ? -1 : 0;
@@ -628,9 +964,23 @@ hal_parent_readable(struct hal_host *h)
 			log_warn("%s: message from the parent", h->cfg.name);
 		return 0;
 	}
-	log_warnx("%s: unexpected message %u from the parent; ignored", h->cfg.name, m.hdr.type);
 	if (m.fd >= 0)
 		close(m.fd);
+	if (m.hdr.type == MSG_DRIVER_EMU && m.hdr.len == sizeof(struct proto_emu)) {
+		struct proto_emu e;
+		char why[128];
+
+		memcpy(&e, m.data, sizeof(e));
+		/* The parent checked it; a driver checks what it is sent all the same. */
+		if (msg_check(proto_types, proto_ntypes, &m, PROTO_FROM_PARENT, why,
+		    sizeof(why)) < 0) {
+			log_warnx("%s: emulation from the parent refused: %s", h->cfg.name, why);
+			return 0;
+		}
+		hal_emu_apply(h, &e, hal_now_ns());
+		return 0;
+	}
+	log_warnx("%s: unexpected message %u from the parent; ignored", h->cfg.name, m.hdr.type);
 	return 0;
 }
 
@@ -669,7 +1019,7 @@ hal_blocked_on_worker(struct hal_host *h)
  * 1 when the parent has gone, -1 on a fatal error, else 0.
  */
 static int
-hal_poll(struct hal_host *h, int timeout_ms)
+hal_poll(struct hal_host *h, int64_t timeout_ns)
 {
 	struct pollfd pfd[3] = {
 		{ .fd = h->drv->pollfd(h->dev) },
@@ -680,9 +1030,11 @@ hal_poll(struct hal_host *h, int timeout_ms)
 
 	if (h->nspare > 0 && hal_ring_room(&h->rx, 1) > 0)
 		pfd[0].events |= POLLIN;
-	if (h->npend > 0)
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+
+	if (h->npend > 0 || h->emu_tx_blocked)
 		pfd[0].events |= POLLOUT;
-	if (poll(pfd, 3, timeout_ms) < 0) {
+	if (ppoll(pfd, 3, timeout_ns < 0 ? NULL : &ts, NULL) < 0) {
 		if (errno == EINTR)
 			return 0;
 		log_warn("%s: poll", h->cfg.name);
@@ -719,8 +1071,21 @@ hal_sleep(struct hal_host *h)
 		atomic_store_explicit(&h->port->driver_sleeping, 0, memory_order_relaxed);
 		return 0;
 	}
+	int64_t timeout = hal_blocked_on_worker(h) ? HAL_BLOCKED_POLL_MS * 1000000ll : -1;
+
+	if (h->emu_any) {
+		/* Wake for the next departure, flap or report of the emulation. */
+		uint64_t next = hal_emu_next(h), now = hal_now_ns();
+
+		if (next != UINT64_MAX) {
+			int64_t wait = next > now ? (int64_t)(next - now) : 0;
+
+			if (timeout < 0 || wait < timeout)
+				timeout = wait;
+		}
+	}
 	h->count.sleeps++;
-	rc = hal_poll(h, hal_blocked_on_worker(h) ? HAL_BLOCKED_POLL_MS : -1);
+	rc = hal_poll(h, timeout);
 	atomic_store_explicit(&h->port->driver_sleeping, 0, memory_order_relaxed);
 	return rc;
 }
@@ -774,6 +1139,9 @@ hal_run(struct hal_host *h)
 			/* A path that never idles still hears the parent. */
 			h->busy_steps = 0;
 			rc = hal_poll(h, 0);
+			if (h->emu_any)
+				h->emu_any = h->eon[0] || h->eon[1] || h->emu_down ||
+				    h->emu.has_flap || hal_emu_queued(h, 0) || hal_emu_queued(h, 1);
 		}
 		if (rc != 0)
 			return rc > 0 ? 0 : 1;
@@ -891,7 +1259,10 @@ hal_open(struct hal_host *h)
 		log_warnx("%s: driver %s: no link status", h->cfg.name, h->drv->name);
 		return -1;
 	}
-	hal_link_report(h, &l, 1);
+	h->real = l;
+	if (h->have_emu)
+		hal_emu_apply(h, &h->emu, hal_now_ns());
+	hal_link_effective(h, 1);
 	h->spin_ns = HAL_SPIN_START_NS;
 	log_info("%s: driver %s on port %u", h->cfg.name, h->drv->name, h->cfg.port);
 	return 0;
@@ -916,6 +1287,10 @@ hal_close(struct hal_host *h)
 	if (h->dev != NULL)
 		h->drv->cleanup(h->dev);
 	h->dev = NULL;
+	for (int i = 0; i < 2; i++) {
+		emu_queue_free(h->eq[i]);
+		h->eq[i] = NULL;
+	}
 	shm_unmap(&h->shm);
 	h->port = NULL;
 	hal_close_fd(&h->dev_fd);

@@ -17,7 +17,11 @@
  *   MSG_DRIVER_REGION  fd: the worker's region memfd
  *   MSG_DRIVER_KICK    fd: an eventfd, PROTO_KICK_DRIVER (we block on it)
  *                      or PROTO_KICK_WORKER (we write it to wake the worker)
- * To the parent: MSG_DRIVER_LINK at start and whenever the link changes.
+ *   MSG_DRIVER_EMU     an uplink's link emulation and drills (also live)
+ *   MSG_DRIVER_PLUGIN  fd: the sealed, verified copy of an external driver
+ * To the parent: MSG_DRIVER_LINK at start and whenever the link changes
+ * (the device's, or an emulated drill's), MSG_DRIVER_EMU_STATS while
+ * emulating.
  * The process ends with status 0 when the parent closes its socket, 1 on a
  * fatal error (the parent restarts it).
  */
@@ -37,12 +41,17 @@
 
 /* One set-up message; 0, or -1 if it is not one of ours or is malformed. */
 int hal_child_setup(int sock, struct msg *m);
-/* Before the sandbox: nothing is needed today (kept for the role table). */
+/* Before the sandbox: timer slack for the emulation's timers. */
 void hal_child_prepare(void);
+/* Privileges dropped, filter not yet loaded: load a verified plug-in. */
+void hal_child_unprivileged(void);
 /* Sandboxed: map, check, start the driver and move frames until EOF. */
 int hal_child_main(int sock);
 
 /* For the built-in drivers (hal/drivers.c) -------------------------------- */
+
+/* Built-in drivers, by name; NULL if unknown. */
+const struct hal_driver *hal_driver_find(const char *name);
 
 extern const struct hal_driver hal_driver_tap;
 extern const struct hal_driver hal_driver_udp;

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "runtime/cnwd.h"
+#include "runtime/inventory.h"
 #include "runtime/ev.h"
 #include "runtime/log.h"
 #include "runtime/datapath.h"
@@ -433,6 +434,7 @@ cnwd_reload(struct cnwd *d)
 		reconcile_start_timer(d);
 	}
 	d->cfg = cfg;
+	inventory_configure(d);
 	log_set_level(cfg.log_level);
 	log_notice("reloaded %s (log level %s)", d->config_path, log_level_name(cfg.log_level));
 	if (api_changed && d->api != NULL)
@@ -534,6 +536,10 @@ cnwd_start(struct cnwd *d)
 		log_warnx("%s", err.msg[0] ? err.msg : "cannot start the API process");
 		return -1;
 	}
+	if (inventory_start(d, &err) < 0) {
+		log_warnx("discovery: %s", err.msg);
+		return -1;
+	}
 	if (datapath_start(d, &err) < 0) {
 		log_warnx("fast path: %s", err.msg);
 		return -1;
@@ -548,6 +554,8 @@ cnwd_shutdown(struct cnwd *d)
 {
 	proc_stop_all(&d->procs, 2000);
 	datapath_stop(d);
+	if (d->ev != NULL)
+		inventory_stop(d);
 	if (d->ev != NULL)
 		reconcile_forget_all(d);
 	if (d->unix_fd >= 0) {

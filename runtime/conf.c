@@ -18,6 +18,7 @@
 
 #include <ini.h>
 
+#include "hal/discover.h"
 #include "runtime/conf.h"
 #include "runtime/log.h"
 #include "runtime/tls.h"
@@ -62,6 +63,8 @@ PATH_SETTER(state_dir)
 PATH_SETTER(run_dir)
 PATH_SETTER(tls_cert)
 PATH_SETTER(tls_key)
+PATH_SETTER(plugin_dir)
+PATH_SETTER(trusted_keys)
 
 int
 config_instance_ok(const char *s)
@@ -180,6 +183,48 @@ config_set_listen(struct cnwd_config *cfg, const char *v, char *why, size_t whyl
 	return 0;
 }
 
+/* [interfaces] NAME = KIND or NETNS/NAME = KIND: what discovery cannot tell (satellite). */
+static int
+config_set_kind(struct cnwd_config *cfg, const char *key, const char *v, unsigned line,
+    char *why, size_t whylen)
+{
+	const char *slash = strchr(key, '/');
+	const char *name = slash ? slash + 1 : key;
+	size_t nslen = slash ? (size_t)(slash - key) : 0;
+	struct config_kind *k;
+	enum disc_kind kind;
+
+	if (strlen(name) == 0 || strlen(name) >= sizeof(k->name) || strchr(name, '/') != NULL ||
+	    nslen >= sizeof(k->netns) || (slash != NULL && nslen == 0)) {
+		snprintf(why, whylen, "\"%s\" is not an interface name (NAME or NETNS/NAME)", key);
+		return -1;
+	}
+	if (disc_kind_parse(v, &kind) < 0) {
+		snprintf(why, whylen, "kind \"%s\" of %s is not one of ethernet, wifi, cellular, "
+		    "satellite, virtual", v, key);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nkinds; i++) {
+		k = &cfg->kinds[i];
+		if (strncmp(k->netns, key, nslen) == 0 && k->netns[nslen] == '\0' &&
+		    strcmp(k->name, name) == 0) {
+			snprintf(why, whylen, "%s is already set on line %u", key, k->line);
+			return -1;
+		}
+	}
+	if (cfg->nkinds == CONFIG_KINDS_MAX) {
+		snprintf(why, whylen, "at most %d interfaces in [interfaces]", CONFIG_KINDS_MAX);
+		return -1;
+	}
+	k = &cfg->kinds[cfg->nkinds++];
+	memset(k, 0, sizeof(*k));
+	memcpy(k->netns, key, nslen);
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->kind = (int)kind;
+	k->line = line;
+	return 0;
+}
+
 static const struct config_key {
 	const char *section;
 	const char *key;
@@ -193,6 +238,8 @@ static const struct config_key {
 	{ "api", "listen", config_set_listen },
 	{ "api", "tls_cert", config_set_tls_cert },
 	{ "api", "tls_key", config_set_tls_key },
+	{ "hal", "plugin_dir", config_set_plugin_dir },
+	{ "hal", "trusted_keys", config_set_trusted_keys },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -243,6 +290,11 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		config_error(p->errs, p->path, p->line, "key \"%s\" outside of a section", name);
 		return 1;
 	}
+	if (strcmp(section, "interfaces") == 0) {
+		if (config_set_kind(p->cfg, name, value, p->line, why, sizeof(why)) < 0)
+			config_error(p->errs, p->path, p->line, "%s", why);
+		return 1;
+	}
 	if (!config_section_known(section))
 		return 1;	/* reported once, at the section's own line */
 	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
@@ -289,7 +341,7 @@ config_check_section_line(struct config_parse *p, const char *s)
 		n = sizeof(name) - 1;
 	memcpy(name, s + 1, n);
 	name[n] = '\0';
-	if (!config_section_known(name))
+	if (!config_section_known(name) && strcmp(name, "interfaces") != 0)
 		config_error(p->errs, p->path, p->line, "unknown section [%s]", name);
 }
 
@@ -321,6 +373,8 @@ config_defaults(struct cnwd_config *cfg)
 	snprintf(cfg->instance, sizeof(cfg->instance), "cnw");
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->reconcile_interval = 5;
+	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "%s", CNW_PLUGIN_DIR);
+	snprintf(cfg->trusted_keys, sizeof(cfg->trusted_keys), "%s", CNW_TRUSTED_KEYS);
 }
 
 static size_t

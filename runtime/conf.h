@@ -14,6 +14,13 @@
 
 #define CNW_DEFAULT_CONFIG "/etc/cnw/cnwd.conf"
 #define CNW_INSTANCE_MAX 8
+#define CONFIG_KINDS_MAX 64
+#ifndef CNW_PLUGIN_DIR
+#define CNW_PLUGIN_DIR "/usr/local/lib/cnw/drivers"
+#endif
+#ifndef CNW_TRUSTED_KEYS
+#define CNW_TRUSTED_KEYS "/usr/local/etc/cnw/trusted-keys"
+#endif
 
 struct cnwd_config {
 	char state_dir[PATH_MAX];
@@ -26,6 +33,15 @@ struct cnwd_config {
 	socklen_t listen_addrlen;
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
+	char plugin_dir[PATH_MAX];	/* [hal] plugin_dir: external drivers, NAME.so + NAME.so.sig */
+	char trusted_keys[PATH_MAX];	/* [hal] trusted_keys: Ed25519 public keys, *.pub */
+	unsigned nkinds;		/* [interfaces] NAME = KIND: the kind discovery reports */
+	struct config_kind {
+		char netns[64];		/* "" the host's namespace */
+		char name[16];
+		int kind;		/* enum disc_kind */
+		unsigned line;
+	} kinds[CONFIG_KINDS_MAX];
 };
 
 struct config_errors {

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hal/sign.h"
 #include "runtime/cnwd.h"
+#include "runtime/events.h"
+#include "runtime/inventory.h"
 #include "runtime/log.h"
 #include "runtime/netns.h"
 #include "runtime/reconcile.h"
@@ -75,7 +78,7 @@ control_api_setup(struct proc *p, void *ctx)
 	char name[64];
 
 	snprintf(name, sizeof(name), "unix:%.58s", d->socket_path);
-	if (control_send_listener(p, d->unix_fd, 0, name) < 0)
+	if (control_send_listener(p, d->unix_fd, 0, name) < 0 || events_api_channel(d, p) < 0)
 		return -1;
 	if (d->tcp_fd < 0)
 		return 0;
@@ -527,10 +530,46 @@ control_reply_uplink(struct control_call *c, struct uplink *u)
 	return control_reply(c, MSG_REPLY_UPLINK, 0, u, sizeof(*u));
 }
 
+/*
+ * A plug-in named by an uplink: it must verify now (400 with the reason
+ * otherwise; it is verified again at every start of its driver).  A path
+ * inside the plug-in directory is taken as the plug-in's name.
+ */
+static int
+control_plugin_check(struct control_call *c, struct uplink *spec)
+{
+	struct sign_result res;
+	char name[UPLINK_DRIVER_MAX + 1];
+	const char *base;
+	size_t n;
+
+	if (spec->driver[0] == '\0' || uplink_driver_builtin(spec->driver))
+		return 0;
+	if (sign_check(c->d->cfg.plugin_dir, c->d->cfg.trusted_keys, spec->driver, NULL, &res,
+	    &c->err) < 0)
+		return -1;
+	if (res.state != SIGN_VERIFIED) {
+		log_warnx("uplink %s: plug-in %s refused: %s: %s", spec->name, spec->driver,
+		    sign_state_name(res.state), res.detail);
+		return cnw_err(&c->err, CNW_EINVAL, "driver \"%s\": %s: %s", spec->driver,
+		    sign_state_name(res.state), res.detail);
+	}
+	base = strrchr(res.path, '/') ? strrchr(res.path, '/') + 1 : res.path;
+	n = strlen(base) > 3 ? strlen(base) - 3 : 0;	/* without ".so" */
+	if (n == 0 || n >= sizeof(name))
+		return cnw_err(&c->err, CNW_EINVAL, "driver \"%s\": not a plug-in name", spec->driver);
+	memcpy(name, base, n);
+	name[n] = '\0';
+	snprintf(spec->driver, sizeof(spec->driver), "%s", name);
+	return 0;
+}
+
 static int
 control_uplink_create(struct control_call *c)
 {
-	const struct uplink *spec = &control_uplink_req(c)->spec;
+	struct uplink spec_copy = control_uplink_req(c)->spec;
+	struct uplink *spec = &spec_copy;
+	const struct uplink_change *change = &control_uplink_req(c)->change;
 	struct uplink u;
 
 	uint16_t family, port;
@@ -548,14 +587,37 @@ control_uplink_create(struct control_call *c)
 		return cnw_err(&c->err, CNW_EPERM, "creating an uplink needs the admin token");
 	if (uplink_row_get(c->d->store, spec->name, &u, &c->err) > 0)
 		return cnw_err(&c->err, CNW_EEXIST, "uplink \"%s\" already exists", spec->name);
-	if (uplink_parse_endpoint(spec->address, &family, addr, &port) == 0 &&
+	if (control_plugin_check(c, spec) < 0)
+		return -1;
+	if ((strcmp(spec->driver, "afpacket") == 0 ||
+	    uplink_parse_endpoint(spec->address, &family, addr, &port) == 0) &&
 	    tenant_validate_name("uplink", spec->name, &c->err) == 0 &&
 	    datapath_uplink_check(spec, &c->err) < 0)
 		return -1;
 	memset(&c->err, 0, sizeof(c->err));
-	if (uplink_create(c->d->store, &c->who, c->actor, spec, &u, &c->err) < 0)
+	if (uplink_create(c->d->store, &c->who, c->actor, spec, change, &u, &c->err) < 0)
 		return -1;
 	datapath_sync(c->d);
+	events_emit(c->d, "uplink.created", "", u.name, "interface", u.interface, "driver",
+	    u.driver, "emulation", u.emu.profile[0] ? u.emu.profile : "off", NULL);
+	control_reply_uplink(c, &u);
+	return 0;
+}
+
+static int
+control_uplink_update(struct control_call *c)
+{
+	const struct proto_uplink_request *r = control_uplink_req(c);
+	struct uplink u;
+
+	if (uplink_update(c->d->store, &c->who, c->actor, r->spec.name, &r->change, &u,
+	    &c->err) < 0)
+		return -1;
+	/* The driver gets the change now: traffic sees it within a pass of its loop. */
+	datapath_sync(c->d);
+	events_emit(c->d, "uplink.updated", "", u.name, "emulation",
+	    u.emu.profile[0] ? u.emu.profile : "off", "admin_state", u.admin_down ? "down" : "up",
+	    "flap", u.flap, NULL);
 	control_reply_uplink(c, &u);
 	return 0;
 }
@@ -721,6 +783,50 @@ control_process_list(struct control_call *c)
 	return 0;
 }
 
+/* Interfaces, drivers, events ------------------------------------------------ */
+
+static int
+control_interfaces(struct control_call *c, int one)
+{
+	if (!c->who.is_admin)
+		return cnw_err(&c->err, CNW_EPERM, "reading interfaces needs the admin token");
+	return inventory_reply_interfaces(c->d, c->p, c->m->hdr.id,
+	    (const struct proto_interface_request *)c->m->data, one, &c->err);
+}
+
+static int
+control_interface_list(struct control_call *c)
+{
+	return control_interfaces(c, 0);
+}
+
+static int
+control_interface_get(struct control_call *c)
+{
+	return control_interfaces(c, 1);
+}
+
+static int
+control_driver_list(struct control_call *c)
+{
+	if (!c->who.is_admin)
+		return cnw_err(&c->err, CNW_EPERM, "listing drivers needs the admin token");
+	return inventory_reply_drivers(c->d, c->p, c->m->hdr.id, &c->err);
+}
+
+/* Who a stream of events is for: the API filters by it. */
+static int
+control_events_open(struct control_call *c)
+{
+	struct proto_principal pr;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.is_admin = c->who.is_admin != 0;
+	if (!c->who.is_admin)
+		snprintf(pr.tenant, sizeof(pr.tenant), "%s", c->who.name);
+	return control_reply(c, MSG_REPLY_PRINCIPAL, 0, &pr, sizeof(pr));
+}
+
 static const struct control_handler {
 	uint32_t type;
 	int (*fn)(struct control_call *c);
@@ -742,6 +848,11 @@ static const struct control_handler {
 	{ MSG_UPLINK_LIST, control_uplink_list },
 	{ MSG_UPLINK_GET, control_uplink_get },
 	{ MSG_UPLINK_DELETE, control_uplink_delete },
+	{ MSG_UPLINK_UPDATE, control_uplink_update },
+	{ MSG_INTERFACE_LIST, control_interface_list },
+	{ MSG_INTERFACE_GET, control_interface_get },
+	{ MSG_DRIVER_LIST, control_driver_list },
+	{ MSG_EVENTS_OPEN, control_events_open },
 	{ MSG_PEER_CREATE, control_peer_create },
 	{ MSG_PEER_LIST, control_peer_list },
 	{ MSG_PEER_GET, control_peer_get },

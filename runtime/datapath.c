@@ -17,11 +17,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hal/afpacket.h"
+#include "hal/sign.h"
 #include "netfn/overlay.h"
 #include "netfn/shm.h"
 #include "runtime/cnwd.h"
 #include "runtime/conf.h"
 #include "runtime/datapath.h"
+#include "runtime/events.h"
+#include "runtime/inventory.h"
 #include "runtime/log.h"
 #include "runtime/netns.h"
 #include "runtime/nl.h"
@@ -107,6 +111,46 @@ datapath_send_fd(struct proc *p, uint32_t type, int fd, const void *payload, siz
 }
 
 /* The worker ---------------------------------------------------------- */
+
+static void datapath_worker_port(struct cnwd *d, unsigned port, uint32_t state);
+
+/* Why an uplink's port is down, or NULL if it is up. */
+static const char *
+datapath_down_reason(const struct dp_port *dpp)
+{
+	if (!dpp->running)
+		return "driver-not-running";
+	if (dpp->iface_down)
+		return "interface-down";
+	if (dpp->kind == PORT_UDP && dpp->uplink.admin_down)
+		return "admin-down";
+	if (!dpp->link_up)
+		return dpp->kind == PORT_UDP && dpp->uplink.flap[0] ? "flap" : "link-down";
+	return NULL;
+}
+
+/*
+ * Tell the worker when a port's state changes (running, its link as the
+ * driver says, its interface as discovery says), and for an uplink emit
+ * the event; the worker moves its traffic at once.
+ */
+static void
+datapath_port_update(struct cnwd *d, struct dp_port *dpp)
+{
+	const char *why = datapath_down_reason(dpp);
+	int up = why == NULL;
+
+	if (up == dpp->up)
+		return;
+	dpp->up = up;
+	datapath_worker_port(d, (unsigned)(dpp - d->dp.ports), up ? PROTO_PORT_UP : PROTO_PORT_DOWN);
+	if (dpp->kind != PORT_UDP)
+		return;
+	log_notice("uplink %s: %s%s%s", dpp->name, up ? "up" : "down", up ? "" : ": ",
+	    up ? "" : why);
+	events_emit(d, up ? "uplink.up" : "uplink.down", "", dpp->name, "interface",
+	    dpp->uplink.interface, "netns", dpp->uplink.netns, "reason", up ? "" : why, NULL);
+}
 
 int
 datapath_worker_setup(struct proc *p, void *ctx)
@@ -202,7 +246,7 @@ datapath_worker_started(struct proc *p, void *ctx)
 			continue;
 		datapath_worker_kicks(d, i);
 		if (d->dp.ports[i].running)
-			datapath_worker_port(d, i, d->dp.ports[i].link_up ? PROTO_PORT_UP :
+			datapath_worker_port(d, i, d->dp.ports[i].up ? PROTO_PORT_UP :
 			    PROTO_PORT_DOWN);
 	}
 	for (unsigned i = 0; i < PORT_MAX; i++)
@@ -211,6 +255,69 @@ datapath_worker_started(struct proc *p, void *ctx)
 }
 
 /* Drivers ------------------------------------------------------------- */
+
+/* Bytes an uplink's link adds to each frame the driver sends, for the emulated rate. */
+static uint32_t
+datapath_wire_overhead(const struct uplink *u)
+{
+	if (strcmp(u->driver, "afpacket") == 0)
+		return 18;			/* Ethernet header and FCS */
+	return strchr(u->address, '[') != NULL ? 48 : 28;	/* IPv6 or IPv4, and UDP */
+}
+
+/* The uplink's emulation and drills to its driver: at start, and live. */
+static int
+datapath_send_emu(struct cnwd *d, struct dp_port *dpp)
+{
+	struct proto_emu e;
+	char why[160];
+
+	(void)d;
+	memset(&e, 0, sizeof(e));
+	e.params = dpp->uplink.emu;
+	e.admin_down = dpp->uplink.admin_down;
+	e.wire_overhead = datapath_wire_overhead(&dpp->uplink);
+	if (dpp->uplink.flap[0] != '\0') {
+		if (emu_flap_parse(dpp->uplink.flap, &e.flap, why, sizeof(why)) < 0) {
+			log_warnx("uplink %s: stored flap \"%s\": %s; ignored", dpp->name,
+			    dpp->uplink.flap, why);
+		} else {
+			e.has_flap = 1;
+		}
+	}
+	if (dpp->proc == NULL || dpp->proc->sock < 0)
+		return 0;
+	return proc_send(dpp->proc, MSG_DRIVER_EMU, 0, 0, &e, sizeof(e), NULL);
+}
+
+static int
+datapath_iface_match(const struct dp_port *dpp, const char *netns, const char *ifname)
+{
+	return dpp->used && dpp->kind == PORT_UDP && strcmp(dpp->uplink.netns, netns) == 0 &&
+	    strcmp(dpp->uplink.interface, ifname) == 0;
+}
+
+void
+datapath_interface_state(struct cnwd *d, const char *netns, const char *ifname, int up)
+{
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		struct dp_port *dpp = &d->dp.ports[i];
+
+		if (!datapath_iface_match(dpp, netns, ifname))
+			continue;
+		dpp->iface_down = !up;
+		datapath_port_update(d, dpp);
+	}
+}
+
+const char *
+datapath_interface_uplink(struct cnwd *d, const char *netns, const char *ifname)
+{
+	for (unsigned i = 0; i < PORT_MAX; i++)
+		if (datapath_iface_match(&d->dp.ports[i], netns, ifname))
+			return d->dp.ports[i].name;
+	return NULL;
+}
 
 static int
 datapath_open_tun(void *arg, struct cnw_error *err)
@@ -266,13 +373,50 @@ datapath_open_udp(void *arg, struct cnw_error *err)
 	return 0;
 }
 
-/* The device of a port, opened where it lives; -1 with err. */
+struct datapath_packet {
+	const struct uplink *u;
+	struct afpacket_geom geom;
+	int fd;
+};
+
 static int
-datapath_open_device(struct cnwd *d, struct dp_port *dpp, struct cnw_error *err)
+datapath_open_packet(void *arg, struct cnw_error *err)
+{
+	struct datapath_packet *x = arg;
+
+	x->fd = afpacket_open(x->u->interface, &x->geom, err);
+	return x->fd < 0 ? -1 : 0;
+}
+
+/* An afpacket uplink's socket and rings, and the argument string that describes them. */
+static int
+datapath_open_afpacket(const struct uplink *u, char *args, size_t argslen,
+    struct cnw_error *err)
+{
+	struct datapath_packet x = { u, { 0 }, -1 };
+	int rc = u->netns[0] == '\0' ? datapath_open_packet(&x, err) :
+	    netns_run(u->netns, datapath_open_packet, &x, err);
+
+	if (rc < 0)
+		return -1;
+	if (args != NULL && afpacket_geom_args(&x.geom, args, argslen) < 0) {
+		close(x.fd);
+		return cnw_err(err, CNW_EINTERNAL, "uplink %s: ring geometry does not fit", u->name);
+	}
+	return x.fd;
+}
+
+/* The device of a port, opened where it lives; -1 with err.  args: the driver's arguments. */
+static int
+datapath_open_device(struct cnwd *d, struct dp_port *dpp, char *args, size_t argslen,
+    struct cnw_error *err)
 {
 	char ns[NETWORK_NETNS_MAX];
 	struct datapath_udp x = { &dpp->uplink, -1 };
 	int fd = -1;
+
+	if (dpp->kind == PORT_UDP && strcmp(dpp->uplink.driver, "afpacket") == 0)
+		return datapath_open_afpacket(&dpp->uplink, args, argslen, err);
 
 	if (dpp->kind == PORT_TAP) {
 		if (network_netns_name(d->cfg.instance, dpp->net.tenant, dpp->net.name, ns,
@@ -291,12 +435,54 @@ datapath_uplink_check(const struct uplink *u, struct cnw_error *err)
 	struct datapath_udp x = { u, -1 };
 	int rc;
 
-	rc = u->netns[0] == '\0' ? datapath_open_udp(&x, err) :
-	    netns_run(u->netns, datapath_open_udp, &x, err);
+	if (strcmp(u->driver, "afpacket") == 0) {
+		rc = x.fd = datapath_open_afpacket(u, NULL, 0, err);
+	} else {
+		rc = u->netns[0] == '\0' ? datapath_open_udp(&x, err) :
+		    netns_run(u->netns, datapath_open_udp, &x, err);
+	}
 	if (x.fd >= 0)
 		close(x.fd);
 	if (rc < 0)
 		err->kind = CNW_EINVAL;	/* the caller's interface or address, not our fault */
+	return rc;
+}
+
+/*
+ * An external driver: verified again at every start (the file may have
+ * changed since the uplink was made), and handed over as the sealed copy
+ * that was verified, never as a path.
+ */
+static int
+datapath_send_plugin(struct cnwd *d, struct proc *p, struct dp_port *dpp)
+{
+	struct sign_result res;
+	struct cnw_error err = { 0 };
+	struct proto_plugin pl;
+	int memfd = -1, rc;
+
+	if (sign_check(d->cfg.plugin_dir, d->cfg.trusted_keys, dpp->uplink.driver, &memfd, &res,
+	    &err) < 0) {
+		log_warnx("%s: %s", p->label, err.msg);
+		return -1;
+	}
+	if (res.state != SIGN_VERIFIED) {
+		log_warnx("%s: plug-in %s refused: %s: %s", p->label, dpp->uplink.driver,
+		    sign_state_name(res.state), res.detail);
+		events_emit(d, "driver.refused", "", dpp->uplink.driver, "uplink", dpp->name,
+		    "signature", sign_state_name(res.state), "detail", res.detail, NULL);
+		if (memfd >= 0)
+			close(memfd);
+		return -1;
+	}
+	memset(&pl, 0, sizeof(pl));
+	snprintf(pl.name, sizeof(pl.name), "%s", dpp->uplink.driver);
+	pl.size = res.size;
+	rc = proc_send(p, MSG_DRIVER_PLUGIN, 0, 0, &pl, sizeof(pl), &memfd);
+	if (memfd >= 0)
+		close(memfd);
+	log_info("%s: plug-in %s (%llu bytes) verified by key %s", p->label, dpp->uplink.driver,
+	    (unsigned long long)res.size, res.key);
 	return rc;
 }
 
@@ -314,14 +500,19 @@ datapath_driver_setup(struct proc *p, void *ctx)
 	int dev, rc;
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.driver, sizeof(c.driver), "%s", dpp->kind == PORT_TAP ? "tap" : "udp");
+	snprintf(c.driver, sizeof(c.driver), "%s", dpp->kind == PORT_TAP ? "tap" :
+	    dpp->uplink.driver);
 	snprintf(c.name, sizeof(c.name), "%s", dpp->name);
 	c.port = port;
-	if ((dev = datapath_open_device(d, dpp, &err)) < 0) {
+	if (dpp->kind == PORT_UDP && !uplink_driver_builtin(dpp->uplink.driver) &&
+	    datapath_send_plugin(d, p, dpp) < 0)
+		return -1;
+	if ((dev = datapath_open_device(d, dpp, c.args, sizeof(c.args), &err)) < 0) {
 		log_warnx("%s: %s", p->label, err.msg);
 		return -1;
 	}
 	rc = proc_send(p, MSG_DRIVER_CONFIG, 0, 0, &c, sizeof(c), NULL) < 0 ||
+	    (dpp->kind == PORT_UDP && datapath_send_emu(d, dpp) < 0) ||
 	    proc_send(p, MSG_DRIVER_DEVICE, 0, 0, NULL, 0, &dev) < 0 ||
 	    datapath_send_fd(p, MSG_DRIVER_REGION, d->dp.region_fd, &r, sizeof(r)) < 0 ||
 	    datapath_send_fd(p, MSG_DRIVER_KICK, dpp->kick_driver, &kd, sizeof(kd)) < 0 ||
@@ -339,7 +530,7 @@ datapath_driver_started(struct proc *p, void *ctx)
 
 	dpp->running = 1;
 	dpp->link_up = 1;	/* until the driver says otherwise */
-	datapath_worker_port(d, (unsigned)(dpp - d->dp.ports), PROTO_PORT_UP);
+	datapath_port_update(d, dpp);
 }
 
 void
@@ -354,11 +545,13 @@ datapath_child_dispatch(struct proc *p, struct msg *m, void *ctx)
 		const struct proto_link *l = (const struct proto_link *)m->data;
 		struct dp_port *dpp = p->arg;
 
-		if (dpp->link_up != (l->up != 0))
-			log_notice("%s: link %s", p->label, l->up ? "up" : "down");
 		dpp->link_up = l->up != 0;
-		datapath_worker_port(d, (unsigned)(dpp - d->dp.ports),
-		    dpp->link_up ? PROTO_PORT_UP : PROTO_PORT_DOWN);
+		datapath_port_update(d, dpp);
+	} else if (m->hdr.type == MSG_DRIVER_EMU_STATS && p->arg != NULL) {
+		const struct proto_emu_stats *es = (const struct proto_emu_stats *)m->data;
+		struct dp_port *dpp = p->arg;
+
+		memcpy(dpp->emu_count, es->dir, sizeof(dpp->emu_count));
 	} else {
 		log_warnx("%s: unexpected message %u", p->label, m->hdr.type);
 	}
@@ -384,6 +577,7 @@ datapath_child_exited(struct cnwd *d, struct proc *p)
 	for (unsigned i = 0; i < PORT_MAX; i++) {
 		if (d->dp.ports[i].used && d->dp.ports[i].proc == p) {
 			d->dp.ports[i].running = 0;
+			datapath_port_update(d, &d->dp.ports[i]);
 			datapath_worker_port(d, i, PROTO_PORT_RESET);
 		}
 	}
@@ -462,10 +656,18 @@ datapath_want_uplink(const struct uplink *u, void *arg)
 	struct cnwd *d = arg;
 	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
 
+	int changed;
+
 	if (dpp == NULL && (dpp = datapath_port_new(d, PORT_UDP, u->id, u->name)) == NULL)
 		return 0;
+	dpp->iface_down = inventory_iface_state(d, u->netns, u->interface) == 0;
+	changed = memcmp(&dpp->uplink.emu, &u->emu, sizeof(u->emu)) != 0 ||
+	    dpp->uplink.admin_down != u->admin_down || strcmp(dpp->uplink.flap, u->flap) != 0;
 	dpp->uplink = *u;
 	dpp->seen = 1;
+	if (changed && dpp->running)
+		datapath_send_emu(d, dpp);
+	datapath_port_update(d, dpp);
 	return 0;
 }
 
@@ -494,6 +696,7 @@ datapath_sync(struct cnwd *d)
 
 	if (d->dp.worker == NULL)
 		return;
+	inventory_sync(d);	/* the namespaces of the uplinks are watched */
 	for (unsigned i = 0; i < PORT_MAX; i++)
 		d->dp.ports[i].seen = 0;
 	/* Uplinks first: a network's message names their ports. */
@@ -601,7 +804,12 @@ datapath_uplink_state(struct cnwd *d, struct uplink *u)
 
 	snprintf(u->state, sizeof(u->state), "%s", dpp && dpp->proc ?
 	    proc_state_name(dpp->proc->state) : "none");
-	u->link_up = dpp != NULL && dpp->running && dpp->link_up;
+	u->link_up = dpp != NULL && dpp->up;
+	snprintf(u->link_reason, sizeof(u->link_reason), "%s",
+	    dpp == NULL ? "no-port" : dpp->up || datapath_down_reason(dpp) == NULL ? "" :
+	    datapath_down_reason(dpp));
+	if (dpp != NULL)
+		memcpy(u->emu_count, dpp->emu_count, sizeof(u->emu_count));
 	if (datapath_port_counters(d, dpp, &c) < 0)
 		return -1;
 	u->rx_packets = c.rx_packets;

@@ -37,8 +37,11 @@ struct dp_port {
 	int kick_driver;		/* eventfd the driver waits on */
 	int kick_worker;		/* eventfd the worker waits on */
 	int running;			/* its driver is past start-up */
-	int link_up;
+	int link_up;			/* as its driver says (emulated down and flap too) */
+	int iface_down;			/* discovery: its interface is down or gone */
+	int up;				/* what the worker was last told: running, link, interface */
 	int seen;			/* during a sync: still wanted */
+	struct emu_counters emu_count[2];	/* the driver's emulation, egress and ingress */
 	struct uplink uplink;		/* udp */
 	struct network net;		/* tap */
 };
@@ -68,6 +71,14 @@ void datapath_sync(struct cnwd *d);
 int datapath_uplink_check(const struct uplink *u, struct cnw_error *err);
 /* A child of role worker or driver exited (proc table hook). */
 void datapath_child_exited(struct cnwd *d, struct proc *p);
+/*
+ * Discovery saw the interface ifname of namespace netns ("" the host's)
+ * come up (up 1) or go down or away (0): every uplink on it follows, at
+ * once (the worker stops sending there).
+ */
+void datapath_interface_state(struct cnwd *d, const char *netns, const char *ifname, int up);
+/* The uplink on interface ifname of netns, or NULL. */
+const char *datapath_interface_uplink(struct cnwd *d, const char *netns, const char *ifname);
 /* Counters of an uplink (by name) into u; 0 if it has a port. */
 int datapath_uplink_state(struct cnwd *d, struct uplink *u);
 /* Counters of a network's port (rx: from its cnw0 into the fast path); -1 if none. */

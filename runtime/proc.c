@@ -481,7 +481,7 @@ proc_child_run(const char *role_name)
 	sigaction(SIGSYS, &sa, NULL);
 	if (role->child_prepare != NULL)
 		role->child_prepare();
-	sandbox_enter(filter, filter_len);
+	sandbox_enter(filter, filter_len, role->child_unprivileged);
 	free(filter);
 	/* _exit: a sandboxed child runs no exit handlers (nothing to flush). */
 	_exit(role->child_main(sock));

@@ -33,6 +33,7 @@ struct proc_role {
 	void (*dispatch)(struct proc *p, struct msg *m, void *ctx);
 	/* child side: after exec, before and after the sandbox */
 	void (*child_prepare)(void);	/* last chance to touch files, or NULL */
+	void (*child_unprivileged)(void);	/* privileges dropped, no filter yet; or NULL */
 	int (*child_setup)(int sock, struct msg *m);
 	int (*child_main)(int sock);
 };

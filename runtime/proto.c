@@ -94,7 +94,79 @@ proto_uplink_request_ok(const void *p, uint32_t len)
 {
 	const struct proto_uplink_request *r = p;
 
-	return proto_auth_ok(&r->auth) && proto_uplink_ok(&r->spec) ? 0 : -1;
+	return proto_auth_ok(&r->auth) && proto_uplink_ok(&r->spec) &&
+	    STR_OK(r->change.profile) && STR_OK(r->change.flap) ? 0 : -1;
+}
+
+static int
+proto_interface_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_interface_request *r = p;
+
+	return proto_auth_ok(&r->auth) && STR_OK(r->netns) && STR_OK(r->name) ? 0 : -1;
+}
+
+static int
+proto_interfaces_ok(const void *p, uint32_t len)
+{
+	const struct proto_interface *x = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*x); i++)
+		if (!STR_OK(x[i].iface.netns) || !STR_OK(x[i].iface.name) ||
+		    !STR_OK(x[i].iface.link_kind) || !STR_OK(x[i].iface.driver) ||
+		    !STR_OK(x[i].iface.operstate) || !STR_OK(x[i].iface.duplex) ||
+		    !STR_OK(x[i].uplink) || x[i].iface.naddrs > DISC_ADDRS_MAX)
+			return -1;
+	return 0;
+}
+
+static int
+proto_drivers_ok(const void *p, uint32_t len)
+{
+	const struct proto_driver *x = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*x); i++)
+		if (!STR_OK(x[i].name) || !STR_OK(x[i].kind) || !STR_OK(x[i].signature) ||
+		    !STR_OK(x[i].key) || !STR_OK(x[i].path) || !STR_OK(x[i].detail) ||
+		    !STR_OK(x[i].sha256))
+			return -1;
+	return 0;
+}
+
+static int
+proto_principal_ok(const void *p, uint32_t len)
+{
+	return STR_OK(((const struct proto_principal *)p)->tenant) ? 0 : -1;
+}
+
+static int
+proto_event_ok(const void *p, uint32_t len)
+{
+	const struct proto_event *e = p;
+
+	if (!STR_OK(e->type) || !STR_OK(e->tenant) || !STR_OK(e->object) ||
+	    e->nkv > PROTO_EVENT_KVS)
+		return -1;
+	for (uint32_t i = 0; i < e->nkv; i++)
+		if (!STR_OK(e->kv[i].key) || !STR_OK(e->kv[i].value))
+			return -1;
+	return 0;
+}
+
+static int
+proto_emu_ok(const void *p, uint32_t len)
+{
+	const struct proto_emu *e = p;
+	char why[8];
+
+	return STR_OK(e->params.profile) && emu_dir_check(&e->params.egress, why, sizeof(why)) == 0 &&
+	    emu_dir_check(&e->params.ingress, why, sizeof(why)) == 0 ? 0 : -1;
+}
+
+static int
+proto_plugin_ok(const void *p, uint32_t len)
+{
+	return STR_OK(((const struct proto_plugin *)p)->name) ? 0 : -1;
 }
 
 static int
@@ -311,6 +383,26 @@ const struct msg_type_info proto_types[] = {
 	{ MSG_REPLY_PROCESSES, "MSG_REPLY_PROCESSES", ARRAY(struct proto_process), P,
 	  proto_processes_ok },
 	{ MSG_REPLY_DONE, "MSG_REPLY_DONE", 0, 0, 0, P, NULL },
+	{ MSG_UPLINK_UPDATE, "MSG_UPLINK_UPDATE", FIXED(struct proto_uplink_request), A,
+	  proto_uplink_request_ok },
+	{ MSG_INTERFACE_LIST, "MSG_INTERFACE_LIST", FIXED(struct proto_interface_request), A,
+	  proto_interface_request_ok },
+	{ MSG_INTERFACE_GET, "MSG_INTERFACE_GET", FIXED(struct proto_interface_request), A,
+	  proto_interface_request_ok },
+	{ MSG_DRIVER_LIST, "MSG_DRIVER_LIST", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_EVENTS_OPEN, "MSG_EVENTS_OPEN", FIXED(struct proto_request), A, proto_request_ok },
+	{ MSG_REPLY_INTERFACE, "MSG_REPLY_INTERFACE", FIXED(struct proto_interface), P,
+	  proto_interfaces_ok },
+	{ MSG_REPLY_INTERFACES, "MSG_REPLY_INTERFACES", ARRAY(struct proto_interface), P,
+	  proto_interfaces_ok },
+	{ MSG_REPLY_DRIVERS, "MSG_REPLY_DRIVERS", ARRAY(struct proto_driver), P, proto_drivers_ok },
+	{ MSG_REPLY_PRINCIPAL, "MSG_REPLY_PRINCIPAL", FIXED(struct proto_principal), P,
+	  proto_principal_ok },
+	{ MSG_API_EVENTS, "MSG_API_EVENTS", 0, 0, 0, P, NULL },
+	{ MSG_EVENT, "MSG_EVENT", FIXED(struct proto_event), P, proto_event_ok },
+	{ MSG_DRIVER_EMU, "MSG_DRIVER_EMU", FIXED(struct proto_emu), P, proto_emu_ok },
+	{ MSG_DRIVER_PLUGIN, "MSG_DRIVER_PLUGIN", FIXED(struct proto_plugin), P, proto_plugin_ok },
+	{ MSG_DRIVER_EMU_STATS, "MSG_DRIVER_EMU_STATS", FIXED(struct proto_emu_stats), D, NULL },
 };
 
 const size_t proto_ntypes = sizeof(proto_types) / sizeof(proto_types[0]);

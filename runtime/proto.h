@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "hal/discover.h"
+#include "hal/emu.h"
 #include "runtime/error.h"
 #include "runtime/msg.h"
 #include "runtime/token.h"
@@ -95,6 +97,25 @@ enum proto_type {
 	MSG_WORKER_PORT,	/* struct proto_port: a port's driver is (not) running */
 	MSG_WORKER_NETWORK,	/* struct proto_wnetwork: add or replace a network */
 	MSG_WORKER_NETWORK_DEL,	/* struct proto_wnetwork (id only) */
+	/* api -> parent: requests (HAL) */
+	MSG_UPLINK_UPDATE,	/* struct proto_uplink_request: emulation, drills */
+	MSG_INTERFACE_LIST,	/* struct proto_interface_request */
+	MSG_INTERFACE_GET,
+	MSG_DRIVER_LIST,	/* struct proto_request */
+	MSG_EVENTS_OPEN,	/* struct proto_request: who may follow which events */
+	/* parent -> api: replies (HAL) */
+	MSG_REPLY_INTERFACE,	/* struct proto_interface */
+	MSG_REPLY_INTERFACES,
+	MSG_REPLY_DRIVERS,	/* struct proto_driver[] */
+	MSG_REPLY_PRINCIPAL,	/* struct proto_principal */
+	/* parent -> api: the events channel */
+	MSG_API_EVENTS,		/* fd: the parent's end pushes MSG_EVENT (start-up) */
+	MSG_EVENT,		/* struct proto_event */
+	/* parent -> driver */
+	MSG_DRIVER_EMU,		/* struct proto_emu: emulation and drills (start-up and live) */
+	MSG_DRIVER_PLUGIN,	/* fd: sealed memfd of a verified plug-in; struct proto_plugin */
+	/* driver -> parent */
+	MSG_DRIVER_EMU_STATS,	/* struct proto_emu_stats, once a second while emulating */
 };
 
 #define PROTO_PEER_MAX 64
@@ -138,6 +159,79 @@ struct proto_route_request {
 struct proto_uplink_request {
 	struct proto_auth auth;
 	struct uplink spec;		/* spec.name names the uplink */
+	struct uplink_change change;	/* create and update: emulation and drills */
+};
+
+struct proto_interface_request {
+	struct proto_auth auth;
+	char netns[64];			/* "" = any namespace watched (GET: the host's first) */
+	char name[16];
+	uint32_t has_netns;		/* netns was given (?netns=) */
+	uint32_t pad;
+};
+
+/* An interface as the API shows it: the inventory's record and its uplink. */
+struct proto_interface {
+	struct disc_iface iface;
+	char uplink[TENANT_NAME_MAX + 1];	/* the uplink on it, "" if none */
+};
+
+#define PROTO_SIGN_DETAIL 256
+
+struct proto_driver {
+	char name[16];
+	char kind[16];			/* "builtin", "plugin" */
+	char signature[24];		/* "builtin", "verified", "unsigned", ... (hal/sign.h) */
+	char key[64];			/* the trusted key that verified it */
+	char path[256];
+	char detail[PROTO_SIGN_DETAIL];
+	char sha256[65];
+	char pad[7];
+	uint64_t size;
+	uint32_t uplinks;		/* how many uplinks use it */
+	uint32_t abi;
+};
+
+struct proto_principal {
+	uint32_t is_admin;
+	uint32_t pad;
+	char tenant[TENANT_NAME_MAX + 1];	/* a tenant token's tenant */
+};
+
+#define PROTO_EVENT_KVS 8
+
+struct proto_event {
+	uint64_t id;			/* 1, 2, ... per cnwd run */
+	int64_t time_ms;		/* Unix milliseconds */
+	char type[32];			/* "interface.added", "uplink.down", ... */
+	char tenant[TENANT_NAME_MAX + 1];	/* "" = for the admin only */
+	char object[80];		/* what it is about: "wan1", "lab-edge/edge-u1" */
+	uint32_t nkv;
+	uint32_t pad;
+	struct {			/* the event's data: strings, or numbers */
+		char key[24];
+		char value[80];
+		uint32_t number;	/* value is a decimal number */
+		uint32_t pad;
+	} kv[PROTO_EVENT_KVS];
+};
+
+struct proto_emu {
+	struct emu_params params;
+	uint32_t admin_down;
+	uint32_t has_flap;
+	struct emu_flap flap;		/* starts (down) when received */
+	uint32_t wire_overhead;		/* bytes the link adds per frame, for the rate */
+	uint32_t pad;
+};
+
+struct proto_emu_stats {
+	struct emu_counters dir[2];	/* egress, ingress */
+};
+
+struct proto_plugin {
+	char name[16];			/* the driver it must register */
+	uint64_t size;			/* bytes in the memfd */
 };
 
 struct proto_peer_request {
@@ -200,9 +294,9 @@ struct proto_region {
 };
 
 struct proto_driver_config {
-	char driver[16];		/* "tap", "udp" */
+	char driver[16];		/* "tap", "udp", "afpacket", a plug-in */
 	char name[64];			/* what it serves: "cams.zone3", "wan1" */
-	char args[128];			/* driver-specific */
+	char args[256];			/* driver-specific */
 	uint32_t port;			/* its port in the region */
 	uint32_t pad;
 };
@@ -264,5 +358,7 @@ extern const size_t proto_ntypes;
 #define PROTO_UPLINKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct uplink))
 #define PROTO_PEERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct peer))
 #define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
+#define PROTO_INTERFACES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_interface))
+#define PROTO_DRIVERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_driver))
 
 #endif

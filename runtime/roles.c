@@ -42,6 +42,7 @@ static const struct proc_role proc_roles[] = {
 		.started = datapath_driver_started,
 		.dispatch = datapath_child_dispatch,
 		.child_prepare = hal_child_prepare,
+		.child_unprivileged = hal_child_unprivileged,
 		.child_setup = hal_child_setup,
 		.child_main = hal_child_main,
 	},

@@ -248,7 +248,7 @@ sandbox_drop_caps(void)
 }
 
 void
-sandbox_enter(const void *prog, size_t len)
+sandbox_enter(const void *prog, size_t len, void (*unprivileged)(void))
 {
 	struct sock_fprog fprog = {
 		.len = (unsigned short)(len / sizeof(struct sock_filter)),
@@ -265,6 +265,8 @@ sandbox_enter(const void *prog, size_t len)
 		fatal("sandbox: PR_SET_PDEATHSIG");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("sandbox: PR_SET_NO_NEW_PRIVS");
+	if (unprivileged != NULL)
+		unprivileged();
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog) != 0)
 		fatal("sandbox: load seccomp filter");
 }

@@ -26,8 +26,12 @@ const struct sandbox_policy *sandbox_policy_find(const char *role);
 /* Compile a policy for the child self to BPF; *prog is malloc'd, *len in bytes. */
 int sandbox_filter_build(const struct sandbox_policy *pol, pid_t self, void **prog,
     size_t *len, struct cnw_error *err);
-/* In the child: drop everything and load the filter.  Never returns on error. */
-void sandbox_enter(const void *prog, size_t len);
+/*
+ * In the child: drop everything and load the filter.  Never returns on
+ * error.  unprivileged (may be NULL) runs between the two: no capabilities,
+ * no_new_privs, no filter yet (a driver loads its verified plug-in there).
+ */
+void sandbox_enter(const void *prog, size_t len, void (*unprivileged)(void));
 
 struct sandbox_state {
 	uint64_t cap_eff;

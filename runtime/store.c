@@ -107,6 +107,45 @@ static const char *const store_migrations[] = {
 	"  position INTEGER NOT NULL,"
 	"  PRIMARY KEY (network_id, uplink_id)"
 	");",
+	/*
+	 * 3 -> 4: any driver (built-in or a verified plug-in), link emulation
+	 * and drills per uplink.  SQLite cannot drop a CHECK: the table is
+	 * made anew (foreign keys are off during migrations; the references
+	 * of peer_endpoints and network_uplinks name "uplinks" and find the
+	 * new table under it; ids are kept, and so is AUTOINCREMENT's mark).
+	 */
+	"CREATE TABLE uplinks_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	"  interface TEXT NOT NULL CHECK (length(interface) BETWEEN 1 AND 15),"
+	"  netns TEXT NOT NULL DEFAULT '',"
+	"  driver TEXT NOT NULL CHECK (length(driver) BETWEEN 1 AND 15),"
+	"  address TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  emu_profile TEXT NOT NULL DEFAULT '',"
+	"  emu_seed INTEGER NOT NULL DEFAULT 1,"
+	"  admin_down INTEGER NOT NULL DEFAULT 0 CHECK (admin_down IN (0, 1)),"
+	"  flap TEXT NOT NULL DEFAULT '',"
+	"  eg_rate_kbps INTEGER NOT NULL DEFAULT 0 CHECK (eg_rate_kbps >= 0),"
+	"  eg_delay_us INTEGER NOT NULL DEFAULT 0 CHECK (eg_delay_us >= 0),"
+	"  eg_jitter_us INTEGER NOT NULL DEFAULT 0 CHECK (eg_jitter_us >= 0),"
+	"  eg_loss_ppm INTEGER NOT NULL DEFAULT 0 CHECK (eg_loss_ppm BETWEEN 0 AND 1000000),"
+	"  eg_slot_us INTEGER NOT NULL DEFAULT 0 CHECK (eg_slot_us >= 0),"
+	"  eg_queue_kb INTEGER NOT NULL DEFAULT 0 CHECK (eg_queue_kb >= 0),"
+	"  in_rate_kbps INTEGER NOT NULL DEFAULT 0 CHECK (in_rate_kbps >= 0),"
+	"  in_delay_us INTEGER NOT NULL DEFAULT 0 CHECK (in_delay_us >= 0),"
+	"  in_jitter_us INTEGER NOT NULL DEFAULT 0 CHECK (in_jitter_us >= 0),"
+	"  in_loss_ppm INTEGER NOT NULL DEFAULT 0 CHECK (in_loss_ppm BETWEEN 0 AND 1000000),"
+	"  in_slot_us INTEGER NOT NULL DEFAULT 0 CHECK (in_slot_us >= 0),"
+	"  in_queue_kb INTEGER NOT NULL DEFAULT 0 CHECK (in_queue_kb >= 0)"
+	");"
+	"INSERT INTO uplinks_new(id, name, interface, netns, driver, address, created_at) "
+	"  SELECT id, name, interface, netns, driver, address, created_at FROM uplinks;"
+	"DELETE FROM sqlite_sequence WHERE name = 'uplinks_new';"
+	"INSERT INTO sqlite_sequence(name, seq) "
+	"  SELECT 'uplinks_new', seq FROM sqlite_sequence WHERE name = 'uplinks';"
+	"DROP TABLE uplinks;"
+	"ALTER TABLE uplinks_new RENAME TO uplinks;",
 };
 
 const int store_schema_version =
@@ -190,6 +229,28 @@ store_migrate_one(struct store *st, int from, struct cnw_error *err)
 	return 0;
 }
 
+/* After a migration: no row may point at nothing. */
+static int
+store_fk_check(struct store *st, struct cnw_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sql_err(st, rc, "foreign key check", err);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		char table[64];
+
+		snprintf(table, sizeof(table), "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+		return cnw_err(err, CNW_EINTERNAL, "after migration: a row of %s refers to "
+		    "nothing (PRAGMA foreign_key_check)", table);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "foreign key check", err);
+}
+
 static int
 store_migrate(struct store *st, struct cnw_error *err)
 {
@@ -201,10 +262,20 @@ store_migrate(struct store *st, struct cnw_error *err)
 		return cnw_err(err, CNW_EINTERNAL,
 		    "database schema version %d is newer than this cnwd knows (%d); "
 		    "run a newer cnwd", version, store_schema_version);
+	if (version == store_schema_version)
+		return 0;
+	/*
+	 * Foreign keys off while migrating (SQLite's way of remaking a table,
+	 * "ALTER TABLE" in its documentation); checked before they are on again.
+	 */
+	if (store_exec(st, "PRAGMA foreign_keys = OFF", "migration", err) < 0)
+		return -1;
 	for (; version < store_schema_version; version++)
 		if (store_migrate_one(st, version, err) < 0)
 			return -1;
-	return 0;
+	if (store_fk_check(st, err) < 0)
+		return -1;
+	return store_exec(st, "PRAGMA foreign_keys = ON", "migration", err);
 }
 
 int

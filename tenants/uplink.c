@@ -2,6 +2,7 @@
  * Uplinks and peers: rules, operations and rows; see uplink.h.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +18,36 @@ uplink_admin_only(const struct principal *who, const char *what, struct cnw_erro
 	return who->is_admin ? 0 : cnw_err(err, CNW_EPERM, "%s needs the admin token", what);
 }
 
+/* "02:00:00:00:00:01": six hex pairs, unicast (an overlay peer is one host). */
+static int
+uplink_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	int n = 0;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3],
+	    &v[4], &v[5], &n) != 6 || n != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[3 * i]) || !isxdigit((unsigned char)s[3 * i + 1]))
+			return -1;
+		mac[i] = (uint8_t)v[i];
+	}
+	return (mac[0] & 1) ? -1 : 0;
+}
+
 int
 uplink_parse_endpoint(const char *s, uint16_t *family, uint8_t addr[16], uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
+	if (uplink_parse_mac(s, addr) == 0) {
+		memset(addr + 6, 0, 10);
+		*family = AF_PACKET;
+		*port = 0;
+		return 0;
+	}
 	if (config_parse_listen(s, &ss, &len) < 0)
 		return -1;
 	memset(addr, 0, 16);
@@ -56,6 +81,20 @@ bad:
 	    what, s, max);
 }
 
+/* udp, afpacket, or a plug-in's name: [a-z][a-z0-9-]{0,14}. */
+static int
+uplink_driver_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UPLINK_DRIVER_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 static int
 uplink_validate(const struct uplink *u, struct cnw_error *err)
 {
@@ -67,17 +106,138 @@ uplink_validate(const struct uplink *u, struct cnw_error *err)
 	    (u->netns[0] != '\0' &&
 	    uplink_validate_ifname("netns", u->netns, UPLINK_NETNS_MAX, err) < 0))
 		return -1;
-	if (strcmp(u->driver, "udp") != 0)
-		return cnw_err(err, CNW_EINVAL, "driver \"%s\" is not one of: udp", u->driver);
-	if (uplink_parse_endpoint(u->address, &family, addr, &port) < 0)
+	if (!uplink_driver_name_ok(u->driver))
+		return cnw_err(err, CNW_EINVAL, "driver \"%s\" is not udp, afpacket or a plug-in's "
+		    "name (1 to %d of a-z, 0-9 and '-', starting with a letter)", u->driver,
+		    UPLINK_DRIVER_MAX);
+	if (strcmp(u->driver, "afpacket") == 0) {
+		if (u->address[0] != '\0')
+			return cnw_err(err, CNW_EINVAL, "an afpacket uplink carries the overlay "
+			    "in Ethernet frames: it has no address (the peer's endpoint is a MAC)");
+		return 0;
+	}
+	if (uplink_parse_endpoint(u->address, &family, addr, &port) < 0 || family == AF_PACKET)
 		return cnw_err(err, CNW_EINVAL,
 		    "address \"%s\" is not ADDRESS:PORT (IPv4, or [IPv6]:PORT)", u->address);
 	return 0;
 }
 
+int
+uplink_driver_builtin(const char *driver)
+{
+	return strcmp(driver, "udp") == 0 || strcmp(driver, "afpacket") == 0;
+}
+
+/* Change ------------------------------------------------------------------ */
+
+int
+uplink_change_empty(const struct uplink_change *c)
+{
+	return c->profile[0] == '\0' && !c->has_seed && c->set[0] == 0 && c->set[1] == 0 &&
+	    c->admin == UPLINK_KEEP && c->flap_op == UPLINK_KEEP;
+}
+
+/* The fields of a direction a change may set, by bit (a table, not a switch per field). */
+static void
+uplink_dir_apply(struct emu_dir *d, const struct emu_dir *v, uint32_t set)
+{
+	if (set & UPLINK_SET_RATE)
+		d->rate_kbps = v->rate_kbps;
+	if (set & UPLINK_SET_DELAY)
+		d->delay_us = v->delay_us;
+	if (set & UPLINK_SET_JITTER)
+		d->jitter_us = v->jitter_us;
+	if (set & UPLINK_SET_LOSS)
+		d->loss_ppm = v->loss_ppm;
+	if (set & UPLINK_SET_SLOT)
+		d->slot_us = v->slot_us;
+	if (set & UPLINK_SET_QUEUE)
+		d->queue_kb = v->queue_kb;
+}
+
+int
+uplink_change_apply(struct uplink *u, const struct uplink_change *c, struct cnw_error *err)
+{
+	static const char *const dirname[2] = { "egress", "ingress" };
+	struct emu_params p = u->emu;
+	struct emu_flap f;
+	char why[160], flap[UPLINK_FLAP_MAX];
+
+	snprintf(flap, sizeof(flap), "%s", u->flap);
+	if (c->profile[0] != '\0') {
+		uint64_t seed = p.seed;
+
+		if (emu_profile_find(c->profile, &p) < 0) {
+			char names[160] = "";
+			const char *n;
+
+			for (size_t i = 0; (n = emu_profile_name(i)) != NULL; i++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				    i ? ", " : "", n);
+			return cnw_err(err, CNW_EINVAL, "emulation profile \"%s\" is not one of: %s",
+			    c->profile, names);
+		}
+		p.seed = seed;
+	}
+	if (c->has_seed)
+		p.seed = c->seed;
+	for (int i = 0; i < 2; i++) {
+		if (c->set[i] == 0)
+			continue;
+		uplink_dir_apply(i == 0 ? &p.egress : &p.ingress, &c->dir[i], c->set[i]);
+		/* Numbers by hand: no longer the profile, unless there was none. */
+		snprintf(p.profile, sizeof(p.profile), "custom");
+	}
+	for (int i = 0; i < 2; i++)
+		if (emu_dir_check(i == 0 ? &p.egress : &p.ingress, why, sizeof(why)) < 0)
+			return cnw_err(err, CNW_EINVAL, "emulation %s: %s", dirname[i], why);
+	if (!emu_dir_active(&p.egress) && !emu_dir_active(&p.ingress))
+		p.profile[0] = '\0';
+	if (c->flap_op == UPLINK_FLAP_SET) {
+		if (emu_flap_parse(c->flap, &f, why, sizeof(why)) < 0)
+			return cnw_err(err, CNW_EINVAL, "flap: %s", why);
+		emu_flap_format(&f, flap, sizeof(flap));
+	} else if (c->flap_op == UPLINK_FLAP_CLEAR) {
+		flap[0] = '\0';
+	}
+	u->emu = p;
+	memcpy(u->flap, flap, sizeof(u->flap));
+	if (c->admin != UPLINK_KEEP)
+		u->admin_down = c->admin == UPLINK_ADMIN_DOWN;
+	return 0;
+}
+
 /* Rows ------------------------------------------------------------------ */
 
-#define UPLINK_COLUMNS "id, name, interface, netns, driver, address, created_at FROM uplinks"
+#define UPLINK_COLUMNS "id, name, interface, netns, driver, address, created_at, " \
+	"emu_profile, emu_seed, admin_down, flap, " UPLINK_EMU_COLUMNS " FROM uplinks"
+#define UPLINK_EMU_COLUMNS "eg_rate_kbps, eg_delay_us, eg_jitter_us, eg_loss_ppm, " \
+	"eg_slot_us, eg_queue_kb, in_rate_kbps, in_delay_us, in_jitter_us, in_loss_ppm, " \
+	"in_slot_us, in_queue_kb"
+
+/* A direction's six numbers from column col on. */
+static void
+uplink_dir_from_row(sqlite3_stmt *s, int col, struct emu_dir *d)
+{
+	d->rate_kbps = (uint64_t)sqlite3_column_int64(s, col);
+	d->delay_us = (uint32_t)sqlite3_column_int64(s, col + 1);
+	d->jitter_us = (uint32_t)sqlite3_column_int64(s, col + 2);
+	d->loss_ppm = (uint32_t)sqlite3_column_int64(s, col + 3);
+	d->slot_us = (uint32_t)sqlite3_column_int64(s, col + 4);
+	d->queue_kb = (uint32_t)sqlite3_column_int64(s, col + 5);
+}
+
+static int
+uplink_dir_bind(struct store *st, sqlite3_stmt *s, int col, const struct emu_dir *d,
+    struct cnw_error *err)
+{
+	return store_bind_int64(st, s, col, (int64_t)d->rate_kbps, err) < 0 ||
+	    store_bind_int64(st, s, col + 1, d->delay_us, err) < 0 ||
+	    store_bind_int64(st, s, col + 2, d->jitter_us, err) < 0 ||
+	    store_bind_int64(st, s, col + 3, d->loss_ppm, err) < 0 ||
+	    store_bind_int64(st, s, col + 4, d->slot_us, err) < 0 ||
+	    store_bind_int64(st, s, col + 5, d->queue_kb, err) < 0 ? -1 : 0;
+}
 
 static void
 uplink_from_row(sqlite3_stmt *s, struct uplink *u)
@@ -90,6 +250,13 @@ uplink_from_row(sqlite3_stmt *s, struct uplink *u)
 	snprintf(u->driver, sizeof(u->driver), "%s", (const char *)sqlite3_column_text(s, 4));
 	snprintf(u->address, sizeof(u->address), "%s", (const char *)sqlite3_column_text(s, 5));
 	u->created_at = sqlite3_column_int64(s, 6);
+	snprintf(u->emu.profile, sizeof(u->emu.profile), "%s",
+	    (const char *)sqlite3_column_text(s, 7));
+	u->emu.seed = (uint64_t)sqlite3_column_int64(s, 8);
+	u->admin_down = sqlite3_column_int(s, 9) != 0;
+	snprintf(u->flap, sizeof(u->flap), "%s", (const char *)sqlite3_column_text(s, 10));
+	uplink_dir_from_row(s, 11, &u->emu.egress);
+	uplink_dir_from_row(s, 17, &u->emu.ingress);
 }
 
 static int
@@ -210,6 +377,19 @@ peer_endpoint_of(const struct peer *p, const char *uplink)
 
 /* Uplink operations ----------------------------------------------------- */
 
+/* emu_profile, emu_seed, admin_down, flap and both directions, from column col on. */
+static int
+uplink_emu_bind(struct store *st, sqlite3_stmt *s, int col, const struct uplink *u,
+    struct cnw_error *err)
+{
+	return store_bind_text(st, s, col, u->emu.profile, err) < 0 ||
+	    store_bind_int64(st, s, col + 1, (int64_t)u->emu.seed, err) < 0 ||
+	    store_bind_int64(st, s, col + 2, u->admin_down != 0, err) < 0 ||
+	    store_bind_text(st, s, col + 3, u->flap, err) < 0 ||
+	    uplink_dir_bind(st, s, col + 4, &u->emu.egress, err) < 0 ||
+	    uplink_dir_bind(st, s, col + 10, &u->emu.ingress, err) < 0 ? -1 : 0;
+}
+
 struct uplink_tx {
 	const char *actor;
 	struct uplink *u;
@@ -220,7 +400,8 @@ static int
 uplink_create_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	static const char sql[] = "INSERT INTO uplinks(name, interface, netns, driver, address, "
-	    "created_at) VALUES (?, ?, ?, ?, ?, ?)";
+	    "created_at, emu_profile, emu_seed, admin_down, flap, " UPLINK_EMU_COLUMNS ") "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	struct uplink_tx *tx = arg;
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
@@ -229,7 +410,8 @@ uplink_create_tx(struct store *st, void *arg, struct cnw_error *err)
 	    store_bind_text(st, s, 3, tx->u->netns, err) < 0 ||
 	    store_bind_text(st, s, 4, tx->u->driver, err) < 0 ||
 	    store_bind_text(st, s, 5, tx->u->address, err) < 0 ||
-	    store_bind_int64(st, s, 6, tx->u->created_at, err) < 0)
+	    store_bind_int64(st, s, 6, tx->u->created_at, err) < 0 ||
+	    uplink_emu_bind(st, s, 7, tx->u, err) < 0)
 		return -1;
 	if (store_exec_stmt(st, s, "insert uplink", err) < 0)
 		return err->kind == CNW_EEXIST ?
@@ -240,14 +422,21 @@ uplink_create_tx(struct store *st, void *arg, struct cnw_error *err)
 
 int
 uplink_create(struct store *st, const struct principal *who, const char *actor,
-    const struct uplink *spec, struct uplink *out, struct cnw_error *err)
+    const struct uplink *spec, const struct uplink_change *c, struct uplink *out,
+    struct cnw_error *err)
 {
 	struct uplink_tx tx = { actor, out, NULL };
 
 	*out = *spec;
 	if (out->driver[0] == '\0')
 		snprintf(out->driver, sizeof(out->driver), "udp");
-	if (uplink_admin_only(who, "creating an uplink", err) < 0 || uplink_validate(out, err) < 0)
+	/* Emulation starts off, seed 1: repeatable unless asked otherwise. */
+	memset(&out->emu, 0, sizeof(out->emu));
+	out->emu.seed = 1;
+	out->admin_down = 0;
+	out->flap[0] = '\0';
+	if (uplink_admin_only(who, "creating an uplink", err) < 0 || uplink_validate(out, err) < 0 ||
+	    (c != NULL && uplink_change_apply(out, c, err) < 0))
 		return -1;
 	out->created_at = store_now();
 	return store_tx(st, uplink_create_tx, &tx, err);
@@ -273,6 +462,38 @@ uplink_list(struct store *st, const struct principal *who, uplink_each_fn fn, vo
 	if (uplink_admin_only(who, "reading uplinks", err) < 0)
 		return -1;
 	return uplink_row_each(st, fn, arg, err);
+}
+
+static int
+uplink_update_tx(struct store *st, void *arg, struct cnw_error *err)
+{
+	static const char sql[] = "UPDATE uplinks SET emu_profile = ?, emu_seed = ?, "
+	    "admin_down = ?, flap = ?, eg_rate_kbps = ?, eg_delay_us = ?, eg_jitter_us = ?, "
+	    "eg_loss_ppm = ?, eg_slot_us = ?, eg_queue_kb = ?, in_rate_kbps = ?, in_delay_us = ?, "
+	    "in_jitter_us = ?, in_loss_ppm = ?, in_slot_us = ?, in_queue_kb = ? WHERE id = ?";
+	struct uplink_tx *tx = arg;
+	sqlite3_stmt *s = store_stmt(st, sql, err);
+	char what[160];
+
+	if (s == NULL || uplink_emu_bind(st, s, 1, tx->u, err) < 0 ||
+	    store_bind_int64(st, s, 17, tx->u->id, err) < 0 ||
+	    store_exec_stmt(st, s, "update uplink", err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "emulation=%s admin=%s flap=%s",
+	    tx->u->emu.profile[0] ? tx->u->emu.profile : "off",
+	    tx->u->admin_down ? "down" : "up", tx->u->flap[0] ? tx->u->flap : "none");
+	return store_audit(st, tx->actor, "uplink.update", tx->u->name, what, err);
+}
+
+int
+uplink_update(struct store *st, const struct principal *who, const char *actor,
+    const char *name, const struct uplink_change *c, struct uplink *out, struct cnw_error *err)
+{
+	struct uplink_tx tx = { actor, out, NULL };
+
+	if (uplink_get(st, who, name, out, err) < 0 || uplink_change_apply(out, c, err) < 0)
+		return -1;
+	return store_tx(st, uplink_update_tx, &tx, err);
 }
 
 static int

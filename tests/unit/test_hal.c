@@ -800,7 +800,7 @@ host_enter_sandbox(void)
 		_exit(5);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
-	sandbox_enter(prog, len);
+	sandbox_enter(prog, len, NULL);
 	free(prog);
 }
 

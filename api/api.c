@@ -116,7 +116,7 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 		text = steal_ptr(&resp->raw);
 		len = resp->raw_len;
 	} else if (resp->json != NULL) {
-		text = json_dumps(resp->json, JSON_COMPACT);
+		text = json_dumps(resp->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
 		if (text != NULL) {
 			len = strlen(text);
 			text[len++] = '\n';	/* json_dumps leaves room: replaces the NUL */

@@ -10,7 +10,11 @@
  * One command does more than show: "exec" asks the API for a network's
  * namespace, enters it with setns(2) and becomes the command it was given.
  * One reply is not JSON: "metrics" prints the Prometheus text of
- * GET /metrics as it comes.
+ * GET /metrics as it comes.  One reply does not end: "events" prints the
+ * server-sent events of GET /v1/events one line each as they arrive, until
+ * interrupted.  Three commands need no daemon at all: "driver keygen",
+ * "sign" and "verify" (cnwctl_driver.c) work on files where a plug-in is
+ * built.
  *
  * Commands are rows of commands[] ({noun, verb, handler, usage}); adding a
  * command is adding a handler and one row.  Every step returns an exit
@@ -29,6 +33,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +46,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cnwctl_driver.h"
 #include "cnwctl_output.h"
 
 #define DEFAULT_SOCKET		"/run/cnw/cnwd.sock"
@@ -48,6 +54,7 @@
 #define REQUEST_TIMEOUT_S	30L
 #define MAX_REPLY_BYTES		(64u << 20)
 #define MAX_TOKEN_BYTES		4096
+#define MAX_EVENT_BYTES		(1u << 20)	/* one line of an event stream */
 #define NETNS_DIR		"/run/netns"	/* where "ip netns" keeps them */
 
 enum status {
@@ -70,6 +77,33 @@ enum auth {
 	X(BANDWIDTH_KBPS, "bandwidth-kbps", "bandwidth_kbps") \
 	X(FLOWS, "flows", "flows")
 
+/* How the value of a numeric option is checked before it is sent. */
+enum number_kind {
+	NUMBER_INTEGER,		/* -?[0-9]+ */
+	NUMBER_DECIMAL,		/* -?[0-9]+(.[0-9]*)? or -?.[0-9]+ */
+};
+
+/*
+ * The emulation options of one direction of an uplink: id, option, JSON
+ * key in the "egress" and "ingress" objects, kind of number, the word that
+ * stands for null (NULL: none), and for --help the argument and what it
+ * sets.  "--delay" sets both directions, "--egress-delay" and
+ * "--ingress-delay" one each.  The ranges are the API's to check.
+ */
+#define FOREACH_EMU_FIELD(X) \
+	X(RATE, "rate", "rate_kbps", NUMBER_INTEGER, "unlimited", \
+	  "KBIT/S", "link rate in kbit/s, or unlimited") \
+	X(DELAY, "delay", "delay_ms", NUMBER_DECIMAL, NULL, \
+	  "MS", "one-way delay added") \
+	X(JITTER, "jitter", "jitter_ms", NUMBER_DECIMAL, NULL, \
+	  "MS", "variation of the delay (standard deviation)") \
+	X(LOSS, "loss", "loss_percent", NUMBER_DECIMAL, NULL, \
+	  "PERCENT", "random loss") \
+	X(SLOT, "slot", "slot_ms", NUMBER_DECIMAL, NULL, \
+	  "MS", "slotted access: frames leave at multiples of it") \
+	X(QUEUE, "queue", "queue_kb", NUMBER_INTEGER, NULL, \
+	  "KIB", "bottleneck queue (0: 100 ms at the rate)")
+
 /* Long options without a short form. */
 enum {
 	OPT_SOCKET = 256,
@@ -86,8 +120,19 @@ enum {
 	OPT_NETNS,
 	OPT_DRIVER,
 	OPT_ENDPOINT,
+	OPT_PROFILE,
+	OPT_SEED,
+	OPT_UP,
+	OPT_DOWN,
+	OPT_FLAP,
+	OPT_NO_FLAP,
+	OPT_SINCE,
 #define X(id, option, key) OPT_QUOTA_##id,
 	FOREACH_QUOTA(X)
+#undef X
+#define X(id, option, key, kind, null_word, arg, help) \
+	OPT_EMU_##id, OPT_EMU_EGRESS_##id, OPT_EMU_INGRESS_##id,
+	FOREACH_EMU_FIELD(X)
 #undef X
 };
 
@@ -143,11 +188,46 @@ static const struct option network_longopts[] = {
 	OPTION_END,
 };
 
+/* The options of uplink create and uplink set that shape the emulation. */
+#define EMU_FIELD_LONGOPTS(id, option, key, kind, null_word, arg, help) \
+	{ option, required_argument, NULL, OPT_EMU_##id }, \
+	{ "egress-" option, required_argument, NULL, OPT_EMU_EGRESS_##id }, \
+	{ "ingress-" option, required_argument, NULL, OPT_EMU_INGRESS_##id },
+#define EMULATION_LONGOPTS \
+	{ "profile", required_argument, NULL, OPT_PROFILE }, \
+	{ "seed", required_argument, NULL, OPT_SEED }, \
+	FOREACH_EMU_FIELD(EMU_FIELD_LONGOPTS)
+
 static const struct option uplink_longopts[] = {
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
 	{ "address", required_argument, NULL, OPT_ADDRESS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "driver", required_argument, NULL, OPT_DRIVER },
+	{ "down", no_argument, NULL, OPT_DOWN },
+	{ "flap", required_argument, NULL, OPT_FLAP },
+	EMULATION_LONGOPTS
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option uplink_set_longopts[] = {
+	{ "up", no_argument, NULL, OPT_UP },
+	{ "down", no_argument, NULL, OPT_DOWN },
+	{ "flap", required_argument, NULL, OPT_FLAP },
+	{ "no-flap", no_argument, NULL, OPT_NO_FLAP },
+	EMULATION_LONGOPTS
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option netns_longopts[] = {
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option events_longopts[] = {
+	{ "since", required_argument, NULL, OPT_SINCE },
 	OPTION_HELP,
 	OPTION_END,
 };
@@ -172,6 +252,28 @@ static const struct quota_option {
 #define X(id, option, key) { OPT_QUOTA_##id, option, key },
 	FOREACH_QUOTA(X)
 #undef X
+};
+
+static const struct emu_option {
+	int opt_both, opt_egress, opt_ingress;
+	const char *option;	/* on the command line, without "egress-" */
+	const char *key;	/* in the "egress" and "ingress" objects */
+	enum number_kind kind;
+	const char *null_word;	/* given for null, or NULL */
+	const char *arg;	/* for --help */
+	const char *help;
+} emu_options[] = {
+#define X(id, option, key, kind, null_word, arg, help) \
+	{ OPT_EMU_##id, OPT_EMU_EGRESS_##id, OPT_EMU_INGRESS_##id, \
+	  option, key, kind, null_word, arg, help },
+	FOREACH_EMU_FIELD(X)
+#undef X
+};
+
+/* Which directions an emulation option sets. */
+enum {
+	DIR_EGRESS = 1 << 0,
+	DIR_INGRESS = 1 << 1,
 };
 
 _Static_assert(sizeof(json_int_t) == sizeof(long long),
@@ -202,6 +304,35 @@ static void
 print_usage_line(FILE *out, const struct command *cmd)
 {
 	fprintf(out, "usage: cnwctl %s\n", cmd->usage);
+}
+
+/* What EMULATION OPTIONS stands for, from emu_options[]. */
+static void
+print_emulation_options(FILE *out)
+{
+	size_t i;
+
+	fputs("\nEmulation options (uplink create, uplink set):\n"
+	      "  --profile NAME          ethernet, wifi, lte, 5g, "
+	      "satellite-geo, satellite-leo,\n"
+	      "                          or off (no emulation)\n"
+	      "  --seed N                seed of the random loss and jitter\n",
+	      out);
+	for (i = 0; i < sizeof emu_options / sizeof emu_options[0]; i++)
+		fprintf(out, "  --%s %-*s %s\n", emu_options[i].option,
+			(int)(20 - strlen(emu_options[i].option)),
+			emu_options[i].arg, emu_options[i].help);
+	fputs("  --rate to --queue set both directions; --egress-rate, "
+	      "--ingress-rate\n  and so on set one.\n", out);
+}
+
+/* -h of a command: its usage, and what its placeholders stand for. */
+static void
+print_command_help(const struct command *cmd)
+{
+	print_usage_line(stdout, cmd);
+	if (strstr(cmd->usage, "EMULATION OPTIONS") != NULL)
+		print_emulation_options(stdout);
 }
 
 /* MESSAGE may be NULL when getopt already said what was wrong. */
@@ -251,6 +382,47 @@ parse_count(const char *text, json_int_t *value)
 }
 
 /*
+ * A whole number, possibly negative, that fits a JSON integer.  Whether it
+ * is in range is the API's to say.
+ */
+static int
+parse_integer(const char *text, json_int_t *value)
+{
+	const char *digits = text + (text[0] == '-');
+	long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)digits[0]))
+		return -1;	/* strtoll would accept " 1" and "+1" */
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*value = (json_int_t)n;
+	return 0;
+}
+
+/*
+ * A decimal number: "20", "0.5", ".5", "-3".  Only digits and one point,
+ * so none of what strtod also takes ("1e3", "0x10", "inf", "nan", " 1").
+ */
+static int
+parse_decimal(const char *text, double *value)
+{
+	const char *p = text + (text[0] == '-');
+	size_t whole = strspn(p, "0123456789"), frac = 0;
+	char *end;
+
+	if (p[whole] == '.')
+		frac = strspn(p + whole + 1, "0123456789") + 1;
+	if ((whole == 0 && frac <= 1) || p[whole + frac] != '\0')
+		return -1;
+	errno = 0;
+	*value = strtod(text, &end);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/*
  * Parses the options after NOUN VERB (ARGV[0] stands for the program) and
  * requires exactly NPOS positional arguments, stored in POS.  GNU getopt
  * permutes, so options may come before or after the positional arguments.
@@ -265,7 +437,7 @@ parse_command(const struct command *cmd, int argc, char **argv,
 	optind = 0;	/* glibc: start over, the global options used it */
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
-			print_usage_line(stdout, cmd);
+			print_command_help(cmd);
 			return STATUS_DONE;
 		}
 		if (opt == '?' || handle == NULL || handle(opt, optarg, arg) != 0)
@@ -406,11 +578,152 @@ network_option(int opt, const char *value, void *arg)
 	return -1;
 }
 
+static const struct emu_option *
+find_emu_option(int opt, unsigned *dirs)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof emu_options / sizeof emu_options[0]; i++) {
+		const struct emu_option *e = &emu_options[i];
+
+		*dirs = opt == e->opt_both ? DIR_EGRESS | DIR_INGRESS :
+			opt == e->opt_egress ? DIR_EGRESS :
+			opt == e->opt_ingress ? DIR_INGRESS : 0;
+		if (*dirs != 0)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * The JSON value of an emulation option: an integer or a real as its row
+ * says, or null for its null word.  Only what is not a number is refused
+ * here, naming the option as given; the ranges are the API's.
+ */
+static json_t *
+emu_value(const struct emu_option *e, unsigned dirs, const char *text)
+{
+	const char *prefix = dirs == DIR_EGRESS ? "egress-" :
+			     dirs == DIR_INGRESS ? "ingress-" : "";
+	json_int_t n;
+	double x;
+
+	if (e->null_word != NULL && strcmp(text, e->null_word) == 0)
+		return json_null();
+	if (e->kind == NUMBER_INTEGER && parse_integer(text, &n) == 0)
+		return json_integer(n);
+	if (e->kind == NUMBER_DECIMAL && parse_decimal(text, &x) == 0)
+		return json_real(x);
+	report_error("--%s%s: '%s' is not a %s%s%s%s", prefix, e->option,
+		     text, e->kind == NUMBER_INTEGER ? "whole number" : "number",
+		     e->null_word != NULL ? " or '" : "",
+		     e->null_word != NULL ? e->null_word : "",
+		     e->null_word != NULL ? "'" : "");
+	return NULL;
+}
+
+/* Sets KEY of each direction in DIRS of the body's "emulation". */
+static int
+set_emu_field(json_t *body, const struct emu_option *e, unsigned dirs,
+	      const char *text)
+{
+	json_t *emulation, *dir, *value = emu_value(e, dirs, text);
+	int rc = 0;
+
+	if (value == NULL)
+		return -1;
+	if ((emulation = member_object(body, "emulation")) == NULL)
+		rc = -1;
+	if (rc == 0 && (dirs & DIR_EGRESS) != 0 &&
+	    ((dir = member_object(emulation, "egress")) == NULL ||
+	     json_object_set(dir, e->key, value) != 0))
+		rc = -1;
+	if (rc == 0 && (dirs & DIR_INGRESS) != 0 &&
+	    ((dir = member_object(emulation, "ingress")) == NULL ||
+	     json_object_set(dir, e->key, value) != 0))
+		rc = -1;
+	json_decref(value);
+	return rc;
+}
+
+/*
+ * --profile, --seed and the per-direction options of uplink create and
+ * set; 1 when OPT is none of them.  Given twice, the last one holds, so
+ * "--delay 20 --egress-delay 50" is 50 ms out and 20 ms in.
+ */
+static int
+emulation_option(json_t *body, int opt, const char *value)
+{
+	const struct emu_option *e;
+	json_t *emulation;
+	json_int_t seed;
+	unsigned dirs;
+
+	if (opt == OPT_PROFILE || opt == OPT_SEED) {
+		if ((emulation = member_object(body, "emulation")) == NULL)
+			return -1;
+		if (opt == OPT_PROFILE)
+			return set_string(emulation, "profile", value,
+					  "--profile");
+		if (parse_integer(value, &seed) != 0) {
+			report_error("--seed: '%s' is not a whole number", value);
+			return -1;
+		}
+		return json_object_set_new(emulation, "seed",
+					   json_integer(seed));
+	}
+	if ((e = find_emu_option(opt, &dirs)) != NULL)
+		return set_emu_field(body, e, dirs, value);
+	return 1;
+}
+
+/*
+ * Sets KEY of BODY to VALUE unless an earlier option set it otherwise:
+ * "--up --down" is a mistake to point out, not a choice of the last.
+ */
+static int
+set_once(json_t *body, const char *key, json_t *value, const char *options)
+{
+	json_t *old = json_object_get(body, key);
+
+	if (value == NULL)
+		return -1;
+	if (old != NULL && !json_equal(old, value)) {
+		report_error("conflicting %s options", options);
+		json_decref(value);
+		return -1;
+	}
+	return json_object_set_new(body, key, value);
+}
+
+/* --up, --down, --flap and --no-flap; 1 when OPT is none of them. */
+static int
+drill_option(json_t *body, int opt, const char *value)
+{
+	json_t *pattern;
+
+	if (opt == OPT_UP || opt == OPT_DOWN)
+		return set_once(body, "state",
+				json_string(opt == OPT_UP ? "up" : "down"),
+				"--up/--down");
+	if (opt == OPT_NO_FLAP)
+		return set_once(body, "flap", json_null(),
+				"--flap/--no-flap");
+	if (opt != OPT_FLAP)
+		return 1;
+	if ((pattern = json_string(value)) == NULL) {
+		report_error("--flap is not valid UTF-8");
+		return -1;
+	}
+	return set_once(body, "flap", pattern, "--flap/--no-flap");
+}
+
 /* Options of uplink create: each given one goes in the body. */
 static int
 uplink_option(int opt, const char *value, void *arg)
 {
 	json_t *body = arg;
+	int rc;
 
 	if (opt == OPT_INTERFACE)
 		return set_string(body, "interface", value, "--interface");
@@ -420,7 +733,42 @@ uplink_option(int opt, const char *value, void *arg)
 		return set_string(body, "netns", value, "--netns");
 	if (opt == OPT_DRIVER)
 		return set_string(body, "driver", value, "--driver");
-	return -1;
+	if ((rc = drill_option(body, opt, value)) != 1)
+		return rc;
+	return emulation_option(body, opt, value) == 0 ? 0 : -1;
+}
+
+/* Options of uplink set: only what is given goes in the PATCH. */
+static int
+uplink_set_option(int opt, const char *value, void *arg)
+{
+	json_t *body = arg;
+	int rc;
+
+	if ((rc = drill_option(body, opt, value)) != 1)
+		return rc;
+	return emulation_option(body, opt, value) == 0 ? 0 : -1;
+}
+
+/*
+ * "--profile off" is no emulation at all, which the API takes as
+ * "emulation": null; an option that shapes it besides is a contradiction.
+ */
+static int
+finish_emulation(const struct command *cmd, json_t *body)
+{
+	json_t *emulation = json_object_get(body, "emulation");
+	const char *profile = json_string_value(json_object_get(emulation,
+								"profile"));
+
+	if (profile == NULL || strcmp(profile, "off") != 0)
+		return STATUS_OK;
+	if (json_object_size(emulation) > 1)
+		return command_usage_error(cmd, "--profile off takes no other "
+					   "emulation option");
+	if (json_object_set_new(body, "emulation", json_null()) != 0)
+		return out_of_memory();
+	return STATUS_OK;
 }
 
 /*
@@ -469,6 +817,39 @@ route_option(int opt, const char *value, void *arg)
 	if (opt == OPT_VIA)
 		return set_string(body, "via", value, "--via");
 	return -1;
+}
+
+/* --netns NS of interface list and show. */
+static int
+netns_option(int opt, const char *value, void *arg)
+{
+	const char **netns = arg;
+
+	if (opt != OPT_NETNS)
+		return -1;
+	*netns = value;
+	return 0;
+}
+
+struct events_opts {
+	bool has_since;
+	json_int_t since;
+};
+
+static int
+events_option(int opt, const char *value, void *arg)
+{
+	struct events_opts *o = arg;
+
+	if (opt != OPT_SINCE)
+		return -1;
+	if (parse_count(value, &o->since) != 0) {
+		report_error("--since: '%s' is not an event id (a whole "
+			     "non-negative number)", value);
+		return -1;
+	}
+	o->has_since = true;
+	return 0;
 }
 
 /* ---- token ------------------------------------------------------------- */
@@ -551,12 +932,44 @@ struct request {
 	const char *accept;	/* media type wanted; NULL: application/json */
 };
 
+struct event_stream;
+
 struct reply {
 	long status;
 	char *data;
 	size_t len;
 	bool too_large;
+	/*
+	 * Set by the caller for a reply that does not end: a 2xx body is fed
+	 * to it as it comes instead of being collected, and the request has
+	 * no time limit.  An error reply is collected as any other.
+	 */
+	struct event_stream *stream;
+	CURL *curl;		/* while the request runs */
 };
+
+static int stream_feed(struct event_stream *stream, const char *chunk,
+		       size_t n);
+
+/* SIGINT during a stream: it ends, and cnwctl exits 0. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Whether the headers are in and say 2xx: the body is then the stream. */
+static bool
+reply_succeeded(const struct reply *reply)
+{
+	long status = 0;
+
+	curl_easy_getinfo(reply->curl, CURLINFO_RESPONSE_CODE, &status);
+	return status / 100 == 2;
+}
 
 static size_t
 collect_reply(char *chunk, size_t size, size_t nmemb, void *userdata)
@@ -565,6 +978,8 @@ collect_reply(char *chunk, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 	char *grown;
 
+	if (reply->stream != NULL && reply_succeeded(reply))
+		return stream_feed(reply->stream, chunk, n) == 0 ? n : 0;
 	if (n > MAX_REPLY_BYTES - reply->len) {
 		reply->too_large = true;
 		return 0;
@@ -632,7 +1047,7 @@ set_body(CURL *curl, const char *payload)
 
 static CURLcode
 setup_handle(CURL *curl, const struct ctx *ctx, const char *url,
-	     const char *method, const char *payload)
+	     const char *method, const char *payload, long timeout)
 {
 	CURLcode res = curl_easy_setopt(curl, CURLOPT_URL, url);
 
@@ -644,12 +1059,28 @@ setup_handle(CURL *curl, const struct ctx *ctx, const char *url,
 	if (res == CURLE_OK && payload != NULL)
 		res = set_body(curl, payload);
 	if (res == CURLE_OK)
-		res = curl_easy_setopt(curl, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
+		res = curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
 	if (res == CURLE_OK)
 		res = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	if (res == CURLE_OK)
 		res = curl_easy_setopt(curl, CURLOPT_USERAGENT, "cnwctl");
 	return res;
+}
+
+/*
+ * libcurl calls this now and then while a transfer runs, and again as soon
+ * as a signal interrupts its wait: the way out of a stream on SIGINT.
+ */
+static int
+check_interrupt(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+		curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return interrupted ? 1 : 0;
 }
 
 static CURLcode
@@ -662,6 +1093,11 @@ setup_io(CURL *curl, struct curl_slist *headers, struct reply *reply)
 				       collect_reply);
 	if (res == CURLE_OK)
 		res = curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
+	if (res == CURLE_OK && reply->stream != NULL)
+		res = curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+				       check_interrupt);
+	if (res == CURLE_OK && reply->stream != NULL)
+		res = curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	return res;
 }
 
@@ -681,6 +1117,11 @@ report_transport_error(const struct ctx *ctx, CURL *curl, CURLcode res,
 			     ctx->socket_path, REQUEST_TIMEOUT_S);
 		return;
 	}
+	if (reply->stream != NULL && reply_succeeded(reply)) {
+		report_error("the stream from cnwd at %s broke: %s",
+			     ctx->socket_path, curl_easy_strerror(res));
+		return;
+	}
 	/* The errno says why better than curl's "localhost port 80" text. */
 	curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
 	if (os_errno != 0)
@@ -691,11 +1132,20 @@ report_transport_error(const struct ctx *ctx, CURL *curl, CURLcode res,
 		      curl_easy_strerror(res));
 }
 
+/*
+ * STATUS_DONE when SIGINT ended a stream; STATUS_FAILURE, already said,
+ * when the stream stopped at an error of its own (a write of stdout).
+ */
 static int
 perform(const struct ctx *ctx, CURL *curl, struct reply *reply)
 {
 	CURLcode res = curl_easy_perform(curl);
 
+	if (res == CURLE_ABORTED_BY_CALLBACK && interrupted)
+		return STATUS_DONE;
+	if (res == CURLE_WRITE_ERROR && reply->stream != NULL &&
+	    reply_succeeded(reply))
+		return STATUS_FAILURE;
 	if (res != CURLE_OK) {
 		report_transport_error(ctx, curl, res, reply);
 		return STATUS_FAILURE;
@@ -725,12 +1175,16 @@ exchange(const struct ctx *ctx, const struct request *req,
 		rc = out_of_memory();
 		goto out;
 	}
-	if (setup_handle(curl, ctx, url, req->method, payload) != CURLE_OK ||
-	    setup_io(curl, headers, reply) != CURLE_OK)
+	reply->curl = curl;
+	/* A stream lasts as long as it is wanted: 0, no time limit. */
+	if (setup_handle(curl, ctx, url, req->method, payload,
+			 reply->stream != NULL ? 0L : REQUEST_TIMEOUT_S) !=
+	    CURLE_OK || setup_io(curl, headers, reply) != CURLE_OK)
 		report_error("cannot set up libcurl");
 	else
 		rc = perform(ctx, curl, reply);
 out:
+	reply->curl = NULL;
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(headers);
 	free(payload);
@@ -777,7 +1231,8 @@ parse_success(const struct reply *reply, json_t **json)
 /*
  * Sends one request and returns STATUS_OK with the raw 2xx reply in *REPLY,
  * whatever its content type, or STATUS_FAILURE after printing why (for an
- * error reply, its problem detail).  The caller frees reply->data.
+ * error reply, its problem detail); for a stream, STATUS_DONE when SIGINT
+ * ended it.  The caller frees reply->data.
  */
 static int
 api_exchange(struct ctx *ctx, const struct request *req, struct reply *reply)
@@ -1269,10 +1724,11 @@ cmd_uplink_create(struct ctx *ctx, const struct command *cmd, int argc,
 	if (rc == STATUS_OK)
 		rc = parse_command(cmd, argc, argv, uplink_longopts,
 				   uplink_option, body, 1, &name);
+	/* No --address check: an afpacket uplink has none, the API knows. */
 	if (rc == STATUS_OK && json_object_get(body, "interface") == NULL)
 		rc = command_usage_error(cmd, "missing option --interface");
-	if (rc == STATUS_OK && json_object_get(body, "address") == NULL)
-		rc = command_usage_error(cmd, "missing option --address");
+	if (rc == STATUS_OK)
+		rc = finish_emulation(cmd, body);
 	if (rc == STATUS_OK && set_string(body, "name", name, "NAME") != 0)
 		rc = command_usage_error(cmd, NULL);
 	req.body = body;
@@ -1302,11 +1758,133 @@ cmd_uplink_show(struct ctx *ctx, const struct command *cmd, int argc,
 			   CNWCTL_VIEW_UPLINK);
 }
 
+/* PATCH /v1/uplinks/NAME with only the options given. */
+static int
+cmd_uplink_set(struct ctx *ctx, const struct command *cmd, int argc,
+	       char **argv)
+{
+	struct request req = { "PATCH", NULL, NULL, AUTH_BEARER, NULL };
+	json_t *body = json_object();
+	const char *name = NULL;
+	char *path = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, uplink_set_longopts,
+				   uplink_set_option, body, 1, &name);
+	if (rc == STATUS_OK && json_object_size(body) == 0)
+		rc = command_usage_error(cmd, "nothing to change: give an "
+					 "emulation option, --up, --down, "
+					 "--flap or --no-flap");
+	if (rc == STATUS_OK)
+		rc = finish_emulation(cmd, body);
+	if (rc == STATUS_OK &&
+	    (path = object_path("/v1/uplinks", name, "")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_UPLINK);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
 static int
 cmd_uplink_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		  char **argv)
 {
 	return delete_object(ctx, cmd, argc, argv, "/v1/uplinks");
+}
+
+/* "?netns=NS", or "" without --netns; NS "host" is the host's own. */
+static char *
+netns_query(const char *netns)
+{
+	char *escaped, *query = NULL;
+
+	if (netns == NULL)
+		return strdup("");
+	if ((escaped = curl_easy_escape(NULL, netns, 0)) == NULL)
+		return NULL;
+	if (asprintf(&query, "?netns=%s", escaped) < 0)
+		query = NULL;
+	curl_free(escaped);
+	return query;
+}
+
+static int
+cmd_interface_list(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	const char *netns = NULL;
+	char *query = NULL, *path = NULL;
+	int rc = parse_command(cmd, argc, argv, netns_longopts, netns_option,
+			       &netns, 0, NULL);
+
+	if (rc == STATUS_OK && ((query = netns_query(netns)) == NULL ||
+	    asprintf(&path, "/v1/interfaces%s", query) < 0)) {
+		path = NULL;
+		rc = out_of_memory();
+	}
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, path, CNWCTL_VIEW_INTERFACE);
+	free(query);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_interface_show(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
+	const char *name = NULL, *netns = NULL;
+	char *query = NULL, *path = NULL;
+	int rc = parse_command(cmd, argc, argv, netns_longopts, netns_option,
+			       &netns, 1, &name);
+
+	if (rc == STATUS_OK && ((query = netns_query(netns)) == NULL ||
+	    (path = object_path("/v1/interfaces", name, query)) == NULL))
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_INTERFACE);
+	free(query);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_driver_list(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
+			       NULL);
+
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, "/v1/drivers", CNWCTL_VIEW_DRIVER);
+	return rc;
+}
+
+/*
+ * driver keygen, sign and verify: files only, where a plug-in is built, so
+ * no socket and no token are touched.  cnwctl_driver_offline() parses its
+ * own options and wants the verb as argv[0], which dispatch() replaced.
+ */
+static int
+cmd_driver_offline(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	int rc;
+
+	(void)ctx;
+	argv[0] = (char *)cmd->verb;
+	rc = cnwctl_driver_offline(argc, argv);
+	if (rc >= 0)
+		return rc;
+	report_error("driver %s: not an offline verb", cmd->verb);
+	return STATUS_FAILURE;
 }
 
 static int
@@ -1357,6 +1935,196 @@ cmd_peer_delete(struct ctx *ctx, const struct command *cmd, int argc,
 		char **argv)
 {
 	return delete_object(ctx, cmd, argc, argv, "/v1/peers");
+}
+
+/*
+ * A server-sent event stream (text/event-stream), read as it comes: lines
+ * ending in LF (or CRLF), records ending at a blank line.  Of a record's
+ * fields only "data" is used, its lines joined by LF: it holds the event's
+ * JSON, whose "type" and "id" repeat the "event" and "id" fields.  Lines
+ * starting with ':' are comments (the daemon's keep-alives).
+ */
+struct event_stream {
+	enum cnwctl_format format;
+	char *line;		/* the line being read, not yet ended */
+	size_t len, cap;
+	char *data;		/* the data lines of the record so far */
+	size_t data_len;
+	bool has_data;
+};
+
+static int
+grow(char **buf, size_t *cap, size_t need)
+{
+	char *bigger;
+	size_t size = *cap == 0 ? 256 : *cap;
+
+	while (size < need)
+		size *= 2;
+	if (size == *cap)
+		return 0;
+	if ((bigger = realloc(*buf, size)) == NULL)
+		return -1;
+	*buf = bigger;
+	*cap = size;
+	return 0;
+}
+
+/* Appends a data line to the record: "data: a" and "data: b" are "a\nb". */
+static int
+add_data(struct event_stream *stream, const char *value, size_t n)
+{
+	char *longer;
+	size_t sep = stream->has_data ? 1 : 0;
+
+	if (stream->data_len + sep + n > MAX_EVENT_BYTES) {
+		report_error("an event from cnwd is larger than %u bytes",
+			     MAX_EVENT_BYTES);
+		return -1;
+	}
+	longer = realloc(stream->data, stream->data_len + sep + n + 1);
+	if (longer == NULL) {
+		out_of_memory();
+		return -1;
+	}
+	if (sep != 0)
+		longer[stream->data_len++] = '\n';
+	memcpy(longer + stream->data_len, value, n);
+	stream->data_len += n;
+	longer[stream->data_len] = '\0';
+	stream->data = longer;
+	stream->has_data = true;
+	return 0;
+}
+
+/*
+ * The end of a record: its event is printed, flushed so that a pipe sees
+ * it now.  An event that is not JSON is reported and skipped; only output
+ * that cannot be written stops the stream.
+ */
+static int
+dispatch_event(struct event_stream *stream)
+{
+	json_error_t err;
+	json_t *event;
+	int rc = 0;
+
+	if (!stream->has_data)
+		return 0;
+	event = json_loadb(stream->data, stream->data_len, 0, &err);
+	stream->data_len = 0;
+	stream->has_data = false;
+	if (event == NULL) {
+		report_error("cannot parse an event from cnwd: %s", err.text);
+		return 0;
+	}
+	if (cnwctl_output_event(stdout, stream->format, event) != 0)
+		rc = -1;
+	else if (fflush(stdout) != 0) {
+		report_error("cannot write output: %s", strerror(errno));
+		rc = -1;
+	}
+	json_decref(event);
+	return rc;
+}
+
+/* One line, its end of line removed: a field, a comment or the record's end. */
+static int
+stream_line(struct event_stream *stream, char *line, size_t n)
+{
+	const char *value;
+	size_t name_len;
+
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (n == 0)
+		return dispatch_event(stream);
+	if (line[0] == ':')
+		return 0;
+	name_len = strcspn(line, ":");
+	value = line + name_len + (line[name_len] == ':');
+	if (*value == ' ')
+		value++;
+	/* "id" and "event" say again what the data's JSON says. */
+	if (name_len == 4 && strncmp(line, "data", 4) == 0)
+		return add_data(stream, value, n - (size_t)(value - line));
+	return 0;
+}
+
+static int
+stream_feed(struct event_stream *stream, const char *chunk, size_t n)
+{
+	const char *end;
+	size_t part;
+
+	while (n > 0) {
+		end = memchr(chunk, '\n', n);
+		part = end != NULL ? (size_t)(end - chunk) : n;
+		if (stream->len + part > MAX_EVENT_BYTES) {
+			report_error("a line from cnwd is longer than %u bytes",
+				     MAX_EVENT_BYTES);
+			return -1;
+		}
+		if (grow(&stream->line, &stream->cap,
+			 stream->len + part + 1) != 0) {
+			out_of_memory();
+			return -1;
+		}
+		memcpy(stream->line + stream->len, chunk, part);
+		stream->len += part;
+		stream->line[stream->len] = '\0';
+		if (end == NULL)
+			break;
+		chunk += part + 1;
+		n -= part + 1;
+		part = stream->len;
+		stream->len = 0;
+		if (stream_line(stream, stream->line, part) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET /v1/events until SIGINT (exit 0) or until cnwd ends the stream
+ * (exit 0 when it ends it cleanly, 1 when the connection breaks).
+ */
+static int
+cmd_events(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER,
+			       "text/event-stream" };
+	struct event_stream stream = { .format = ctx->format };
+	struct events_opts opts = { false, 0 };
+	struct reply reply = { 0 };
+	struct sigaction sa;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, events_longopts,
+			       events_option, &opts, 0, NULL);
+
+	if (rc == STATUS_OK && opts.has_since &&
+	    asprintf(&path, "/v1/events?since=%" JSON_INTEGER_FORMAT,
+		     opts.since) < 0) {
+		path = NULL;
+		rc = out_of_memory();
+	}
+	/* No SA_RESTART: the signal must cut libcurl's wait short. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	if (rc == STATUS_OK && sigaction(SIGINT, &sa, NULL) != 0) {
+		report_error("cannot catch SIGINT: %s", strerror(errno));
+		rc = STATUS_FAILURE;
+	}
+	req.path = path != NULL ? path : "/v1/events";
+	reply.stream = &stream;
+	if (rc == STATUS_OK)
+		rc = api_exchange(ctx, &req, &reply);
+	free(reply.data);
+	free(stream.line);
+	free(stream.data);
+	free(path);
+	return rc;
 }
 
 /*
@@ -1550,10 +2318,14 @@ static const struct command commands[] = {
 	{ "route", "delete", cmd_route_delete,
 	  "route delete TENANT NETWORK ID" },
 	{ "uplink", "create", cmd_uplink_create,
-	  "uplink create NAME --interface IF --address ADDR:PORT "
-	  "[--netns NS] [--driver udp]" },
+	  "uplink create NAME --interface IF [--address ADDR:PORT] "
+	  "[--netns NS] [--driver NAME|PATH] [EMULATION OPTIONS] [--down] "
+	  "[--flap PATTERN]" },
 	{ "uplink", "list", cmd_uplink_list, "uplink list" },
 	{ "uplink", "show", cmd_uplink_show, "uplink show NAME" },
+	{ "uplink", "set", cmd_uplink_set,
+	  "uplink set NAME [EMULATION OPTIONS] [--up|--down] "
+	  "[--flap PATTERN|--no-flap]" },
 	{ "uplink", "delete", cmd_uplink_delete, "uplink delete NAME" },
 	{ "peer", "create", cmd_peer_create,
 	  "peer create NAME --endpoint UPLINK=ADDR:PORT "
@@ -1561,6 +2333,19 @@ static const struct command commands[] = {
 	{ "peer", "list", cmd_peer_list, "peer list" },
 	{ "peer", "show", cmd_peer_show, "peer show NAME" },
 	{ "peer", "delete", cmd_peer_delete, "peer delete NAME" },
+	{ "interface", "list", cmd_interface_list, "interface list [--netns NS]" },
+	{ "interface", "show", cmd_interface_show,
+	  "interface show NAME [--netns NS]" },
+	{ "driver", "list", cmd_driver_list, "driver list" },
+	/* As cnwctl_driver.c has them, for --help and usage errors. */
+	{ "driver", "keygen", cmd_driver_offline,
+	  "driver keygen PRIVATE_KEY_FILE PUBLIC_KEY_FILE" },
+	{ "driver", "sign", cmd_driver_offline,
+	  "driver sign --key PRIVATE_KEY_FILE FILE.so [--output SIG_FILE]" },
+	{ "driver", "verify", cmd_driver_offline,
+	  "driver verify --key PUBLIC_KEY_FILE|--keys DIR FILE.so "
+	  "[--signature SIG_FILE]" },
+	{ "events", NULL, cmd_events, "events [--since ID]" },
 	{ "metrics", NULL, cmd_metrics, "metrics" },
 	{ "exec", NULL, cmd_exec, "exec TENANT NETWORK -- CMD [ARG...]" },
 	{ NULL, NULL, NULL, NULL },
@@ -1584,6 +2369,7 @@ print_help(void)
 	      "\nCommands:\n", stdout);
 	for (cmd = commands; cmd->noun != NULL; cmd++)
 		printf("  cnwctl %s\n", cmd->usage);
+	print_emulation_options(stdout);
 	return STATUS_DONE;
 }
 
@@ -1702,6 +2488,7 @@ init_ctx(struct ctx *ctx)
 	ctx->socket_path = env_socket != NULL && *env_socket != '\0' ?
 			   env_socket : DEFAULT_SOCKET;
 	ctx->token_file = DEFAULT_TOKEN_FILE;
+	ctx->token_file_given = false;
 	ctx->format = CNWCTL_FORMAT_TABLE;
 	ctx->token = NULL;
 }

@@ -11,6 +11,10 @@
  * control characters masked so a reply cannot drive the terminal; a list or
  * object of plain values is written on one line ("wan1,wan2" for a
  * network's uplinks, "wan1=ADDR:PORT,wan2=..." for a peer's endpoints).
+ * A few fields read better put together than verbatim (an uplink's link
+ * with the reason it is down, an interface's speed with its duplex, one
+ * direction of an emulation with its units): those name a formatter.
+ * Events, which come one at a time from a stream, are one line each.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,11 +32,21 @@
 /* Spaces between two table columns. */
 #define COLUMN_GAP 3
 
+/*
+ * Makes the display string of the value a field's path leads to (NULL when
+ * the reply has none); returns NULL only when memory runs out.
+ */
+typedef char *field_format(const json_t *value);
+
 /* One column of a table or one line of a "key: value" listing. */
 struct field {
 	const char *label;	/* header (table) or key (show) */
-	const char *path;	/* dotted path into the object */
+	const char *path;	/* dotted path into the object; "" the object */
+	field_format *format;	/* NULL: the value as it is (format_value) */
 };
+
+static field_format format_link, format_emu_dir, format_speed,
+		    format_rx_rate, format_tx_rate;
 
 /* How one kind of object is shown; the arrays end with a NULL label. */
 struct view {
@@ -42,142 +56,213 @@ struct view {
 };
 
 static const struct field tenant_columns[] = {
-	{ "NAME", "name" },
-	{ "DESCRIPTION", "description" },
-	{ "NETWORKS", "quotas.networks" },
-	{ "BANDWIDTH_KBPS", "quotas.bandwidth_kbps" },
-	{ "FLOWS", "quotas.flows" },
-	{ "CREATED", "created_at" },
-	{ NULL, NULL },
+	{ "NAME", "name", NULL },
+	{ "DESCRIPTION", "description", NULL },
+	{ "NETWORKS", "quotas.networks", NULL },
+	{ "BANDWIDTH_KBPS", "quotas.bandwidth_kbps", NULL },
+	{ "FLOWS", "quotas.flows", NULL },
+	{ "CREATED", "created_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 #define TENANT_FIELDS \
-	{ "name", "name" }, \
-	{ "description", "description" }, \
-	{ "networks", "quotas.networks" }, \
-	{ "bandwidth_kbps", "quotas.bandwidth_kbps" }, \
-	{ "flows", "quotas.flows" }, \
-	{ "created_at", "created_at" }, \
-	{ "updated_at", "updated_at" }
+	{ "name", "name", NULL }, \
+	{ "description", "description", NULL }, \
+	{ "networks", "quotas.networks", NULL }, \
+	{ "bandwidth_kbps", "quotas.bandwidth_kbps", NULL }, \
+	{ "flows", "quotas.flows", NULL }, \
+	{ "created_at", "created_at", NULL }, \
+	{ "updated_at", "updated_at", NULL }
 
 static const struct field tenant_fields[] = {
 	TENANT_FIELDS,
-	{ NULL, NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field tenant_created_fields[] = {
 	TENANT_FIELDS,
-	{ "token", "token" },
-	{ NULL, NULL },
+	{ "token", "token", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field process_columns[] = {
-	{ "ROLE", "role" },
-	{ "PID", "pid" },
-	{ "STATE", "state" },
-	{ "RESTARTS", "restarts" },
-	{ "CAPEFF", "sandbox.cap_eff" },
-	{ "NNP", "sandbox.no_new_privs" },
-	{ "SECCOMP", "sandbox.seccomp" },
-	{ "STARTED", "started_at" },
-	{ NULL, NULL },
+	{ "ROLE", "role", NULL },
+	{ "PID", "pid", NULL },
+	{ "STATE", "state", NULL },
+	{ "RESTARTS", "restarts", NULL },
+	{ "CAPEFF", "sandbox.cap_eff", NULL },
+	{ "NNP", "sandbox.no_new_privs", NULL },
+	{ "SECCOMP", "sandbox.seccomp", NULL },
+	{ "STARTED", "started_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field process_fields[] = {
-	{ "role", "role" },
-	{ "pid", "pid" },
-	{ "state", "state" },
-	{ "restarts", "restarts" },
-	{ "started_at", "started_at" },
-	{ "last_exit", "last_exit" },
-	{ "cap_eff", "sandbox.cap_eff" },
-	{ "no_new_privs", "sandbox.no_new_privs" },
-	{ "seccomp", "sandbox.seccomp" },
-	{ NULL, NULL },
+	{ "role", "role", NULL },
+	{ "pid", "pid", NULL },
+	{ "state", "state", NULL },
+	{ "restarts", "restarts", NULL },
+	{ "started_at", "started_at", NULL },
+	{ "last_exit", "last_exit", NULL },
+	{ "cap_eff", "sandbox.cap_eff", NULL },
+	{ "no_new_privs", "sandbox.no_new_privs", NULL },
+	{ "seccomp", "sandbox.seccomp", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field network_columns[] = {
-	{ "NAME", "name" },
-	{ "SUBNET", "subnet" },
-	{ "SUBNET6", "subnet6" },
-	{ "NETNS", "netns" },
-	{ "STATUS", "status" },
-	{ NULL, NULL },
+	{ "NAME", "name", NULL },
+	{ "SUBNET", "subnet", NULL },
+	{ "SUBNET6", "subnet6", NULL },
+	{ "NETNS", "netns", NULL },
+	{ "STATUS", "status", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field network_fields[] = {
-	{ "tenant", "tenant" },
-	{ "name", "name" },
-	{ "subnet", "subnet" },
-	{ "subnet6", "subnet6" },
-	{ "netns", "netns" },
-	{ "gateway", "gateway" },
-	{ "gateway6", "gateway6" },
-	{ "status", "status" },
-	{ "status_detail", "status_detail" },
-	{ "peer", "peer" },
-	{ "uplinks", "uplinks" },
-	{ "created_at", "created_at" },
-	{ NULL, NULL },
+	{ "tenant", "tenant", NULL },
+	{ "name", "name", NULL },
+	{ "subnet", "subnet", NULL },
+	{ "subnet6", "subnet6", NULL },
+	{ "netns", "netns", NULL },
+	{ "gateway", "gateway", NULL },
+	{ "gateway6", "gateway6", NULL },
+	{ "status", "status", NULL },
+	{ "status_detail", "status_detail", NULL },
+	{ "peer", "peer", NULL },
+	{ "uplinks", "uplinks", NULL },
+	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field route_columns[] = {
-	{ "ID", "id" },
-	{ "PREFIX", "prefix" },
-	{ "VIA", "via" },
-	{ "CREATED", "created_at" },
-	{ NULL, NULL },
+	{ "ID", "id", NULL },
+	{ "PREFIX", "prefix", NULL },
+	{ "VIA", "via", NULL },
+	{ "CREATED", "created_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field route_fields[] = {
-	{ "id", "id" },
-	{ "prefix", "prefix" },
-	{ "via", "via" },
-	{ "created_at", "created_at" },
-	{ NULL, NULL },
+	{ "id", "id", NULL },
+	{ "prefix", "prefix", NULL },
+	{ "via", "via", NULL },
+	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field uplink_columns[] = {
-	{ "NAME", "name" },
-	{ "INTERFACE", "interface" },
-	{ "NETNS", "netns" },
-	{ "ADDRESS", "address" },
-	{ "STATE", "state" },
-	{ "LINK", "link" },
-	{ "RX_PKTS", "counters.rx_packets" },
-	{ "TX_PKTS", "counters.tx_packets" },
-	{ "DROPS", "counters.drops" },
-	{ NULL, NULL },
+	{ "NAME", "name", NULL },
+	{ "INTERFACE", "interface", NULL },
+	{ "DRIVER", "driver", NULL },
+	{ "LINK", "", format_link },
+	{ "EMULATION", "emulation.profile", NULL },
+	{ "ADDRESS", "address", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field uplink_fields[] = {
-	{ "name", "name" },
-	{ "interface", "interface" },
-	{ "netns", "netns" },
-	{ "driver", "driver" },
-	{ "address", "address" },
-	{ "state", "state" },
-	{ "link", "link" },
-	{ "rx_packets", "counters.rx_packets" },
-	{ "rx_bytes", "counters.rx_bytes" },
-	{ "tx_packets", "counters.tx_packets" },
-	{ "tx_bytes", "counters.tx_bytes" },
-	{ "drops", "counters.drops" },
-	{ "created_at", "created_at" },
-	{ NULL, NULL },
+	{ "name", "name", NULL },
+	{ "interface", "interface", NULL },
+	{ "netns", "netns", NULL },
+	{ "driver", "driver", NULL },
+	{ "address", "address", NULL },
+	{ "state", "state", NULL },
+	{ "link", "", format_link },
+	{ "admin_state", "admin_state", NULL },
+	{ "flap", "flap", NULL },
+	{ "emulation", "emulation.profile", NULL },
+	{ "seed", "emulation.seed", NULL },
+	{ "egress", "emulation.egress", format_emu_dir },
+	{ "ingress", "emulation.ingress", format_emu_dir },
+	{ "egress_counters", "emulation.counters.egress", NULL },
+	{ "ingress_counters", "emulation.counters.ingress", NULL },
+	{ "rx_packets", "counters.rx_packets", NULL },
+	{ "rx_bytes", "counters.rx_bytes", NULL },
+	{ "tx_packets", "counters.tx_packets", NULL },
+	{ "tx_bytes", "counters.tx_bytes", NULL },
+	{ "drops", "counters.drops", NULL },
+	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field peer_columns[] = {
-	{ "NAME", "name" },
-	{ "ENDPOINTS", "endpoints" },
-	{ NULL, NULL },
+	{ "NAME", "name", NULL },
+	{ "ENDPOINTS", "endpoints", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct field peer_fields[] = {
-	{ "name", "name" },
-	{ "endpoints", "endpoints" },
-	{ "created_at", "created_at" },
-	{ NULL, NULL },
+	{ "name", "name", NULL },
+	{ "endpoints", "endpoints", NULL },
+	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct field interface_columns[] = {
+	{ "NAME", "name", NULL },
+	{ "NETNS", "netns", NULL },
+	{ "KIND", "kind", NULL },
+	{ "STATE", "state", NULL },
+	{ "SPEED", "", format_speed },
+	{ "MTU", "mtu", NULL },
+	{ "ADDRESSES", "addresses", NULL },
+	{ "UPLINK", "uplink", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct field interface_fields[] = {
+	{ "name", "name", NULL },
+	{ "netns", "netns", NULL },
+	{ "index", "index", NULL },
+	{ "kind", "kind", NULL },
+	{ "kind_from_config", "kind_from_config", NULL },
+	{ "link_kind", "link_kind", NULL },
+	{ "driver", "driver", NULL },
+	{ "state", "state", NULL },
+	{ "operstate", "operstate", NULL },
+	{ "speed_mbps", "speed_mbps", NULL },
+	{ "duplex", "duplex", NULL },
+	{ "mtu", "mtu", NULL },
+	{ "mac", "mac", NULL },
+	{ "addresses", "addresses", NULL },
+	{ "protocols", "protocols", NULL },
+	{ "uplink", "uplink", NULL },
+	{ "rx_rate", "metrics", format_rx_rate },
+	{ "tx_rate", "metrics", format_tx_rate },
+	{ "rx_packets", "metrics.rx_packets", NULL },
+	{ "rx_bytes", "metrics.rx_bytes", NULL },
+	{ "rx_errors", "metrics.rx_errors", NULL },
+	{ "rx_dropped", "metrics.rx_dropped", NULL },
+	{ "tx_packets", "metrics.tx_packets", NULL },
+	{ "tx_bytes", "metrics.tx_bytes", NULL },
+	{ "tx_errors", "metrics.tx_errors", NULL },
+	{ "tx_dropped", "metrics.tx_dropped", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct field driver_columns[] = {
+	{ "NAME", "name", NULL },
+	{ "KIND", "kind", NULL },
+	{ "SIGNATURE", "signature", NULL },
+	{ "KEY", "key", NULL },
+	{ "UPLINKS", "uplinks", NULL },
+	{ NULL, NULL, NULL },
+};
+
+/* No command shows one driver yet; this is what it would show. */
+static const struct field driver_fields[] = {
+	{ "name", "name", NULL },
+	{ "kind", "kind", NULL },
+	{ "abi", "abi", NULL },
+	{ "signature", "signature", NULL },
+	{ "detail", "detail", NULL },
+	{ "key", "key", NULL },
+	{ "path", "path", NULL },
+	{ "sha256", "sha256", NULL },
+	{ "size", "size", NULL },
+	{ "uplinks", "uplinks", NULL },
+	{ NULL, NULL, NULL },
 };
 
 static const struct view views[] = {
@@ -209,6 +294,14 @@ static const struct view views[] = {
 	[CNWCTL_VIEW_PEER] = {
 		.columns = peer_columns,
 		.fields = peer_fields,
+	},
+	[CNWCTL_VIEW_INTERFACE] = {
+		.columns = interface_columns,
+		.fields = interface_fields,
+	},
+	[CNWCTL_VIEW_DRIVER] = {
+		.columns = driver_columns,
+		.fields = driver_fields,
 	},
 };
 
@@ -398,6 +491,149 @@ cnwctl_output_value(const json_t *object, const char *path)
 	return sanitize(format_value(lookup(object, path)));
 }
 
+/* What FIELD shows of OBJECT; NULL only when memory runs out. */
+static char *
+field_value(const json_t *object, const struct field *field)
+{
+	const json_t *value = lookup(object, field->path);
+
+	if (field->format == NULL)
+		return sanitize(format_value(value));
+	return sanitize(field->format(value));
+}
+
+/* "up", or "down (REASON)" when the uplink says why. */
+static char *
+format_link(const json_t *uplink)
+{
+	const char *link = json_string_value(json_object_get(uplink, "link"));
+	const char *reason = json_string_value(json_object_get(uplink,
+							       "link_reason"));
+	char *text = NULL;
+
+	if (link == NULL || *link == '\0')
+		return strdup("-");
+	if (reason == NULL || *reason == '\0' || strcmp(link, "down") != 0)
+		return strdup(link);
+	if (asprintf(&text, "%s (%s)", link, reason) < 0)
+		return NULL;
+	return text;
+}
+
+/*
+ * One direction of an emulation, as the API has it (rate_kbps, delay_ms,
+ * ...), shown with its units: what a field's 0 or null means is said in
+ * words, since "rate 0" would read as "nothing passes".
+ */
+static const struct emu_shown {
+	const char *key;	/* in the direction's object */
+	const char *label;
+	const char *unit;
+	const char *none;	/* shown for null or 0; NULL: the number */
+} emu_shown[] = {
+	{ "rate_kbps", "rate", "kbit/s", "unlimited" },
+	{ "delay_ms", "delay", "ms", NULL },
+	{ "jitter_ms", "jitter", "ms", NULL },
+	{ "loss_percent", "loss", "%", NULL },
+	{ "slot_ms", "slot", "ms", "none" },
+	{ "queue_kb", "queue", "KiB", "default" },
+};
+
+static int
+write_emu_item(FILE *out, const struct emu_shown *shown, const json_t *value)
+{
+	char *number;
+	int rc;
+
+	if (shown->none != NULL && (json_is_null(value) ||
+	    (json_is_number(value) && json_number_value(value) == 0)))
+		return fprintf(out, " %s=%s", shown->label, shown->none) < 0 ?
+		       -1 : 0;
+	if (value == NULL || json_is_null(value))
+		return fprintf(out, " %s=-", shown->label) < 0 ? -1 : 0;
+	if ((number = format_value(value)) == NULL)
+		return -1;
+	rc = fprintf(out, " %s=%s%s", shown->label, number,
+		     json_is_number(value) ? shown->unit : "") < 0 ? -1 : 0;
+	free(number);
+	return rc;
+}
+
+/* "rate=50000kbit/s delay=20ms jitter=5ms loss=0.5% slot=none ...". */
+static char *
+format_emu_dir(const json_t *dir)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	int rc = 0;
+	FILE *out;
+
+	if (!json_is_object(dir))
+		return strdup("-");
+	if ((out = open_memstream(&text, &len)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof emu_shown / sizeof emu_shown[0]; i++)
+		rc |= write_emu_item(out, &emu_shown[i],
+				     json_object_get(dir, emu_shown[i].key));
+	if (fclose(out) != 0 || rc != 0) {
+		free(text);
+		return NULL;
+	}
+	/* Each item wrote its separating space first. */
+	memmove(text, text + 1, len);
+	return text;
+}
+
+/* "10000 full", "100" without a duplex, "-" without a speed. */
+static char *
+format_speed(const json_t *iface)
+{
+	const json_t *speed = json_object_get(iface, "speed_mbps");
+	const char *duplex = json_string_value(json_object_get(iface,
+							       "duplex"));
+	char *text = NULL;
+
+	if (!json_is_integer(speed))
+		return strdup("-");
+	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s%s",
+		     json_integer_value(speed),
+		     duplex != NULL && *duplex != '\0' ? " " : "",
+		     duplex != NULL ? duplex : "") < 0)
+		return NULL;
+	return text;
+}
+
+/*
+ * "1234567 bit/s, 812.5 packets/s" from an interface's metrics; the rates
+ * are reals, which %g would write as 1.23457e+06.
+ */
+static char *
+format_rate(const json_t *metrics, const char *bps_key, const char *pps_key)
+{
+	const json_t *bps = json_object_get(metrics, bps_key);
+	const json_t *pps = json_object_get(metrics, pps_key);
+	char *text = NULL;
+
+	if (!json_is_number(bps) || !json_is_number(pps))
+		return strdup("-");
+	if (asprintf(&text, "%.0f bit/s, %.1f packets/s",
+		     json_number_value(bps), json_number_value(pps)) < 0)
+		return NULL;
+	return text;
+}
+
+static char *
+format_rx_rate(const json_t *metrics)
+{
+	return format_rate(metrics, "rx_bps", "rx_pps");
+}
+
+static char *
+format_tx_rate(const json_t *metrics)
+{
+	return format_rate(metrics, "tx_bps", "tx_pps");
+}
+
 static size_t
 count_fields(const struct field *fields)
 {
@@ -442,7 +678,7 @@ table_fill(struct table *table, const struct field *columns,
 			char **cell = &table->cells[row * table->ncols + col];
 
 			*cell = row == 0 ? strdup(columns[col].label) :
-				cnwctl_output_value(item, columns[col].path);
+				field_value(item, &columns[col]);
 			if (*cell == NULL)
 				return -1;
 			if (display_width(*cell) > table->widths[col])
@@ -508,7 +744,7 @@ render_fields(FILE *out, const struct view *view, const json_t *object)
 	const struct field *field;
 
 	for (field = view->fields; field->label != NULL; field++) {
-		char *value = cnwctl_output_value(object, field->path);
+		char *value = field_value(object, field);
 
 		if (value == NULL)
 			return fail("out of memory");
@@ -542,4 +778,75 @@ cnwctl_output_object(FILE *out, enum cnwctl_format format,
 	if (!json_is_object(object))
 		return fail("unexpected reply from cnwd: not an object");
 	return render_fields(out, &views[view], object);
+}
+
+/*
+ * An event's data value as one word of a line: quoted as a JSON string
+ * when it is empty or holds a space, a quote or a backslash, so the line
+ * still splits into key=value words.
+ */
+static char *
+format_event_value(const json_t *value)
+{
+	const char *text = json_string_value(value);
+
+	if (text != NULL &&
+	    (*text == '\0' || strpbrk(text, " \t\"\\") != NULL))
+		return json_dumps(value, JSON_ENCODE_ANY);
+	return format_value(value);
+}
+
+static int
+write_event_data(FILE *out, const json_t *data)
+{
+	const char *key;
+	json_t *value;
+	char *text;
+
+	json_object_foreach((json_t *)data, key, value) {
+		char *name = sanitize(strdup(key));
+
+		text = sanitize(format_event_value(value));
+		if (name == NULL || text == NULL) {
+			free(name);
+			free(text);
+			return fail("out of memory");
+		}
+		fprintf(out, " %s=%s", name, text);
+		free(name);
+		free(text);
+	}
+	return 0;
+}
+
+int
+cnwctl_output_event(FILE *out, enum cnwctl_format format,
+		    const json_t *event)
+{
+	char *when, *type, *object;
+	int rc = 0;
+
+	if (format == CNWCTL_FORMAT_JSON) {
+		if (json_dumpf(event, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+		    fputc('\n', out) == EOF)
+			return fail("cannot write the event");
+		return 0;
+	}
+	when = cnwctl_output_value(event, "time");
+	type = cnwctl_output_value(event, "type");
+	object = cnwctl_output_value(event, "object");
+	if (when == NULL || type == NULL || object == NULL)
+		rc = fail("out of memory");
+	else
+		fprintf(out, "%s %s %s", when, type, object);
+	if (rc == 0)
+		rc = write_event_data(out, json_object_get(event, "data"));
+	if (rc == 0)
+		fputc('\n', out);
+	free(when);
+	free(type);
+	free(object);
+	if (rc == 0 && ferror(out))
+		rc = fail("cannot write the event");
+	return rc;
 }

@@ -100,7 +100,9 @@ int afpacket_open(const char *ifname, struct afpacket_geom *g, struct cnw_error 
 /*
  * The driver's argument string for g: "mtu=1500,mac=02:00:00:00:00:01,
  * rxbs=131072,rxbn=64,txbs=131072,txbn=8,txfs=2048,txfn=512" (no spaces);
- * ",speed=N" may be appended.  Its length, or -1 if len is too small.
+ * ",speed=N" (Mbit/s, for status) and ",reasm_ms=N" (how long a datagram
+ * waits for its fragments, 1..60000, default 100) may be appended.  Its
+ * length, or -1 if len is too small.
  */
 int afpacket_geom_args(const struct afpacket_geom *g, char *buf, size_t len);
 /* A driver's counters (for tests; the driver logs them at cleanup). */

@@ -13,15 +13,19 @@
  *	m = disc_monitor_open(netns, err);		(inside the namespace)
  *	disc_monitor_sync(m, t, fn, arg, err);		(once: the initial dump)
  *	disc_monitor_sample(m, t, now, err);		(once, then every second)
- *	poll on disc_monitor_fd(m); when readable:
+ *	watch disc_monitor_fd(m), level-triggered; on EPOLLIN or EPOLLERR
+ *	(an overrun may show as EPOLLERR alone):
  *	    disc_monitor_read(m, t, fn, arg, err);
  *	at the end: disc_monitor_close(m); disc_forget_netns(t, netns);
  *
  * None of the calls needs to be made inside the namespace again: the
  * sockets the monitor opened there keep working from anywhere.
  *
- * What each call costs, and what may block, is written beside it.  The
- * module is single-threaded, like the parent.
+ * What each call costs, and what may block, is written beside it.
+ * Measured on this 2-vCPU VM with 1001 interfaces (500 veth pairs and lo):
+ * the first sync 9 ms (ethtool included), a sync that finds nothing
+ * changed 4.5 ms, a sample 0.4 ms, 500 MTU events read and reported 1 ms.
+ * The module is single-threaded, like the parent.
  */
 #ifndef CNW_HAL_DISCOVER_H
 #define CNW_HAL_DISCOVER_H

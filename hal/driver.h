@@ -18,6 +18,7 @@
 #ifndef CNW_HAL_DRIVER_H
 #define CNW_HAL_DRIVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HAL_DRIVER_ABI 1
@@ -28,7 +29,7 @@ struct hal_frame {
 	uint32_t len;			/* rx: set by the driver; tx: given */
 	uint32_t cap;			/* rx: room at data */
 	/* Peer address (udp): tx destination, rx source. */
-	uint16_t family;		/* AF_INET, AF_INET6, 0 */
+	uint16_t family;		/* AF_INET, AF_INET6, AF_PACKET (a MAC in addr), 0 */
 	uint16_t port;			/* network byte order */
 	uint8_t addr[16];
 };
@@ -43,7 +44,7 @@ struct hal_dev;				/* a driver's private state */
 
 struct hal_driver {
 	uint32_t abi;			/* HAL_DRIVER_ABI */
-	const char *name;		/* "tap", "udp" */
+	const char *name;		/* "tap", "udp", "afpacket", a plug-in's name */
 	/* Take the device fd (and a driver-specific argument string). */
 	struct hal_dev *(*init)(int fd, const char *args, char *err, size_t errlen);
 	/* Descriptors this driver can serve, for discovery ("cnw0"); may be NULL. */

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hal/afpacket.h"
 #include "hal/host.h"
 #include "runtime/util.h"
 
 static const struct hal_driver *const hal_builtin_drivers[] = {
 	&hal_driver_tap,
 	&hal_driver_udp,
+	&hal_driver_afpacket,
 };
 
 const struct hal_driver *

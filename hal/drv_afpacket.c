@@ -21,10 +21,12 @@
  * Datagrams larger than a frame are fragmented here (afpacket.h has the
  * header and the rule) and reassembled in a small table: AFP_SLOTS
  * datagrams at once, keyed by source MAC and datagram id, each in its own
- * buffer allocated at init, given up after AFP_REASM_TIMEOUT_NS (or when a
- * newer datagram needs the slot, oldest first).  A lost fragment costs its
+ * buffer allocated at init, given up after AFP_REASM_MS (or when a newer
+ * datagram needs the slot, oldest first).  A lost fragment costs its
  * datagram, as with IP fragments; the fast path's payload (tenant TCP)
- * recovers.
+ * recovers.  Time is judged only once the ring is drained: a datagram
+ * times out when its missing fragments are nowhere, not because this
+ * process was late to read them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,7 +47,9 @@
 
 /* Datagrams reassembled at once. */
 #define AFP_SLOTS 8
-#define AFP_REASM_TIMEOUT_NS (100ull * 1000 * 1000)
+/* How long a datagram may wait for its fragments, unless "reasm_ms" says. */
+#define AFP_REASM_MS 100
+#define AFP_REASM_MS_MAX 60000
 /* In a slot (tx) or rx frame: the slot header, then sockaddr_ll (rx) or the frame (tx). */
 #define AFP_SLOT_HDR TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
 /*
@@ -108,6 +112,7 @@ struct hal_dev {
 	/* Reassembly. */
 	struct afp_slot slots[AFP_SLOTS];
 	uint8_t *reasm;
+	uint64_t reasm_ns;		/* the timeout */
 	uint64_t now_ns;
 	int now_valid;			/* now_ns read in this burst */
 
@@ -120,6 +125,7 @@ struct hal_dev {
 struct afp_args {
 	struct afpacket_geom g;
 	uint64_t speed_mbps;
+	uint32_t reasm_ms;
 	int have_mac;
 	unsigned seen;			/* bit i: afp_keys[i] given */
 };
@@ -216,6 +222,11 @@ afp_args_one(const char *s, size_t len, struct afp_args *a, char *err, size_t er
 		a->speed_mbps = v;
 		return 0;
 	}
+	if (klen == 8 && memcmp(s, "reasm_ms", 8) == 0 &&
+	    afp_number(eq + 1, vlen, 1, AFP_REASM_MS_MAX, &v) == 0) {
+		a->reasm_ms = (uint32_t)v;
+		return 0;
+	}
 	if (klen == 3 && memcmp(s, "mac", 3) == 0 && afp_mac_parse(eq + 1, vlen, a->g.mac) == 0) {
 		a->have_mac = 1;
 		return 0;
@@ -224,11 +235,12 @@ afp_args_one(const char *s, size_t len, struct afp_args *a, char *err, size_t er
 	return -1;
 }
 
-/* The argument string afpacket_geom_args() writes (speed optional, mac optional). */
+/* The argument string afpacket_geom_args() writes (speed, reasm_ms, mac optional). */
 static int
 afp_args_parse(const char *args, struct afp_args *a, char *err, size_t errlen)
 {
 	memset(a, 0, sizeof(*a));
+	a->reasm_ms = AFP_REASM_MS;
 	while (args != NULL && *args != '\0') {
 		const char *comma = strchr(args, ',');
 		size_t len = comma != NULL ? (size_t)(comma - args) : strlen(args);
@@ -419,6 +431,7 @@ afp_init(int fd, const char *args, char *err, size_t errlen)
 	memcpy(dev->mac, mac, 6);
 	dev->mtu = a.g.mtu;
 	dev->speed_mbps = a.speed_mbps;
+	dev->reasm_ns = (uint64_t)a.reasm_ms * 1000000u;
 	/* What a slot holds after our headers, no more than the MTU allows. */
 	carry = dev->tx_fs - AFP_SLOT_HDR - ETH_HLEN;
 	if (carry > dev->mtu)
@@ -478,7 +491,7 @@ afp_reasm_expire(struct hal_dev *dev)
 	for (int i = 0; i < AFP_SLOTS; i++) {
 		struct afp_slot *s = &dev->slots[i];
 
-		if (s->used && now - s->started_ns >= AFP_REASM_TIMEOUT_NS) {
+		if (s->used && now - s->started_ns >= dev->reasm_ns) {
 			afp_slot_free(dev, s);
 			dev->count.frags_timeout++;
 		}
@@ -714,19 +727,21 @@ bad:
  * A block is handed back as soon as it is walked; one left half-walked
  * (n reached) is taken up where it stopped next time.  At most
  * AFP_RX_BUDGET_PER_FRAME frames per datagram asked for are looked at, so
- * a flood of fragments or junk cannot hold the loop.
+ * a flood of fragments or junk cannot hold the loop.  Timeouts only when
+ * the ring is empty (see the top of this file).
  */
 static int
 afp_rx_burst(struct hal_dev *dev, struct hal_frame *f, unsigned n)
 {
 	unsigned got = 0, budget = n * AFP_RX_BUDGET_PER_FRAME;
+	int drained = 0;
 
 	dev->now_valid = 0;
-	if (dev->count.frags_pending > 0)
-		afp_reasm_expire(dev);
 	while (got < n && budget > 0) {
-		if (!dev->rx_open && !afp_rx_open(dev))
+		if (!dev->rx_open && !afp_rx_open(dev)) {
+			drained = 1;
 			break;
+		}
 		if (dev->rx_left > 0) {
 			got += (unsigned)afp_rx_one(dev, &f[got]);
 			budget--;
@@ -734,6 +749,8 @@ afp_rx_burst(struct hal_dev *dev, struct hal_frame *f, unsigned n)
 		if (dev->rx_left == 0)
 			afp_rx_close(dev);
 	}
+	if (drained && dev->count.frags_pending > 0)
+		afp_reasm_expire(dev);
 	return (int)got;
 }
 

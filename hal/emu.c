@@ -19,11 +19,18 @@
  *      now.
  *      The queue limit is queue_kb KiB, or when that is 0, 100 ms at the
  *      rate but at least 64 KiB.
- *   3. Delay and jitter: arrival += delay_us + a normal sample of standard
- *      deviation jitter_us truncated to +-2 jitter_us (a sample outside is
- *      drawn again, so the shape is the truncated normal, whose standard
- *      deviation is about 0.88 jitter_us), but never earlier than the
- *      arrival before the delay.
+ *   3. Delay and jitter: arrival += delay_us + j * jitter_us, but never
+ *      earlier than the arrival before the delay.  j is a normal process
+ *      (mean 0, standard deviation 1) correlated in time: between two
+ *      frames dt apart, j' = rho j + sqrt(1 - rho^2) N(0, 1) with
+ *      rho = exp(-dt / EMU_JITTER_CORR_NS), clamped to +-2 when applied
+ *      (so the spread is about 0.96 jitter_us).  Real delay variation
+ *      comes from scheduling and queueing that change over tens of
+ *      milliseconds, not from frame to frame: with independent samples a
+ *      link that keeps its order (4.) would push every frame behind the
+ *      slowest before it, and a stream denser than the jitter would see a
+ *      mean delay well above the set one.  Correlated, the order rarely
+ *      binds and the mean stays the set delay.
  *   4. FIFO: departure = max(arrival, the previous frame's departure); a
  *      link does not reorder.
  *   5. Slot (if slot_us > 0): the departure rounds up to the next multiple
@@ -509,11 +516,11 @@ emu_rng_next(struct emu_rng *r)
 
 /* A standard normal sample truncated to [-2, 2], by rejection. */
 static double
-emu_rng_normal2(struct emu_rng *r)
+emu_rng_normal(struct emu_rng *r)
 {
 	double u1, u2, m, z;
 
-	for (;;) {
+	{
 		if (r->have_spare) {
 			r->have_spare = 0;
 			z = r->spare;
@@ -526,8 +533,7 @@ emu_rng_normal2(struct emu_rng *r)
 			r->spare = m * sin(EMU_TWO_PI * u2);
 			r->have_spare = 1;
 		}
-		if (z >= -2.0 && z <= 2.0)
-			return z;
+		return z;
 	}
 }
 
@@ -551,6 +557,8 @@ struct emu_queue {
 	struct emu_dir d;
 	uint64_t seed;
 	struct emu_rng rng;
+	double jit;			/* the jitter process's state, in standard deviations */
+	uint64_t jit_ns;		/* when it was last advanced */
 	uint64_t queue_limit;		/* bottleneck bytes, from d */
 
 	/* The link's schedule: link_free + frac / rate_kbps ns, exactly. */
@@ -571,6 +579,21 @@ struct emu_queue {
 
 	struct emu_counters count;
 };
+
+/*
+ * The jitter process at now (model, step 3): advanced from its last value
+ * by the time since, in standard deviations, clamped to +-2.
+ */
+static double
+emu_jitter(struct emu_queue *q, uint64_t now_ns)
+{
+	double dt = now_ns > q->jit_ns ? (double)(now_ns - q->jit_ns) : 0;
+	double rho = q->jit_ns == 0 ? 0 : exp(-dt / EMU_JITTER_CORR_NS);
+
+	q->jit = rho * q->jit + sqrt(1 - rho * rho) * emu_rng_normal(&q->rng);
+	q->jit_ns = now_ns;
+	return q->jit < -2 ? -2 : q->jit > 2 ? 2 : q->jit;
+}
 
 static size_t
 emu_rec_size(uint32_t len)
@@ -646,6 +669,8 @@ emu_queue_set(struct emu_queue *q, const struct emu_dir *d, uint64_t seed)
 	if (seed != q->seed) {
 		q->seed = seed;
 		emu_rng_seed(&q->rng, seed);
+		q->jit = 0;
+		q->jit_ns = 0;
 	}
 }
 
@@ -732,7 +757,7 @@ emu_queue_push(struct emu_queue *q, uint64_t now_ns, const void *data, uint32_t 
 		int64_t add = (int64_t)q->d.delay_us * 1000;
 
 		if (q->d.jitter_us != 0)
-			add += llround(emu_rng_normal2(&q->rng) * (double)q->d.jitter_us * 1000.0);
+			add += llround(emu_jitter(q, now_ns) * (double)q->d.jitter_us * 1000.0);
 		if (add > 0)
 			depart = emu_sat((unsigned __int128)arrive + (uint64_t)add);
 	}

@@ -32,6 +32,8 @@
 #define EMU_LOSS_PPM_MAX 1000000U	/* 100% */
 #define EMU_SLOT_US_MAX 1000000U	/* 1 s */
 #define EMU_QUEUE_KB_MAX 1048576U	/* 1 GiB */
+/* How long the delay variation (jitter) stays correlated (hal/emu.c, model step 3). */
+#define EMU_JITTER_CORR_NS 50e6
 /* The bottleneck queue when queue_kb is 0: 100 ms at the rate, at least this. */
 #define EMU_QUEUE_MIN_BYTES 65536U
 
@@ -40,8 +42,9 @@ struct emu_dir {
 	uint64_t rate_kbps;		/* link rate, 1000 bit/s units; 0 = not limited */
 	uint32_t delay_us;		/* one-way delay added */
 	uint32_t jitter_us;		/* standard deviation of a normal variation of
-					   the delay, truncated to +-2 sigma; never
-					   makes the delay negative */
+					   the delay, correlated over 50 ms, clamped
+					   to +-2 sigma; never makes the delay
+					   negative */
 	uint32_t loss_ppm;		/* random loss, parts per million (1% = 10000),
 					   0..1000000 */
 	uint32_t slot_us;		/* slotted medium access: a frame leaves only

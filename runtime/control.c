@@ -378,6 +378,8 @@ control_network_create(struct control_call *c)
 	log_info("network %s.%s created by %s", n.tenant, n.name, c->actor);
 	if (n.peer_id != 0)	/* only a network with a peer has a port */
 		datapath_sync(c->d);
+	events_emit(c->d, "network.created", n.tenant, n.name, "netns", netns, "subnet",
+	    n.subnet, NULL);
 	control_reply_network(c, &n);
 	return 0;
 }
@@ -410,6 +412,7 @@ control_network_delete(struct control_call *c)
 		log_warnx("network %s.%s: %s (the reconcile loop will retry)", n.tenant, n.name,
 		    err.msg);
 	log_info("network %s.%s deleted by %s", n.tenant, n.name, c->actor);
+	events_emit(c->d, "network.deleted", n.tenant, n.name, NULL);
 	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
 	return 0;
 }
@@ -554,7 +557,10 @@ control_plugin_check(struct control_call *c, struct uplink *spec)
 		return cnw_err(&c->err, CNW_EINVAL, "driver \"%s\": %s: %s", spec->driver,
 		    sign_state_name(res.state), res.detail);
 	}
-	base = strrchr(res.path, '/') ? strrchr(res.path, '/') + 1 : res.path;
+	/* A name stays the name (a symlink may lead to a versioned file); a path gives its own. */
+	if (strchr(spec->driver, '/') == NULL)
+		return 0;
+	base = strrchr(spec->driver, '/') + 1;
 	n = strlen(base) > 3 ? strlen(base) - 3 : 0;	/* without ".so" */
 	if (n == 0 || n >= sizeof(name))
 		return cnw_err(&c->err, CNW_EINVAL, "driver \"%s\": not a plug-in name", spec->driver);

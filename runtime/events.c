@@ -19,7 +19,7 @@ static struct {
 	int fd;				/* our end of the API's channel, -1 without an API */
 	uint64_t next_id;
 	uint64_t dropped;
-} events = { .fd = -1, .next_id = 1 };
+} events = { .fd = -1 };
 
 int
 events_api_channel(struct cnwd *d, struct proc *p)
@@ -67,6 +67,17 @@ events_emit(struct cnwd *d, const char *type, const char *tenant, const char *ob
 
 	(void)d;
 	memset(&e, 0, sizeof(e));
+	/*
+	 * Ids start at the time of the first event, in microseconds, then
+	 * count: a client that resumes with Last-Event-ID after cnwd restarted
+	 * is behind every new id, not ahead of them.
+	 */
+	if (events.next_id == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		events.next_id = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	}
 	e.id = events.next_id++;
 	e.time_ms = events_now_ms();
 	snprintf(e.type, sizeof(e.type), "%s", type);

@@ -217,6 +217,7 @@ inventory_sample(void *arg)
 void
 inventory_configure(struct cnwd *d)
 {
+	disc_override_clear(inv.t);
 	for (unsigned i = 0; i < d->cfg.nkinds; i++)
 		disc_override(inv.t, d->cfg.kinds[i].netns, d->cfg.kinds[i].name,
 		    (enum disc_kind)d->cfg.kinds[i].kind);

@@ -185,7 +185,7 @@ uplink_change_apply(struct uplink *u, const struct uplink_change *c, struct cnw_
 		if (c->set[i] == 0)
 			continue;
 		uplink_dir_apply(i == 0 ? &p.egress : &p.ingress, &c->dir[i], c->set[i]);
-		/* Numbers by hand: no longer the profile, unless there was none. */
+		/* Numbers by hand: the profile's name no longer describes them. */
 		snprintf(p.profile, sizeof(p.profile), "custom");
 	}
 	for (int i = 0; i < 2; i++)
@@ -493,6 +493,8 @@ uplink_update(struct store *st, const struct principal *who, const char *actor,
 
 	if (uplink_get(st, who, name, out, err) < 0 || uplink_change_apply(out, c, err) < 0)
 		return -1;
+	if (uplink_change_empty(c))
+		return 0;		/* {}: nothing to write, nothing to tell */
 	return store_tx(st, uplink_update_tx, &tx, err);
 }
 

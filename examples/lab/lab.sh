@@ -10,13 +10,19 @@
 #   examples/lab/lab.sh start     make it and return (for scripts and tests)
 #   examples/lab/lab.sh down      remove it
 #   examples/lab/lab.sh env       the variables a test sources (CNWCTL_EDGE...)
+#
+# LAB_EDGE and LAB_GW rename the two sites (instance names, at most 8 of
+# [a-z0-9-]; the namespaces follow), so that tests can run labs of their own
+# beside one another.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 LAB_DIR=${LAB_DIR:-$top/_lab}
 CNWD=${CNWD:-$top/runtime/cnwd}
 CNWCTL=${CNWCTL:-$top/api/cnwctl}
-SITES=(edge gw)
+EDGE=${LAB_EDGE:-edge}
+GW=${LAB_GW:-gw}
+SITES=("$EDGE" "$GW")
 # uplink i joins edge-u$i (172.31.i.1) and gw-u$i (172.31.i.2); jumbo MTU:
 # whole 60 KB GSO segments cross in one datagram.
 UPLINKS=(1 2)
@@ -38,11 +44,11 @@ links_up() {
 		ip -n "lab-$s" link set lo up
 	done
 	for i in "${UPLINKS[@]}"; do
-		ip link add "edge-u$i" netns lab-edge type veth peer name "gw-u$i" netns lab-gw
-		ip -n lab-edge link set "edge-u$i" mtu "$MTU" up
-		ip -n lab-gw link set "gw-u$i" mtu "$MTU" up
-		ip -n lab-edge addr add "172.31.$i.1/30" dev "edge-u$i"
-		ip -n lab-gw addr add "172.31.$i.2/30" dev "gw-u$i"
+		ip link add "$EDGE-u$i" netns "lab-$EDGE" type veth peer name "$GW-u$i" netns "lab-$GW"
+		ip -n "lab-$EDGE" link set "$EDGE-u$i" mtu "$MTU" up
+		ip -n "lab-$GW" link set "$GW-u$i" mtu "$MTU" up
+		ip -n "lab-$EDGE" addr add "172.31.$i.1/30" dev "$EDGE-u$i"
+		ip -n "lab-$GW" addr add "172.31.$i.2/30" dev "$GW-u$i"
 	done
 }
 
@@ -50,8 +56,9 @@ start_site() {	# start_site NAME
 	local s=$1 i
 	mkdir -p "$LAB_DIR/$s/state" "$LAB_DIR/$s/run"
 	: >"$LAB_DIR/$s/cnwd.log"
+	# shellcheck disable=SC2086 # LAB_CNWD_ARGS: extra words for both sites (--config FILE)
 	"$CNWD" --instance "$s" --state-dir "$LAB_DIR/$s/state" --run-dir "$LAB_DIR/$s/run" \
-	    >>"$LAB_DIR/$s/cnwd.log" 2>&1 </dev/null &
+	    ${LAB_CNWD_ARGS:-} >>"$LAB_DIR/$s/cnwd.log" 2>&1 </dev/null &
 	echo $! >"$LAB_DIR/$s/pid"
 	for i in $(seq 100); do
 		[ -S "$LAB_DIR/$s/run/cnwd.sock" ] && ctl "$s" version >/dev/null 2>&1 && return 0
@@ -92,7 +99,7 @@ down() {
 		rm -f "$LAB_DIR/$s/pid"
 	done
 	# cnwd leaves tenant networks in place when it stops (by design); the lab does not.
-	for n in $(ip netns list | awk '{print $1}' | grep -E '^(edge|gw)\.|^lab-(edge|gw)$' || true); do
+	for n in $(ip netns list | awk '{print $1}' | grep -E "^($EDGE|$GW)\\.|^lab-($EDGE|$GW)\$" || true); do
 		ip netns delete "$n" 2>/dev/null || true
 	done
 	rm -rf "$LAB_DIR"
@@ -102,11 +109,11 @@ start() {
 	down
 	mkdir -p "$LAB_DIR"
 	links_up
-	start_site edge
-	start_site gw
-	provision edge gw 1
-	provision gw edge 2
-	log "up: edge and gw joined by wan1 and wan2"
+	start_site "$EDGE"
+	start_site "$GW"
+	provision "$EDGE" "$GW" 1
+	provision "$GW" "$EDGE" 2
+	log "up: $EDGE and $GW joined by wan1 and wan2"
 }
 
 try() {

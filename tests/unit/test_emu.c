@@ -25,6 +25,7 @@
 
 #define MS 1000000ULL			/* ns */
 #define SEC 1000000000ULL		/* ns */
+#define US 1000ULL			/* ns */
 
 /* Helpers ------------------------------------------------------------- */
 
@@ -664,19 +665,87 @@ test_jitter_distribution(void **state)
 	}
 	mean = sum / n;
 	sd = sqrt((sum2 - sum * sum / n) / (n - 1));
-	/* The normal truncated at +-2 sigma: sigma * sqrt(1 - 2*2*phi(2) / (2*Phi(2) - 1)). */
+	/*
+	 * The normal clamped at +-2 sigma (hal/emu.c, model step 3):
+	 * sigma * sqrt((2*Phi(2) - 1) - 4*phi(2) + 8*(1 - Phi(2))).
+	 */
 	phi2 = exp(-2.0) / sqrt(2 * M_PI);
 	bigphi2 = 0.5 * (1 + erf(2 / sqrt(2)));
-	want_sd = (double)sigma * sqrt(1 - 4 * phi2 / (2 * bigphi2 - 1));
-	assert_true(want_sd > 0.879 * sigma && want_sd < 0.880 * sigma);
+	want_sd = (double)sigma * sqrt((2 * bigphi2 - 1) - 4 * phi2 + 8 * (1 - bigphi2));
+	assert_true(want_sd > 0.958 * sigma && want_sd < 0.960 * sigma);
 	if (fabs(mean - (double)delay) > 0.02 * (double)delay)
 		fail_msg("mean %.0f ns, delay %" PRIu64, mean, delay);
 	if (fabs(sd - want_sd) > 0.05 * want_sd)
 		fail_msg("stdev %.0f ns, want %.0f", sd, want_sd);
-	/* The shape: (2*Phi(1) - 1) / (2*Phi(2) - 1) = 71.5% within one sigma. */
-	x = erf(1 / sqrt(2)) / (2 * bigphi2 - 1);
+	/* The shape: clamping moves only the tails, so 2*Phi(1) - 1 = 68.3% within one sigma. */
+	x = erf(1 / sqrt(2));
 	if (fabs(within1 / n - x) > 0.01)
 		fail_msg("%.4f within 1 sigma, want %.4f", within1 / n, x);
+	emu_queue_free(q);
+}
+
+/*
+ * A stream denser than the jitter (a frame every 2 ms, sigma 5 ms): the
+ * link keeps its order, yet the mean delay stays the set delay, because the
+ * variation is correlated in time (model step 3); with independent samples
+ * it would be some 4 ms higher.
+ */
+static void
+test_jitter_dense_stream_mean(void **state)
+{
+	const uint64_t delay = 20 * MS, gap = 2 * MS;
+	const int n = 200000;
+	struct emu_dir d = { .delay_us = 20000, .jitter_us = 5000 };
+	struct emu_queue *q = queue_with(64 << 20, &d, 777);
+	double sum = 0, sum2 = 0, mean, sd;
+	uint64_t now, depart, prev = 0;
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		now = SEC + (uint64_t)i * gap;
+		depart = push_one(q, now, 100);
+		assert_true(depart >= prev);
+		prev = depart;
+		sum += (double)(depart - now);
+		sum2 += (double)(depart - now) * (double)(depart - now);
+	}
+	mean = sum / n;
+	sd = sqrt((sum2 - sum * sum / n) / (n - 1));
+	if (fabs(mean - (double)delay) > 0.02 * (double)delay)
+		fail_msg("mean %.0f ns, delay %" PRIu64, mean, delay);
+	if (sd < 0.85 * 5 * MS || sd > 1.05 * 5 * MS)
+		fail_msg("stdev %.0f ns, jitter 5 ms", sd);
+	emu_queue_free(q);
+}
+
+/* A burst: the frames due come out together, in order, without being removed. */
+static void
+test_peek_burst(void **state)
+{
+	struct emu_dir d = { .delay_us = 1000 };
+	struct emu_queue *q = queue_with(1 << 20, &d, 1);
+	const void *data[8];
+	uint32_t len[8];
+	struct emu_meta meta[8];
+	uint8_t frame[100];
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		memset(frame, i, sizeof(frame));
+		assert_int_equal(emu_queue_push(q, SEC + (uint64_t)i * 100 * US, frame, 10 + i,
+		    40, NULL), EMU_QUEUED);
+	}
+	assert_int_equal(emu_queue_peek_burst(q, SEC + 999 * US, 8, data, len, meta), 0);
+	/* At 1.25 ms the first three (offered at 0, 0.1, 0.2 ms) are due. */
+	assert_int_equal(emu_queue_peek_burst(q, SEC + 1250 * US, 8, data, len, meta), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(len[i], 10 + i);
+		assert_int_equal(((const uint8_t *)data[i])[0], i);
+	}
+	assert_int_equal(emu_queue_peek_burst(q, SEC + 1250 * US, 2, data, len, meta), 2);
+	emu_queue_pop_n(q, 2);
+	assert_int_equal(emu_queue_peek_burst(q, SEC + 2 * SEC, 8, data, len, meta), 3);
+	assert_int_equal(len[0], 12);
 	emu_queue_free(q);
 }
 
@@ -1123,6 +1192,8 @@ main(void)
 		cmocka_unit_test(test_delay_exact),
 		cmocka_unit_test(test_jitter_distribution),
 		cmocka_unit_test(test_jitter_never_negative_or_reordered),
+		cmocka_unit_test(test_jitter_dense_stream_mean),
+		cmocka_unit_test(test_peek_burst),
 		cmocka_unit_test(test_loss_rate),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_seed_restart),

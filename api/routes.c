@@ -814,7 +814,7 @@ static const struct api_emu_field {
 	{ "jitter_ms", UPLINK_SET_JITTER, 1000, 5000, 0, 0, 0 },
 	{ "loss_percent", UPLINK_SET_LOSS, 10000, 100, 0, 0, 0 },
 	{ "slot_ms", UPLINK_SET_SLOT, 1000, 1000, 0, 0, 0 },
-	{ "queue_kb", UPLINK_SET_QUEUE, 1, 1048576, 1, 0, 0 },
+	{ "queue_kb", UPLINK_SET_QUEUE, 1, EMU_QUEUE_KB_MAX, 1, 0, 0 },
 };
 
 static uint64_t

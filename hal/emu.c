@@ -179,7 +179,7 @@ emu_dir_check(const struct emu_dir *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (d->queue_kb > EMU_QUEUE_KB_MAX) {
-		emu_err(err, errlen, "queue_kb %u is over %u (1 GiB)", d->queue_kb,
+		emu_err(err, errlen, "queue_kb %u is over %u (256 MiB)", d->queue_kb,
 		    EMU_QUEUE_KB_MAX);
 		return -1;
 	}

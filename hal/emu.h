@@ -31,7 +31,7 @@
 #define EMU_JITTER_US_MAX 5000000U	/* 5 s */
 #define EMU_LOSS_PPM_MAX 1000000U	/* 100% */
 #define EMU_SLOT_US_MAX 1000000U	/* 1 s */
-#define EMU_QUEUE_KB_MAX 1048576U	/* 1 GiB */
+#define EMU_QUEUE_KB_MAX 262144U	/* 256 MiB: what the driver host reserves per direction */
 /* How long the delay variation (jitter) stays correlated (hal/emu.c, model step 3). */
 #define EMU_JITTER_CORR_NS 50e6
 /* The bottleneck queue when queue_kb is 0: 100 ms at the rate, at least this. */

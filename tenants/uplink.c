@@ -527,6 +527,23 @@ uplink_delete(struct store *st, const struct principal *who, const char *actor,
 
 /* Peer operations -------------------------------------------------------- */
 
+/* An endpoint of the uplink's kind: a MAC over afpacket, ADDRESS:PORT over the others. */
+static int
+peer_endpoint_fits(const struct uplink *u, const char *endpoint, struct cnw_error *err)
+{
+	static const uint8_t zero[6];
+	uint16_t family, port;
+	uint8_t addr[16];
+	int packet = strcmp(u->driver, "afpacket") == 0;
+
+	if (uplink_parse_endpoint(endpoint, &family, addr, &port) < 0 ||
+	    (family == AF_PACKET) != packet || (packet && memcmp(addr, zero, 6) == 0))
+		return cnw_err(err, CNW_EINVAL, "endpoints.%s: \"%s\" is not %s", u->name, endpoint,
+		    packet ? "a unicast MAC address (afpacket uplink)" :
+		    "ADDRESS:PORT (IPv4, or [IPv6]:PORT)");
+	return 0;
+}
+
 static int
 peer_create_tx(struct store *st, void *arg, struct cnw_error *err)
 {
@@ -550,6 +567,8 @@ peer_create_tx(struct store *st, void *arg, struct cnw_error *err)
 		if (rc <= 0)
 			return rc < 0 ? -1 : cnw_err(err, CNW_EINVAL, "endpoints: no uplink \"%s\"",
 			    tx->p->endpoints[i].uplink);
+		if (peer_endpoint_fits(&u, tx->p->endpoints[i].endpoint, err) < 0)
+			return -1;
 		if ((s = store_stmt(st, ep, err)) == NULL ||
 		    store_bind_int64(st, s, 1, tx->p->id, err) < 0 ||
 		    store_bind_int64(st, s, 2, u.id, err) < 0 ||

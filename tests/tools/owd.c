@@ -11,7 +11,8 @@
  * stream's length.  The receiver stops when it has the last datagram and
  * then some quiet (or at the timeout), and prints one line of key=value:
  *   sent received lost reordered delay_us_{min,med,mean,p99,max}
- *   jitter_us (standard deviation of the delay) rate_kbps
+ *   jitter_us (standard deviation of the delay) rate_kbps gap_us_max (the
+ *   longest time between two arrivals: an outage)
  * rate_kbps is what arrived between the first and the last datagram, at
  * the size each had on the link (payload + --overhead: the headers below
  * the payload that the link carries, e.g. 90 for cnw's IPv4 overlay).
@@ -132,6 +133,7 @@ owd_recv(int argc, char **argv)
 	static char buf[65536];
 	uint64_t *delay = NULL, total = 0, n = 0, cap = 0, reordered = 0, last_seq = 0;
 	uint64_t first_ns = 0, last_ns = 0, bytes_after_first = 0, deadline, end_quiet = 0;
+	uint64_t gap_max = 0;
 	int fd, have_last = 0, rcvbuf = 16 << 20;
 
 	if (argc < 3)
@@ -178,6 +180,8 @@ owd_recv(int argc, char **argv)
 			reordered++;
 		last_seq = h.seq;
 		total = h.total;
+		if (last_ns != 0 && t - last_ns > gap_max)
+			gap_max = t - last_ns;
 		if (first_ns == 0)
 			first_ns = t;
 		else
@@ -202,13 +206,14 @@ owd_recv(int argc, char **argv)
 		qsort(delay, n, sizeof(*delay), cmp_u64);
 	printf("sent=%llu received=%llu lost=%lld reordered=%llu delay_us_min=%.1f "
 	    "delay_us_med=%.1f delay_us_mean=%.1f delay_us_p99=%.1f delay_us_max=%.1f "
-	    "jitter_us=%.1f rate_kbps=%.1f\n",
+	    "jitter_us=%.1f rate_kbps=%.1f gap_us_max=%.1f\n",
 	    (unsigned long long)total, (unsigned long long)n, (long long)total - (long long)n,
 	    (unsigned long long)reordered, n ? (double)delay[0] / 1e3 : 0,
 	    n ? (double)delay[n / 2] / 1e3 : 0, mean / 1e3,
 	    n ? (double)delay[(n * 99) / 100] / 1e3 : 0, n ? (double)delay[n - 1] / 1e3 : 0,
 	    sqrt(var) / 1e3,
-	    last_ns > first_ns ? (double)bytes_after_first * 8e6 / (double)(last_ns - first_ns) : 0);
+	    last_ns > first_ns ? (double)bytes_after_first * 8e6 / (double)(last_ns - first_ns) : 0,
+	    (double)gap_max / 1e3);
 	free(delay);
 	return 0;
 }

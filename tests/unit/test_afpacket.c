@@ -1211,8 +1211,8 @@ child_echo(int fd, const char *args, unsigned want)
 	struct hal_dev *dev;
 	unsigned echoed = 0;
 	long long end;
-	size_t len;
-	void *prog;
+	size_t len = 0;
+	void *prog = NULL;
 
 	log_init("driver", LOG_LVL_WARNING, 0);
 	if (sandbox_filter_build(sandbox_policy_find("driver"), getpid(), &prog, &len, &err) < 0)

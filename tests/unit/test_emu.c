@@ -188,7 +188,7 @@ test_dir_check(void **state)
 	check_bound("jitter_us", &d, NULL, &d.jitter_us, 5000000);
 	check_bound("loss_ppm", &d, NULL, &d.loss_ppm, 1000000);
 	check_bound("slot_us", &d, NULL, &d.slot_us, 1000000);
-	check_bound("queue_kb", &d, NULL, &d.queue_kb, 1048576);
+	check_bound("queue_kb", &d, NULL, &d.queue_kb, 262144);
 
 	d.loss_ppm = 1200000;
 	assert_int_equal(emu_dir_check(&d, err, sizeof(err)), -1);
@@ -510,7 +510,7 @@ test_rate_no_drift(void **state)
 	assert_int_equal(push_one(q, t, 1500), t + 1500ULL * 8 * 1000000 / rate);
 	/* At 100 Gbit/s a 64-byte frame takes 5.12 ns; a million of them 5.12 ms. */
 	d.rate_kbps = 100000000;
-	d.queue_kb = 1048576;
+	d.queue_kb = 262144;
 	emu_queue_set(q, &d, 1);
 	t += 10 * SEC;
 	for (i = 0; i < 1000000; i++) {

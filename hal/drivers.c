@@ -31,9 +31,8 @@ hal_driver_find(const char *name)
 	return NULL;
 }
 
-/* A decimal in [0, max] filling all of s; -1 otherwise. */
-static int
-hal_args_number(const char *s, size_t len, uint64_t max, uint64_t *out)
+int
+hal_args_number(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char buf[24], *end;
 	unsigned long long v;
@@ -44,7 +43,7 @@ hal_args_number(const char *s, size_t len, uint64_t max, uint64_t *out)
 	buf[len] = '\0';
 	errno = 0;
 	v = strtoull(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
@@ -63,12 +62,12 @@ hal_args_one(const char *s, size_t len, struct hal_args *out, char *err, size_t 
 		return -1;
 	}
 	if (klen == 3 && memcmp(s, "mtu", 3) == 0 &&
-	    hal_args_number(eq + 1, len - klen - 1, 65535, &v) == 0) {
+	    hal_args_number(eq + 1, len - klen - 1, 0, 65535, &v) == 0) {
 		out->mtu = (uint32_t)v;
 		return 0;
 	}
 	if (klen == 5 && memcmp(s, "speed", 5) == 0 &&
-	    hal_args_number(eq + 1, len - klen - 1, UINT32_MAX, &v) == 0) {
+	    hal_args_number(eq + 1, len - klen - 1, 0, UINT32_MAX, &v) == 0) {
 		out->speed_mbps = v;
 		return 0;
 	}

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "hal/afpacket.h"
+#include "hal/host.h"
 #include "runtime/log.h"
 
 /* Datagrams reassembled at once. */
@@ -147,24 +148,6 @@ static const struct afp_key {
 
 #define AFP_NKEYS (sizeof(afp_keys) / sizeof(afp_keys[0]))
 
-/* A decimal in [min, max] filling all of s; -1 otherwise. */
-static int
-afp_number(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char buf[24], *end;
-	unsigned long long v;
-
-	if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	errno = 0;
-	v = strtoull(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int
 afp_hexdigit(char c)
@@ -211,19 +194,19 @@ afp_args_one(const char *s, size_t len, struct afp_args *a, char *err, size_t er
 
 		if (strlen(k->name) != klen || memcmp(s, k->name, klen) != 0)
 			continue;
-		if (afp_number(eq + 1, vlen, k->min, k->max, &v) < 0)
+		if (hal_args_number(eq + 1, vlen, k->min, k->max, &v) < 0)
 			break;
 		*(uint32_t *)((char *)&a->g + k->off) = (uint32_t)v;
 		a->seen |= 1u << i;
 		return 0;
 	}
 	if (klen == 5 && memcmp(s, "speed", 5) == 0 &&
-	    afp_number(eq + 1, vlen, 0, UINT32_MAX, &v) == 0) {
+	    hal_args_number(eq + 1, vlen, 0, UINT32_MAX, &v) == 0) {
 		a->speed_mbps = v;
 		return 0;
 	}
 	if (klen == 8 && memcmp(s, "reasm_ms", 8) == 0 &&
-	    afp_number(eq + 1, vlen, 1, AFP_REASM_MS_MAX, &v) == 0) {
+	    hal_args_number(eq + 1, vlen, 1, AFP_REASM_MS_MAX, &v) == 0) {
 		a->reasm_ms = (uint32_t)v;
 		return 0;
 	}

@@ -62,6 +62,9 @@ struct hal_args {
 	uint64_t speed_mbps;		/* "speed=1000"; 0 when not given */
 };
 
+/* A decimal in [min, max] filling the len bytes at s; -1 otherwise. */
+int hal_args_number(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
+
 /*
  * Parse "key=value,key=value" (keys mtu and speed, decimal); "" is all
  * defaults.  0, or -1 with a message in err naming what is wrong.

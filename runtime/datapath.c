@@ -804,10 +804,10 @@ datapath_uplink_state(struct cnwd *d, struct uplink *u)
 
 	snprintf(u->state, sizeof(u->state), "%s", dpp && dpp->proc ?
 	    proc_state_name(dpp->proc->state) : "none");
+	const char *why = dpp == NULL ? "no-port" : dpp->up ? NULL : datapath_down_reason(dpp);
+
 	u->link_up = dpp != NULL && dpp->up;
-	snprintf(u->link_reason, sizeof(u->link_reason), "%s",
-	    dpp == NULL ? "no-port" : dpp->up || datapath_down_reason(dpp) == NULL ? "" :
-	    datapath_down_reason(dpp));
+	snprintf(u->link_reason, sizeof(u->link_reason), "%s", why != NULL ? why : "");
 	if (dpp != NULL)
 		memcpy(u->emu_count, dpp->emu_count, sizeof(u->emu_count));
 	if (datapath_port_counters(d, dpp, &c) < 0)

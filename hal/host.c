@@ -533,6 +533,9 @@ static void
 hal_emu_apply(struct hal_host *h, const struct proto_emu *e, uint64_t now)
 {
 	static const uint64_t ingress_salt = 0x9e3779b97f4a7c15ull;
+	/* A flap pattern starts (with an outage) when it is set, not at every change. */
+	int same_flap = h->have_emu && h->emu.has_flap == e->has_flap &&
+	    memcmp(&h->emu.flap, &e->flap, sizeof(e->flap)) == 0;
 
 	h->emu = *e;
 	h->have_emu = 1;
@@ -549,7 +552,8 @@ hal_emu_apply(struct hal_host *h, const struct proto_emu *e, uint64_t now)
 		if (h->eq[i] != NULL)
 			emu_queue_set(h->eq[i], d, e->params.seed ^ (i ? ingress_salt : 0));
 	}
-	h->flap_start = now;
+	if (!same_flap)
+		h->flap_start = now;
 	hal_emu_drills(h, now);
 	h->emu_any = h->eon[0] || h->eon[1] || h->emu_down || e->has_flap ||
 	    hal_emu_queued(h, 0) || hal_emu_queued(h, 1);

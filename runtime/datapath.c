@@ -310,6 +310,24 @@ datapath_interface_state(struct cnwd *d, const char *netns, const char *ifname, 
 	}
 }
 
+void
+datapath_interface_mtu(struct cnwd *d, const char *netns, const char *ifname)
+{
+	for (unsigned i = 0; i < PORT_MAX; i++) {
+		struct dp_port *dpp = &d->dp.ports[i];
+
+		/* afpacket's rings are sized for the MTU at start: a new MTU, a new start. */
+		if (datapath_iface_match(dpp, netns, ifname) &&
+		    strcmp(dpp->uplink.driver, "afpacket") == 0 && dpp->proc != NULL &&
+		    dpp->proc->pid > 0) {
+			log_notice("uplink %s: the MTU of %s changed; restarting its driver",
+			    dpp->name, ifname);
+			dpp->proc->recycled = 1;	/* not a death that counts */
+			proc_restart(dpp->proc);
+		}
+	}
+}
+
 const char *
 datapath_interface_uplink(struct cnwd *d, const char *netns, const char *ifname)
 {

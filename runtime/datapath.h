@@ -77,6 +77,8 @@ void datapath_child_exited(struct cnwd *d, struct proc *p);
  * once (the worker stops sending there).
  */
 void datapath_interface_state(struct cnwd *d, const char *netns, const char *ifname, int up);
+/* The MTU of an interface changed: drivers sized for it (afpacket) start again. */
+void datapath_interface_mtu(struct cnwd *d, const char *netns, const char *ifname);
 /* The uplink on interface ifname of netns, or NULL. */
 const char *datapath_interface_uplink(struct cnwd *d, const char *netns, const char *ifname);
 /* Counters of an uplink (by name) into u; 0 if it has a port. */

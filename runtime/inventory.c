@@ -86,6 +86,8 @@ inventory_on_change(const struct disc_event *ev, void *arg)
 	if (ev->change & DISC_RENAMED)
 		datapath_interface_state(d, i->netns, ev->old_name, 0);
 	datapath_interface_state(d, i->netns, i->name, up);
+	if (ev->change & DISC_MTU)
+		datapath_interface_mtu(d, i->netns, i->name);
 }
 
 /* Watches ------------------------------------------------------------------- */
@@ -380,6 +382,12 @@ inventory_uplinks_of(struct cnwd *d, const char *driver)
 	return x.n;
 }
 
+static int
+inventory_driver_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct proto_driver *)a)->name, ((const struct proto_driver *)b)->name);
+}
+
 int
 inventory_reply_drivers(struct cnwd *d, struct proc *p, uint32_t id, struct cnw_error *err)
 {
@@ -434,6 +442,9 @@ inventory_reply_drivers(struct cnwd *d, struct proc *p, uint32_t id, struct cnw_
 		}
 		closedir(dir);
 	}
+	/* Built-ins first, in their order; plug-ins by name, not in directory order. */
+	qsort(items + ARRAY_SIZE(inventory_builtins), n - ARRAY_SIZE(inventory_builtins),
+	    sizeof(items[0]), inventory_driver_cmp);
 	rc = proc_send(p, MSG_REPLY_DRIVERS, id, 0, items, n * sizeof(items[0]), NULL);
 	free(items);
 	return rc;

@@ -173,6 +173,17 @@ for size in 56 1472 8000; do
 done
 api GET /v1/interfaces/$E-u4?netns=lab-$E "" "$ADMIN" >/dev/null
 is "$(field "d['uplink']")" wan4 "the interface under it names the uplink"
+# Its rings are sized for the MTU: a new MTU restarts its driver, and traffic goes on.
+ip -n "lab-$E" link set "$E-u4" mtu 1400
+ip -n "lab-$G" link set "$G-u4" mtu 1400
+for _ in $(seq 50); do grep -q "uplink wan4: the MTU of $E-u4 changed" "$CNWD_LOG" && break; sleep 0.1; done
+like "$(grep "uplink wan4: the MTU" "$CNWD_LOG" | tail -1)" "restarting its driver" "an MTU change restarts the afpacket driver"
+sleep 0.5
+if ip netns exec "$E.cameras.n4" ping -c 3 -i 0.2 -W 2 -s 3000 10.8.0.1 >"$T/ping4" 2>&1; then
+	ok "and traffic crosses at the new MTU"
+else
+	not_ok "and traffic crosses at the new MTU" "$(cat "$T/ping4")"
+fi
 
 bash "$LAB" down >/dev/null 2>&1
 is "$(ip netns list | grep -cE "^($E|$G)\.|^lab-($E|$G)\$")" 0 "the lab leaves nothing behind"

@@ -1408,16 +1408,24 @@ cmd_tenant_create(struct ctx *ctx, const struct command *cmd, int argc,
 	return rc;
 }
 
+/* "tenant list", "uplink list", ...: no options, GET COLLECTION as VIEW. */
 static int
-cmd_tenant_list(struct ctx *ctx, const struct command *cmd, int argc,
-		char **argv)
+list_objects(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
+	     const char *collection, enum cnwctl_view view)
 {
 	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
 			       NULL);
 
 	if (rc == STATUS_OK)
-		rc = get_list(ctx, "/v1/tenants", CNWCTL_VIEW_TENANT);
+		rc = get_list(ctx, collection, view);
 	return rc;
+}
+
+static int
+cmd_tenant_list(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	return list_objects(ctx, cmd, argc, argv, "/v1/tenants", CNWCTL_VIEW_TENANT);
 }
 
 static int
@@ -1493,14 +1501,9 @@ cmd_tenant_delete(struct ctx *ctx, const struct command *cmd, int argc,
 
 static int
 cmd_process_list(struct ctx *ctx, const struct command *cmd, int argc,
-		 char **argv)
+		char **argv)
 {
-	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
-			       NULL);
-
-	if (rc == STATUS_OK)
-		rc = get_list(ctx, "/v1/processes", CNWCTL_VIEW_PROCESS);
-	return rc;
+	return list_objects(ctx, cmd, argc, argv, "/v1/processes", CNWCTL_VIEW_PROCESS);
 }
 
 static int
@@ -1742,12 +1745,7 @@ static int
 cmd_uplink_list(struct ctx *ctx, const struct command *cmd, int argc,
 		char **argv)
 {
-	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
-			       NULL);
-
-	if (rc == STATUS_OK)
-		rc = get_list(ctx, "/v1/uplinks", CNWCTL_VIEW_UPLINK);
-	return rc;
+	return list_objects(ctx, cmd, argc, argv, "/v1/uplinks", CNWCTL_VIEW_UPLINK);
 }
 
 static int
@@ -1859,12 +1857,7 @@ static int
 cmd_driver_list(struct ctx *ctx, const struct command *cmd, int argc,
 		char **argv)
 {
-	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
-			       NULL);
-
-	if (rc == STATUS_OK)
-		rc = get_list(ctx, "/v1/drivers", CNWCTL_VIEW_DRIVER);
-	return rc;
+	return list_objects(ctx, cmd, argc, argv, "/v1/drivers", CNWCTL_VIEW_DRIVER);
 }
 
 /*
@@ -1912,14 +1905,9 @@ cmd_peer_create(struct ctx *ctx, const struct command *cmd, int argc,
 
 static int
 cmd_peer_list(struct ctx *ctx, const struct command *cmd, int argc,
-	      char **argv)
+		char **argv)
 {
-	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 0,
-			       NULL);
-
-	if (rc == STATUS_OK)
-		rc = get_list(ctx, "/v1/peers", CNWCTL_VIEW_PEER);
-	return rc;
+	return list_objects(ctx, cmd, argc, argv, "/v1/peers", CNWCTL_VIEW_PEER);
 }
 
 static int

@@ -817,32 +817,6 @@ static const struct api_emu_field {
 	{ "queue_kb", UPLINK_SET_QUEUE, 1, EMU_QUEUE_KB_MAX, 1, 0, 0 },
 };
 
-static uint64_t
-api_emu_get(const struct emu_dir *d, uint32_t bit)
-{
-	switch (bit) {
-	case UPLINK_SET_RATE: return d->rate_kbps;
-	case UPLINK_SET_DELAY: return d->delay_us;
-	case UPLINK_SET_JITTER: return d->jitter_us;
-	case UPLINK_SET_LOSS: return d->loss_ppm;
-	case UPLINK_SET_SLOT: return d->slot_us;
-	default: return d->queue_kb;
-	}
-}
-
-static void
-api_emu_put(struct emu_dir *d, uint32_t bit, uint64_t v)
-{
-	switch (bit) {
-	case UPLINK_SET_RATE: d->rate_kbps = v; break;
-	case UPLINK_SET_DELAY: d->delay_us = (uint32_t)v; break;
-	case UPLINK_SET_JITTER: d->jitter_us = (uint32_t)v; break;
-	case UPLINK_SET_LOSS: d->loss_ppm = (uint32_t)v; break;
-	case UPLINK_SET_SLOT: d->slot_us = (uint32_t)v; break;
-	default: d->queue_kb = (uint32_t)v; break;
-	}
-}
-
 static json_t *
 api_emu_dir_json(const struct emu_dir *d)
 {
@@ -850,7 +824,7 @@ api_emu_dir_json(const struct emu_dir *d)
 
 	for (size_t i = 0; i < ARRAY_SIZE(api_emu_fields); i++) {
 		const struct api_emu_field *f = &api_emu_fields[i];
-		uint64_t v = api_emu_get(d, f->bit);
+		uint64_t v = uplink_dir_get(d, f->bit);
 
 		if (f->nullable && v == 0)
 			json_object_set_new(o, f->name, json_null());
@@ -957,7 +931,7 @@ api_set_emu_dir(json_t *v, const char *where, struct emu_dir *d, uint32_t *set, 
 			return -1;
 		}
 		if (json_is_null(x) && f->nullable) {
-			api_emu_put(d, f->bit, 0);
+			uplink_dir_set(d, f->bit, 0);
 			*set |= f->bit;
 			continue;
 		}
@@ -972,7 +946,7 @@ api_set_emu_dir(json_t *v, const char *where, struct emu_dir *d, uint32_t *set, 
 			    key, n, f->min, f->max, f->nullable ? " (null: not limited)" : "");
 			return -1;
 		}
-		api_emu_put(d, f->bit, (uint64_t)llround(n * f->scale));
+		uplink_dir_set(d, f->bit, (uint64_t)llround(n * f->scale));
 		*set |= f->bit;
 	}
 	return 0;

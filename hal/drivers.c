@@ -23,6 +23,12 @@ static const struct hal_driver *const hal_builtin_drivers[] = {
 };
 
 const struct hal_driver *
+hal_driver_builtin(size_t i)
+{
+	return i < ARRAY_SIZE(hal_builtin_drivers) ? hal_builtin_drivers[i] : NULL;
+}
+
+const struct hal_driver *
 hal_driver_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(hal_builtin_drivers); i++)

@@ -52,6 +52,8 @@ int hal_child_main(int sock);
 
 /* Built-in drivers, by name; NULL if unknown. */
 const struct hal_driver *hal_driver_find(const char *name);
+/* The i-th built-in driver, NULL past the end. */
+const struct hal_driver *hal_driver_builtin(size_t i);
 
 extern const struct hal_driver hal_driver_tap;
 extern const struct hal_driver hal_driver_udp;

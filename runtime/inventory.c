@@ -12,6 +12,7 @@
 
 #include "hal/discover.h"
 #include "hal/driver.h"
+#include "hal/host.h"
 #include "hal/sign.h"
 #include "runtime/cnwd.h"
 #include "runtime/ev.h"
@@ -356,8 +357,6 @@ inventory_reply_interfaces(struct cnwd *d, struct proc *p, uint32_t id,
 
 /* Drivers ------------------------------------------------------------------- */
 
-static const char *const inventory_builtins[] = { "tap", "udp", "afpacket" };
-
 struct inventory_uses {
 	const char *name;
 	uint32_t n;
@@ -392,20 +391,21 @@ int
 inventory_reply_drivers(struct cnwd *d, struct proc *p, uint32_t id, struct cnw_error *err)
 {
 	struct proto_driver *items;
-	size_t n = 0, cap = PROTO_DRIVERS_PER_MSG;
+	size_t n = 0, nbuiltin, cap = PROTO_DRIVERS_PER_MSG;
 	struct dirent *de;
 	DIR *dir;
 	int rc;
 
 	if ((items = calloc(cap, sizeof(*items))) == NULL)
 		return cnw_err(err, CNW_EINTERNAL, "out of memory");
-	for (size_t i = 0; i < ARRAY_SIZE(inventory_builtins); i++, n++) {
-		snprintf(items[n].name, sizeof(items[n].name), "%s", inventory_builtins[i]);
+	for (const struct hal_driver *b; (b = hal_driver_builtin(n)) != NULL; n++) {
+		snprintf(items[n].name, sizeof(items[n].name), "%s", b->name);
 		snprintf(items[n].kind, sizeof(items[n].kind), "builtin");
 		snprintf(items[n].signature, sizeof(items[n].signature), "builtin");
-		items[n].abi = HAL_DRIVER_ABI;
-		items[n].uplinks = inventory_uplinks_of(d, inventory_builtins[i]);
+		items[n].abi = b->abi;
+		items[n].uplinks = inventory_uplinks_of(d, b->name);
 	}
+	nbuiltin = n;
 	/* Every NAME.so of the plug-in directory, checked as a start would check it. */
 	if ((dir = opendir(d->cfg.plugin_dir)) != NULL) {
 		while ((de = readdir(dir)) != NULL && n < cap) {
@@ -443,8 +443,7 @@ inventory_reply_drivers(struct cnwd *d, struct proc *p, uint32_t id, struct cnw_
 		closedir(dir);
 	}
 	/* Built-ins first, in their order; plug-ins by name, not in directory order. */
-	qsort(items + ARRAY_SIZE(inventory_builtins), n - ARRAY_SIZE(inventory_builtins),
-	    sizeof(items[0]), inventory_driver_cmp);
+	qsort(items + nbuiltin, n - nbuiltin, sizeof(items[0]), inventory_driver_cmp);
 	rc = proc_send(p, MSG_REPLY_DRIVERS, id, 0, items, n * sizeof(items[0]), NULL);
 	free(items);
 	return rc;

@@ -137,22 +137,43 @@ uplink_change_empty(const struct uplink_change *c)
 	    c->admin == UPLINK_KEEP && c->flap_op == UPLINK_KEEP;
 }
 
-/* The fields of a direction a change may set, by bit (a table, not a switch per field). */
+uint64_t
+uplink_dir_get(const struct emu_dir *d, uint32_t bit)
+{
+	switch (bit) {
+	case UPLINK_SET_RATE: return d->rate_kbps;
+	case UPLINK_SET_DELAY: return d->delay_us;
+	case UPLINK_SET_JITTER: return d->jitter_us;
+	case UPLINK_SET_LOSS: return d->loss_ppm;
+	case UPLINK_SET_SLOT: return d->slot_us;
+	case UPLINK_SET_QUEUE: return d->queue_kb;
+	default: return 0;
+	}
+}
+
+void
+uplink_dir_set(struct emu_dir *d, uint32_t bit, uint64_t v)
+{
+	/* Values over a 32-bit field are refused by emu_dir_check, never wrapped into range. */
+	uint32_t v32 = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+
+	switch (bit) {
+	case UPLINK_SET_RATE: d->rate_kbps = v; break;
+	case UPLINK_SET_DELAY: d->delay_us = v32; break;
+	case UPLINK_SET_JITTER: d->jitter_us = v32; break;
+	case UPLINK_SET_LOSS: d->loss_ppm = v32; break;
+	case UPLINK_SET_SLOT: d->slot_us = v32; break;
+	case UPLINK_SET_QUEUE: d->queue_kb = v32; break;
+	}
+}
+
+/* The fields whose bit is in set, from v into d. */
 static void
 uplink_dir_apply(struct emu_dir *d, const struct emu_dir *v, uint32_t set)
 {
-	if (set & UPLINK_SET_RATE)
-		d->rate_kbps = v->rate_kbps;
-	if (set & UPLINK_SET_DELAY)
-		d->delay_us = v->delay_us;
-	if (set & UPLINK_SET_JITTER)
-		d->jitter_us = v->jitter_us;
-	if (set & UPLINK_SET_LOSS)
-		d->loss_ppm = v->loss_ppm;
-	if (set & UPLINK_SET_SLOT)
-		d->slot_us = v->slot_us;
-	if (set & UPLINK_SET_QUEUE)
-		d->queue_kb = v->queue_kb;
+	for (uint32_t bit = 1; bit <= UPLINK_SET_QUEUE; bit <<= 1)
+		if (set & bit)
+			uplink_dir_set(d, bit, uplink_dir_get(v, bit));
 }
 
 int

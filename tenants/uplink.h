@@ -75,6 +75,9 @@ struct uplink_change {
 	char flap[UPLINK_FLAP_MAX];
 };
 
+/* A direction's field by its UPLINK_SET_* bit (the API and the change share them). */
+uint64_t uplink_dir_get(const struct emu_dir *d, uint32_t bit);
+void uplink_dir_set(struct emu_dir *d, uint32_t bit, uint64_t v);
 /* Apply c to u, checking every value; u is unchanged on error. */
 int uplink_change_apply(struct uplink *u, const struct uplink_change *c, struct cnw_error *err);
 /* Whether a change changes anything. */

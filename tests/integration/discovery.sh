@@ -58,7 +58,10 @@ sleep 0.3
 for ev in "interface.added.*\"$A\"" "interface.changed.*\"$A\".*\"mtu\":9000" "interface.removed.*\"$A\""; do
 	like "$(grep '^data:' "$T/events")" "$ev" "an event: $ev"
 done
-like "$(grep -c '^id: ' "$T/events")" '^[0-9]+$' "events carry ids"
+# added (2), changed (at least 3: MTU, up twice), removed (2): ids rising by one.
+ids=$(grep '^id: ' "$T/events" | cut -d' ' -f2 | tr '\n' ' ')
+like "$("$PY" -c 'import sys; i = [int(x) for x in sys.argv[1:]]; print(len(i) >= 7 and all(b == a + 1 for a, b in zip(i, i[1:])))' $ids)" True \
+    "events carry ids, one apart ($ids)"
 # Resume: Last-Event-ID replays what came after it.
 first=$(grep -m1 '^id: ' "$T/events" | cut -d' ' -f2)
 curl -sN -m 1 --unix-socket "$SOCK" -H "Authorization: Bearer $ADMIN" -H "Last-Event-ID: $first" \

@@ -90,6 +90,8 @@ void api_drivers_list(struct api_request *req, struct api_response *resp);
 /* routes.c, for hal_routes.c */
 int api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
     struct api_response *resp);
+/* An uplink's paths (struct uplink_path[n]) as the API shows them. */
+json_t *api_paths_json(const struct uplink_path *p, uint32_t n);
 
 /* problem.c --------------------------------------------------------- */
 /* Set resp to an RFC 9457 problem with the status's type and title. */

@@ -9,7 +9,8 @@
  * contract (docs/rest-api.md), the command line is docs/cli-and-config.md.
  * One command does more than show: "exec" asks the API for a network's
  * namespace, enters it with setns(2) and becomes the command it was given.
- * One reply is not JSON: "metrics" prints the Prometheus text of
+ * One list has a head: "flow list" prints the tenant's flow counts above
+ * its table.  One reply is not JSON: "metrics" prints the Prometheus text of
  * GET /metrics as it comes.  One reply does not end: "events" prints the
  * server-sent events of GET /v1/events one line each as they arrive, until
  * interrupted.  Three commands need no daemon at all: "driver keygen",
@@ -104,6 +105,37 @@ enum number_kind {
 	X(QUEUE, "queue", "queue_kb", NUMBER_INTEGER, NULL, \
 	  "KIB", "bottleneck queue (0: 100 ms at the rate)")
 
+/* What the value of a policy option becomes in the body. */
+enum policy_value {
+	VALUE_STRING,		/* as given */
+	VALUE_INTEGER,		/* a whole number (parse_integer) */
+	VALUE_PROTOCOL,		/* a number 0..255 as an integer, else a name */
+	VALUE_INTEGER_LIST,	/* "1,2,3": a list of whole numbers */
+	VALUE_STRING_LIST,	/* "a,b": a list of names */
+};
+
+/*
+ * The options of policy add: id, option, JSON key (in the body's "match"
+ * object when MATCH is true), what the value becomes.  The API checks the
+ * values; cnwctl only refuses what is not a number where one is wanted.
+ */
+#define FOREACH_POLICY_OPTION(X) \
+	X(PRIORITY, "priority", "priority", false, VALUE_INTEGER) \
+	X(PROTOCOL, "protocol", "protocol", true, VALUE_PROTOCOL) \
+	X(SRC, "src", "src_prefix", true, VALUE_STRING) \
+	X(DST, "dst", "dst_prefix", true, VALUE_STRING) \
+	X(SPORT, "sport", "src_ports", true, VALUE_STRING) \
+	X(DPORT, "dport", "dst_ports", true, VALUE_STRING) \
+	X(DSCP, "dscp", "dscp", true, VALUE_INTEGER_LIST) \
+	X(ACTION, "action", "action", false, VALUE_STRING) \
+	X(CLASS, "class", "class", false, VALUE_STRING) \
+	X(STEERING, "steering", "steering", false, VALUE_STRING) \
+	X(UPLINKS, "uplinks", "uplinks", false, VALUE_STRING_LIST) \
+	X(WEIGHTS, "weights", "weights", false, VALUE_INTEGER_LIST) \
+	X(RATE, "rate", "rate_kbps", false, VALUE_INTEGER) \
+	X(BURST, "burst", "burst_kb", false, VALUE_INTEGER) \
+	X(MAX_LATENCY, "max-latency", "max_latency_ms", false, VALUE_INTEGER)
+
 /* Long options without a short form. */
 enum {
 	OPT_SOCKET = 256,
@@ -127,6 +159,11 @@ enum {
 	OPT_FLAP,
 	OPT_NO_FLAP,
 	OPT_SINCE,
+	OPT_NETWORK,
+	OPT_LIMIT,
+#define X(id, option, key, match, value) OPT_POLICY_##id,
+	FOREACH_POLICY_OPTION(X)
+#undef X
 #define X(id, option, key) OPT_QUOTA_##id,
 	FOREACH_QUOTA(X)
 #undef X
@@ -244,6 +281,35 @@ static const struct option route_longopts[] = {
 	OPTION_END,
 };
 
+static const struct option policy_longopts[] = {
+#define X(id, option, key, match, value) \
+	{ option, required_argument, NULL, OPT_POLICY_##id },
+	FOREACH_POLICY_OPTION(X)
+#undef X
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct option flow_longopts[] = {
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	OPTION_HELP,
+	OPTION_END,
+};
+
+static const struct policy_option {
+	int opt;
+	const char *option;	/* on the command line */
+	const char *key;	/* in the body, or in its "match" */
+	bool match;
+	enum policy_value value;
+} policy_options[] = {
+#define X(id, option, key, match, value) \
+	{ OPT_POLICY_##id, option, key, match, value },
+	FOREACH_POLICY_OPTION(X)
+#undef X
+};
+
 static const struct quota_option {
 	int opt;
 	const char *option;	/* on the command line */
@@ -326,6 +392,34 @@ print_emulation_options(FILE *out)
 	      "--ingress-rate\n  and so on set one.\n", out);
 }
 
+/* What the values of policy add's options are (the API checks them). */
+static void
+print_policy_options(FILE *out)
+{
+	fputs("\nPolicy options (policy add):\n"
+	      "  --priority N            lower first; then by creation (default: after\n"
+	      "                          the tenant's last policy)\n"
+	      "  --protocol P            tcp, udp, icmp, icmpv6, sctp, udplite or a "
+	      "number\n"
+	      "  --src, --dst PREFIX     source, destination prefix (10.2.0.0/24)\n"
+	      "  --sport, --dport PORTS  a port (443) or a range (5000-5100)\n"
+	      "  --dscp N[,N...]         DSCP values, 0 to 63\n"
+	      "  --action ACTION         allow (default) or deny\n"
+	      "  --class CLASS           realtime, interactive, bulk (default), "
+	      "background\n"
+	      "  --steering MODE         active-standby (default), smallest-delay,\n"
+	      "                          load-balance, priority, redundant\n"
+	      "  --uplinks A[,B...]      in order of preference (default: the "
+	      "network's)\n"
+	      "  --weights N[,N...]      load-balance: one weight per uplink\n"
+	      "  --rate KBPS             cap over the policy's flows, in kbit/s\n"
+	      "  --burst KB              the cap's burst in KiB (default: 50 ms at "
+	      "the rate,\n"
+	      "                          at least 64)\n"
+	      "  --max-latency MS        bound on the delay of the path\n",
+	      out);
+}
+
 /* -h of a command: its usage, and what its placeholders stand for. */
 static void
 print_command_help(const struct command *cmd)
@@ -333,6 +427,8 @@ print_command_help(const struct command *cmd)
 	print_usage_line(stdout, cmd);
 	if (strstr(cmd->usage, "EMULATION OPTIONS") != NULL)
 		print_emulation_options(stdout);
+	if (strstr(cmd->usage, "--steering MODE") != NULL)
+		print_policy_options(stdout);
 }
 
 /* MESSAGE may be NULL when getopt already said what was wrong. */
@@ -852,6 +948,130 @@ events_option(int opt, const char *value, void *arg)
 	return 0;
 }
 
+/*
+ * "46,34" or "wan1,wan2": a JSON list of whole numbers or of strings, in
+ * the order given; an empty item is an error.  NULL after printing why.
+ */
+static json_t *
+split_list(const struct policy_option *o, const char *text)
+{
+	json_t *list = json_array();
+	const char *p = text;
+
+	while (list != NULL) {
+		size_t n = strcspn(p, ",");
+		char *item = strndup(p, n);
+		json_int_t number;
+		json_t *value = NULL;
+
+		if (item == NULL) {
+			out_of_memory();
+		} else if (n == 0) {
+			report_error("--%s: '%s' has an empty item", o->option,
+				     text);
+		} else if (o->value == VALUE_INTEGER_LIST) {
+			if (parse_integer(item, &number) == 0)
+				value = json_integer(number);
+			else
+				report_error("--%s: '%s' is not a whole number",
+					     o->option, item);
+		} else if ((value = json_string(item)) == NULL) {
+			report_error("--%s is not valid UTF-8", o->option);
+		}
+		free(item);
+		if (value == NULL || json_array_append_new(list, value) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	return list;
+}
+
+/* The JSON value of a policy option; NULL after printing why. */
+static json_t *
+policy_value(const struct policy_option *o, const char *text)
+{
+	json_int_t n;
+	json_t *value;
+
+	switch (o->value) {
+	case VALUE_INTEGER:
+		if (parse_integer(text, &n) == 0)
+			return json_integer(n);
+		report_error("--%s: '%s' is not a whole number", o->option,
+			     text);
+		return NULL;
+	case VALUE_PROTOCOL:
+		/* A number is the protocol's number: 17, not "17". */
+		if (isdigit((unsigned char)text[0]) && parse_count(text, &n) == 0)
+			return json_integer(n);
+		break;
+	case VALUE_INTEGER_LIST:
+	case VALUE_STRING_LIST:
+		return split_list(o, text);
+	case VALUE_STRING:
+		break;
+	}
+	if ((value = json_string(text)) == NULL)
+		report_error("--%s is not valid UTF-8", o->option);
+	return value;
+}
+
+/* Options of policy add: each given one goes in the body, or its "match". */
+static int
+policy_option(int opt, const char *value, void *arg)
+{
+	const struct policy_option *o = NULL;
+	json_t *body = arg, *object, *json;
+	size_t i;
+
+	for (i = 0; i < sizeof policy_options / sizeof policy_options[0]; i++) {
+		if (policy_options[i].opt == opt)
+			o = &policy_options[i];
+	}
+	if (o == NULL)
+		return -1;
+	object = o->match ? member_object(body, "match") : body;
+	if (object == NULL) {
+		out_of_memory();
+		return -1;
+	}
+	if ((json = policy_value(o, value)) == NULL)
+		return -1;
+	/* Given twice, the last one holds. */
+	return json_object_set_new(object, o->key, json);
+}
+
+struct flow_opts {
+	const char *network;	/* NULL: all of the tenant's */
+	const char *limit;	/* NULL: the API's default */
+};
+
+/* --network NAME and --limit N of flow list. */
+static int
+flow_option(int opt, const char *value, void *arg)
+{
+	struct flow_opts *o = arg;
+	json_int_t n;
+
+	if (opt == OPT_NETWORK) {
+		o->network = value;
+		return 0;
+	}
+	if (opt != OPT_LIMIT)
+		return -1;
+	if (parse_count(value, &n) != 0) {
+		report_error("--limit: '%s' is not a whole non-negative number",
+			     value);
+		return -1;
+	}
+	o->limit = value;
+	return 0;
+}
+
 /* ---- token ------------------------------------------------------------- */
 
 static void
@@ -1319,6 +1539,45 @@ route_path(const char *tenant, const char *network, json_int_t id)
 		return NULL;
 	path = network_path(tenant, network, suffix);
 	free(suffix);
+	return path;
+}
+
+/* "/v1/tenants/TENANT/policies/NAME", both names escaped. */
+static char *
+policy_path(const char *tenant, const char *name)
+{
+	char *escaped = curl_easy_escape(NULL, name, 0);
+	char *tail = NULL, *path = NULL;
+
+	if (escaped != NULL && asprintf(&tail, "/policies/%s", escaped) < 0)
+		tail = NULL;
+	if (tail != NULL)
+		path = tenant_path(tenant, tail);
+	curl_free(escaped);
+	free(tail);
+	return path;
+}
+
+/* "/v1/tenants/TENANT/flows[?network=NETWORK][&limit=N]". */
+static char *
+flows_path(const char *tenant, const struct flow_opts *o)
+{
+	char *escaped = NULL, *tail = NULL, *path = NULL;
+
+	if (o->network != NULL &&
+	    (escaped = curl_easy_escape(NULL, o->network, 0)) == NULL)
+		return NULL;
+	if (asprintf(&tail, "/flows%s%s%s%s%s",
+		     escaped != NULL ? "?network=" : "",
+		     escaped != NULL ? escaped : "",
+		     o->limit == NULL ? "" : escaped != NULL ? "&" : "?",
+		     o->limit != NULL ? "limit=" : "",
+		     o->limit != NULL ? o->limit : "") < 0)
+		tail = NULL;
+	if (tail != NULL)
+		path = tenant_path(tenant, tail);
+	curl_free(escaped);
+	free(tail);
 	return path;
 }
 
@@ -1925,6 +2184,138 @@ cmd_peer_delete(struct ctx *ctx, const struct command *cmd, int argc,
 	return delete_object(ctx, cmd, argc, argv, "/v1/peers");
 }
 
+static int
+cmd_policy_add(struct ctx *ctx, const struct command *cmd, int argc,
+	       char **argv)
+{
+	struct request req = { "POST", NULL, NULL, AUTH_BEARER, NULL };
+	json_t *body = json_object();
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	char *path = NULL;
+	int rc = body == NULL ? out_of_memory() : STATUS_OK;
+
+	if (rc == STATUS_OK)
+		rc = parse_command(cmd, argc, argv, policy_longopts,
+				   policy_option, body, 2, pos);
+	if (rc == STATUS_OK && set_string(body, "name", pos[1], "NAME") != 0)
+		rc = command_usage_error(cmd, NULL);
+	if (rc == STATUS_OK && (path = tenant_path(pos[0], "/policies")) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	req.body = body;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_POLICY);
+	free(path);
+	json_decref(body);
+	return rc;
+}
+
+static int
+cmd_policy_list(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	const char *tenant = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 1,
+			       &tenant);
+
+	if (rc == STATUS_OK && (path = tenant_path(tenant, "/policies")) == NULL)
+		rc = out_of_memory();
+	if (rc == STATUS_OK)
+		rc = get_list(ctx, path, CNWCTL_VIEW_POLICY);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_policy_show(struct ctx *ctx, const struct command *cmd, int argc,
+		char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
+			       pos);
+
+	if (rc == STATUS_OK && (path = policy_path(pos[0], pos[1])) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = call_and_show(ctx, &req, CNWCTL_VIEW_POLICY);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_policy_delete(struct ctx *ctx, const struct command *cmd, int argc,
+		  char **argv)
+{
+	struct request req = { "DELETE", NULL, NULL, AUTH_BEARER, NULL };
+	const char *pos[2] = { NULL, NULL };	/* TENANT NAME */
+	json_t *reply = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, no_longopts, NULL, NULL, 2,
+			       pos);
+
+	if (rc == STATUS_OK && (path = policy_path(pos[0], pos[1])) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		printf("deleted policy %s of tenant %s\n", pos[1], pos[0]);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
+/* "flows: 12 of 65536, 0 dropped over the quota", above the table. */
+static int
+print_flow_summary(const json_t *reply)
+{
+	const json_t *active = json_object_get(reply, "active");
+	const json_t *limit = json_object_get(reply, "limit");
+	const json_t *dropped = json_object_get(reply, "dropped");
+
+	if (!json_is_integer(active) || !json_is_integer(limit) ||
+	    !json_is_integer(dropped)) {
+		report_error("unexpected reply from cnwd: no flow counts");
+		return STATUS_FAILURE;
+	}
+	printf("flows: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       ", %" JSON_INTEGER_FORMAT " dropped over the quota\n",
+	       json_integer_value(active), json_integer_value(limit),
+	       json_integer_value(dropped));
+	return STATUS_OK;
+}
+
+static int
+cmd_flow_list(struct ctx *ctx, const struct command *cmd, int argc,
+	      char **argv)
+{
+	struct request req = { "GET", NULL, NULL, AUTH_BEARER, NULL };
+	struct flow_opts opts = { NULL, NULL };
+	const char *tenant = NULL;
+	json_t *reply = NULL;
+	char *path = NULL;
+	int rc = parse_command(cmd, argc, argv, flow_longopts, flow_option,
+			       &opts, 1, &tenant);
+
+	if (rc == STATUS_OK && (path = flows_path(tenant, &opts)) == NULL)
+		rc = out_of_memory();
+	req.path = path;
+	if (rc == STATUS_OK)
+		rc = api_call(ctx, &req, &reply);
+	if (rc == STATUS_OK && ctx->format == CNWCTL_FORMAT_TABLE)
+		rc = print_flow_summary(reply);
+	if (rc == STATUS_OK)
+		rc = cnwctl_output_list(stdout, ctx->format, CNWCTL_VIEW_FLOW,
+					reply);
+	json_decref(reply);
+	free(path);
+	return rc;
+}
+
 /*
  * A server-sent event stream (text/event-stream), read as it comes: lines
  * ending in LF (or CRLF), records ending at a blank line.  Of a record's
@@ -2305,6 +2696,17 @@ static const struct command commands[] = {
 	{ "route", "list", cmd_route_list, "route list TENANT NETWORK" },
 	{ "route", "delete", cmd_route_delete,
 	  "route delete TENANT NETWORK ID" },
+	{ "policy", "add", cmd_policy_add,
+	  "policy add TENANT NAME [--priority N] [--protocol P] "
+	  "[--src PREFIX] [--dst PREFIX] [--sport PORTS] [--dport PORTS] "
+	  "[--dscp N[,N...]] [--action allow|deny] [--class CLASS] "
+	  "[--steering MODE] [--uplinks A[,B...]] [--weights N[,N...]] "
+	  "[--rate KBPS] [--burst KB] [--max-latency MS]" },
+	{ "policy", "list", cmd_policy_list, "policy list TENANT" },
+	{ "policy", "show", cmd_policy_show, "policy show TENANT NAME" },
+	{ "policy", "delete", cmd_policy_delete, "policy delete TENANT NAME" },
+	{ "flow", "list", cmd_flow_list,
+	  "flow list TENANT [--network NETWORK] [--limit N]" },
 	{ "uplink", "create", cmd_uplink_create,
 	  "uplink create NAME --interface IF [--address ADDR:PORT] "
 	  "[--netns NS] [--driver NAME|PATH] [EMULATION OPTIONS] [--down] "
@@ -2358,6 +2760,7 @@ print_help(void)
 	for (cmd = commands; cmd->noun != NULL; cmd++)
 		printf("  cnwctl %s\n", cmd->usage);
 	print_emulation_options(stdout);
+	print_policy_options(stdout);
 	return STATUS_DONE;
 }
 

@@ -13,7 +13,9 @@
  * network's uplinks, "wan1=ADDR:PORT,wan2=..." for a peer's endpoints).
  * A few fields read better put together than verbatim (an uplink's link
  * with the reason it is down, an interface's speed with its duplex, one
- * direction of an emulation with its units): those name a formatter.
+ * direction of an emulation with its units, a policy's match as one
+ * phrase, a flow's address with its port): those name a formatter.  A
+ * view may end with lists shown one line per item (an uplink's paths).
  * Events, which come one at a time from a stream, are one line each.
  */
 #ifndef _GNU_SOURCE
@@ -46,12 +48,17 @@ struct field {
 };
 
 static field_format format_link, format_emu_dir, format_speed,
-		    format_rx_rate, format_tx_rate;
+		    format_rx_rate, format_tx_rate, format_capacity,
+		    format_path, format_match, format_all_uplinks,
+		    format_rate_kbps, format_latency, format_burst,
+		    format_none, format_source, format_destination,
+		    format_age;
 
 /* How one kind of object is shown; the arrays end with a NULL label. */
 struct view {
 	const struct field *columns;	/* list: one row per object */
 	const struct field *fields;	/* show: one line per field */
+	const struct field *lists;	/* show: then one line per item of each, or NULL */
 	const char *footer;		/* show: a last line, or NULL */
 };
 
@@ -182,7 +189,15 @@ static const struct field uplink_fields[] = {
 	{ "tx_packets", "counters.tx_packets", NULL },
 	{ "tx_bytes", "counters.tx_bytes", NULL },
 	{ "drops", "counters.drops", NULL },
+	{ "capacity", "capacity_kbps", format_capacity },
+	{ "flows", "flows", NULL },
 	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
+};
+
+/* An uplink's paths (and the uplink's on an interface): a line each. */
+static const struct field path_lists[] = {
+	{ "path", "paths", format_path },
 	{ NULL, NULL, NULL },
 };
 
@@ -265,6 +280,71 @@ static const struct field driver_fields[] = {
 	{ NULL, NULL, NULL },
 };
 
+static const struct field policy_columns[] = {
+	{ "NAME", "name", NULL },
+	{ "PRIO", "priority", NULL },
+	{ "MATCH", "match", format_match },
+	{ "ACTION", "action", NULL },
+	{ "CLASS", "class", NULL },
+	{ "STEERING", "steering", NULL },
+	{ "UPLINKS", "uplinks", format_all_uplinks },
+	{ "RATE", "rate_kbps", format_rate_kbps },
+	{ "LATENCY", "max_latency_ms", format_latency },
+	{ NULL, NULL, NULL },
+};
+
+static const struct field policy_fields[] = {
+	{ "name", "name", NULL },
+	{ "priority", "priority", NULL },
+	{ "match", "match", format_match },
+	{ "action", "action", NULL },
+	{ "class", "class", NULL },
+	{ "steering", "steering", NULL },
+	{ "uplinks", "uplinks", format_all_uplinks },
+	{ "weights", "weights", NULL },
+	{ "rate", "rate_kbps", format_rate_kbps },
+	{ "burst", "burst_kb", format_burst },
+	{ "max_latency", "max_latency_ms", format_latency },
+	{ "created_at", "created_at", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct field flow_columns[] = {
+	{ "NETWORK", "network", NULL },
+	{ "PROTO", "protocol", NULL },
+	{ "SOURCE", "", format_source },
+	{ "DESTINATION", "", format_destination },
+	{ "CLASS", "class", NULL },
+	{ "POLICY", "policy", NULL },
+	{ "UPLINKS", "uplinks", NULL },
+	{ "PACKETS", "packets", NULL },
+	{ "BYTES", "bytes", NULL },
+	{ "KIND", "kind", NULL },
+	{ "AGE", "age_ms", format_age },
+	{ NULL, NULL, NULL },
+};
+
+/* No command shows one flow; this is what it would show. */
+static const struct field flow_fields[] = {
+	{ "network", "network", NULL },
+	{ "protocol", "protocol", NULL },
+	{ "source", "", format_source },
+	{ "destination", "", format_destination },
+	{ "dscp", "dscp", NULL },
+	{ "policy", "policy", format_none },
+	{ "action", "action", NULL },
+	{ "class", "class", NULL },
+	{ "steering", "steering", NULL },
+	{ "uplinks", "uplinks", NULL },
+	{ "packets", "packets", NULL },
+	{ "bytes", "bytes", NULL },
+	{ "kind", "kind", NULL },
+	{ "moves", "moves", NULL },
+	{ "age", "age_ms", format_age },
+	{ "idle", "idle_ms", format_age },
+	{ NULL, NULL, NULL },
+};
+
 static const struct view views[] = {
 	[CNWCTL_VIEW_TENANT] = {
 		.columns = tenant_columns,
@@ -290,6 +370,7 @@ static const struct view views[] = {
 	[CNWCTL_VIEW_UPLINK] = {
 		.columns = uplink_columns,
 		.fields = uplink_fields,
+		.lists = path_lists,
 	},
 	[CNWCTL_VIEW_PEER] = {
 		.columns = peer_columns,
@@ -298,10 +379,19 @@ static const struct view views[] = {
 	[CNWCTL_VIEW_INTERFACE] = {
 		.columns = interface_columns,
 		.fields = interface_fields,
+		.lists = path_lists,
 	},
 	[CNWCTL_VIEW_DRIVER] = {
 		.columns = driver_columns,
 		.fields = driver_fields,
+	},
+	[CNWCTL_VIEW_POLICY] = {
+		.columns = policy_columns,
+		.fields = policy_fields,
+	},
+	[CNWCTL_VIEW_FLOW] = {
+		.columns = flow_columns,
+		.fields = flow_fields,
 	},
 };
 
@@ -634,6 +724,239 @@ format_tx_rate(const json_t *metrics)
 	return format_rate(metrics, "tx_bps", "tx_pps");
 }
 
+/*
+ * Milliseconds or percent from the API's reals: three significant digits
+ * ("40.2", "0.125"), whole above 100 ("280"), as %g alone would not.
+ */
+static int
+write_real(FILE *out, const json_t *value, const char *unit)
+{
+	double x = json_number_value(value);
+
+	if (!json_is_number(value))
+		return fprintf(out, "-") < 0 ? -1 : 0;
+	return fprintf(out, x >= 100 ? "%.0f%s" : "%.3g%s", x, unit) < 0 ? -1 : 0;
+}
+
+/* A number with its unit, or WORD for null or 0 ("none", "default"). */
+static char *
+format_with_unit(const json_t *value, const char *unit, const char *word)
+{
+	char *text = NULL;
+
+	if (!json_is_integer(value) || json_integer_value(value) == 0)
+		return strdup(word);
+	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(value),
+		     unit) < 0)
+		return NULL;
+	return text;
+}
+
+/* An uplink's capacity_kbps: "10000kbit/s", or "unknown". */
+static char *
+format_capacity(const json_t *value)
+{
+	return format_with_unit(value, "kbit/s", "unknown");
+}
+
+/* A policy's rate_kbps, burst_kb, max_latency_ms; null is "-" or "default". */
+static char *
+format_rate_kbps(const json_t *value)
+{
+	return format_with_unit(value, "kbit/s", "-");
+}
+
+static char *
+format_burst(const json_t *value)
+{
+	return format_with_unit(value, "KiB", "default");
+}
+
+static char *
+format_latency(const json_t *value)
+{
+	return format_with_unit(value, "ms", "-");
+}
+
+/* A policy's uplinks: empty is all of the network's. */
+static char *
+format_all_uplinks(const json_t *value)
+{
+	return json_array_size(value) == 0 ? strdup("all") : format_value(value);
+}
+
+/* A flow's policy: null is the default. */
+static char *
+format_none(const json_t *value)
+{
+	return value == NULL || json_is_null(value) ? strdup("none (default)") :
+	       format_value(value);
+}
+
+/* Writes " KEYWORD VALUE" for the member KEY of a match, if it is there. */
+static int
+write_match_item(FILE *out, const json_t *match, const char *key,
+		 const char *keyword)
+{
+	const json_t *value = json_object_get(match, key);
+	char *text;
+	int rc;
+
+	if (value == NULL)
+		return 0;
+	if ((text = format_value(value)) == NULL)
+		return -1;
+	rc = fprintf(out, " %s%s%s", keyword, *keyword != '\0' ? " " : "",
+		     text) < 0 ? -1 : 0;
+	free(text);
+	return rc;
+}
+
+/*
+ * A policy's match as one phrase, in the order a reader says it:
+ * "udp dport 5000-5100 dst 10.2.0.0/24 dscp 34,46"; "*" matches all.
+ */
+static char *
+format_match(const json_t *match)
+{
+	static const struct {
+		const char *key, *keyword;
+	} items[] = {
+		{ "protocol", "" },
+		{ "src_ports", "sport" },
+		{ "dst_ports", "dport" },
+		{ "src_prefix", "src" },
+		{ "dst_prefix", "dst" },
+		{ "dscp", "dscp" },
+	};
+	char *text = NULL;
+	size_t len = 0, i;
+	int rc = 0;
+	FILE *out;
+
+	if (json_object_size(match) == 0)
+		return strdup("*");
+	if ((out = open_memstream(&text, &len)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof items / sizeof items[0]; i++)
+		rc |= write_match_item(out, match, items[i].key, items[i].keyword);
+	if (fclose(out) != 0 || rc != 0) {
+		free(text);
+		return NULL;
+	}
+	if (len == 0) {		/* only members this cnwctl does not know */
+		free(text);
+		return json_dumps(match, JSON_COMPACT);
+	}
+	/* Each item wrote its separating space first. */
+	memmove(text, text + 1, len);
+	return text;
+}
+
+/*
+ * A flow's address and port: "10.1.0.2:40000", "[fd00::2]:443"; the
+ * address alone for a protocol without ports (an ICMP echo's id is no
+ * port).
+ */
+static char *
+format_address(const json_t *flow, const char *addr_key, const char *port_key)
+{
+	static const char *const with_ports[] = { "tcp", "udp", "sctp", "udplite" };
+	const char *addr = json_string_value(json_object_get(flow, addr_key));
+	const char *proto = json_string_value(json_object_get(flow, "protocol"));
+	const json_t *port = json_object_get(flow, port_key);
+	bool has_ports = false;
+	char *text = NULL;
+	size_t i;
+
+	if (addr == NULL)
+		return strdup("-");
+	for (i = 0; proto != NULL && i < sizeof with_ports / sizeof with_ports[0]; i++)
+		has_ports |= strcmp(proto, with_ports[i]) == 0;
+	if (!has_ports || !json_is_integer(port))
+		return strdup(addr);
+	if (asprintf(&text, strchr(addr, ':') != NULL ? "[%s]:%" JSON_INTEGER_FORMAT :
+		     "%s:%" JSON_INTEGER_FORMAT, addr, json_integer_value(port)) < 0)
+		return NULL;
+	return text;
+}
+
+static char *
+format_source(const json_t *flow)
+{
+	return format_address(flow, "src", "src_port");
+}
+
+static char *
+format_destination(const json_t *flow)
+{
+	return format_address(flow, "dst", "dst_port");
+}
+
+/* Milliseconds as "850ms", "12.3s", "4m05s", "2h03m". */
+static char *
+format_age(const json_t *value)
+{
+	json_int_t ms = json_integer_value(value);
+	char *text = NULL;
+	int len;
+
+	if (!json_is_integer(value) || ms < 0)
+		return strdup("-");
+	if (ms < 1000)
+		len = asprintf(&text, "%" JSON_INTEGER_FORMAT "ms", ms);
+	else if (ms < 60000)
+		len = asprintf(&text, "%.1fs", (double)ms / 1000);
+	else if (ms < 3600000)
+		len = asprintf(&text, "%dm%02ds", (int)(ms / 60000),
+			       (int)(ms / 1000 % 60));
+	else
+		len = asprintf(&text, "%" JSON_INTEGER_FORMAT "h%02dm",
+			       ms / 3600000, (int)(ms / 60000 % 60));
+	return len < 0 ? NULL : text;
+}
+
+/*
+ * One path of an uplink: "gw 172.31.1.2:4789 up rtt=40.2ms jitter=1.5ms
+ * loss=0.1% probes=2398/2400", "-" for what is not measured yet.
+ */
+static char *
+format_path(const json_t *path)
+{
+	char *peer = format_value(json_object_get(path, "peer"));
+	char *endpoint = format_value(json_object_get(path, "endpoint"));
+	char *state = format_value(json_object_get(path, "state"));
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+	FILE *out = NULL;
+
+	if (peer != NULL && endpoint != NULL && state != NULL &&
+	    (out = open_memstream(&text, &len)) != NULL) {
+		rc = fprintf(out, "%s %s %s rtt=", peer, endpoint, state) < 0;
+		rc |= write_real(out, json_object_get(path, "rtt_ms"), "ms");
+		rc |= fprintf(out, " jitter=") < 0;
+		rc |= write_real(out, json_object_get(path, "jitter_ms"), "ms");
+		rc |= fprintf(out, " loss=") < 0;
+		rc |= write_real(out, json_object_get(path, "loss_percent"), "%");
+		rc |= fprintf(out, " probes=%" JSON_INTEGER_FORMAT "/%"
+			      JSON_INTEGER_FORMAT,
+			      json_integer_value(json_object_get(path,
+						 "probes_answered")),
+			      json_integer_value(json_object_get(path,
+						 "probes_sent"))) < 0;
+		rc = fclose(out) != 0 || rc != 0 ? -1 : 0;
+	}
+	free(peer);
+	free(endpoint);
+	free(state);
+	if (rc != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static size_t
 count_fields(const struct field *fields)
 {
@@ -738,6 +1061,25 @@ render_table(FILE *out, const struct field *columns, const json_t *items)
 	return rc;
 }
 
+/* A list field: "label: item" for each item of the list, none if empty. */
+static int
+render_each(FILE *out, const struct field *field, const json_t *list)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(list, i, item) {
+		char *value = field->format != NULL ? field->format(item) :
+			      format_value(item);
+
+		if (sanitize(value) == NULL)
+			return fail("out of memory");
+		fprintf(out, "%s: %s\n", field->label, value);
+		free(value);
+	}
+	return 0;
+}
+
 static int
 render_fields(FILE *out, const struct view *view, const json_t *object)
 {
@@ -750,6 +1092,10 @@ render_fields(FILE *out, const struct view *view, const json_t *object)
 			return fail("out of memory");
 		fprintf(out, "%s: %s\n", field->label, value);
 		free(value);
+	}
+	for (field = view->lists; field != NULL && field->label != NULL; field++) {
+		if (render_each(out, field, lookup(object, field->path)) != 0)
+			return 1;
 	}
 	if (view->footer != NULL)
 		fprintf(out, "%s\n", view->footer);

@@ -36,6 +36,8 @@ enum cnwctl_view {
 	CNWCTL_VIEW_PEER,
 	CNWCTL_VIEW_INTERFACE,
 	CNWCTL_VIEW_DRIVER,
+	CNWCTL_VIEW_POLICY,
+	CNWCTL_VIEW_FLOW,
 };
 
 /* Parses "table" or "json"; returns 0, or -1 for any other name. */

@@ -59,6 +59,8 @@ api_interface_json(const struct proto_interface *p)
 		json_object_set_new(o, "mac", json_string(mac));
 	}
 	json_object_set_new(o, "uplink", p->uplink[0] ? json_string(p->uplink) : json_null());
+	if (p->npaths > 0)	/* the live metrics of the uplink on it */
+		json_object_set_new(o, "paths", api_paths_json(p->paths, p->npaths));
 	json_object_set_new(o, "metrics", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:f, s:f, s:f, s:f}",
 	    "rx_packets", (json_int_t)i->stats.rx_packets, "tx_packets", (json_int_t)i->stats.tx_packets,

@@ -6,7 +6,7 @@
  * It is a file of its own because it parses bytes that come from the
  * network: anyone who can reach an uplink's UDP port can send them.  So
  * decoding checks everything the header says before anyone acts on it
- * (length, version, type, the reserved word) and reports what was wrong as
+ * (length, version, type, the redundancy word) and reports what was wrong as
  * a value the worker turns into a drop counter.  Byte order is done with
  * explicit shifts, not by overlaying a struct on the buffer: the frame may
  * start at any offset, and the struct has host order and padding.
@@ -53,7 +53,7 @@ overlay_encode(const struct overlay_hdr *h, uint8_t *out)
 	overlay_put16(out + 2, h->path);
 	overlay_put32(out + 4, h->network);
 	overlay_put32(out + 8, h->seq);
-	overlay_put32(out + 12, h->reserved);
+	overlay_put32(out + 12, h->dup_seq);
 	overlay_put32(out + 16, (uint32_t)(h->timestamp_ns >> 32));
 	overlay_put32(out + 20, (uint32_t)h->timestamp_ns);
 }
@@ -68,14 +68,14 @@ overlay_decode(const uint8_t *in, size_t len, struct overlay_hdr *h)
 	h->path = overlay_get16(in + 2);
 	h->network = overlay_get32(in + 4);
 	h->seq = overlay_get32(in + 8);
-	h->reserved = overlay_get32(in + 12);
+	h->dup_seq = overlay_get32(in + 12);
 	h->timestamp_ns = (uint64_t)overlay_get32(in + 16) << 32 | overlay_get32(in + 20);
 	if (h->version != OVERLAY_VERSION)
 		return OVERLAY_BAD_VERSION;
-	if (h->type != OVERLAY_DATA && h->type != OVERLAY_PROBE)
+	if (h->type < OVERLAY_DATA || h->type > OVERLAY_PROBE_REPLY)
 		return OVERLAY_BAD_TYPE;
-	/* Reserved must be zero, so a later version can give it a meaning. */
-	if (h->reserved != 0)
+	/* Zero where it means nothing, so a later version can give it a meaning. */
+	if (h->dup_seq != 0 && h->type != OVERLAY_DATA_DUP)
 		return OVERLAY_BAD_RESERVED;
 	return OVERLAY_OK;
 }

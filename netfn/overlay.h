@@ -4,12 +4,22 @@
  * overlay").  All fields in network byte order; 24 bytes.
  *
  *   0      version (OVERLAY_VERSION)
- *   1      type (OVERLAY_DATA, OVERLAY_PROBE)
+ *   1      type (enum overlay_type)
  *   2..3   path id: which uplink of the sender it left by
- *   4..7   network id: the tenant network, the same on both sites
- *   8..11  sequence number, per path
- *   12..15 reserved, zero
+ *   4..7   network id: the tenant network, the same on both sites (0 in probes)
+ *   8..11  sequence number, per path (a probe's own number in probes and replies)
+ *   12..15 redundancy sequence: OVERLAY_DATA_DUP only, zero in every other type
  *   16..23 sender's timestamp, CLOCK_MONOTONIC nanoseconds
+ *
+ * Types:
+ *   DATA       a tenant frame (vnet header + IP packet) follows
+ *   PROBE      a path probe, nothing follows; the receiver answers it at
+ *              once over the uplink it came by, to where it came from
+ *   DATA_DUP   a tenant frame sent on two paths (steering `redundant`): the
+ *              redundancy sequence, per network and sender, lets the
+ *              receiver deliver the first copy and drop the second
+ *   PROBE_REPLY the probe's header echoed (seq, path, timestamp) with this
+ *              type: the prober's RTT is its clock now minus the timestamp
  *
  * The network id is the same on both sites without coordination: FNV-1a
  * (32 bits) of "TENANT.NETWORK" (overlay_network_id), so a network and its
@@ -28,6 +38,8 @@
 enum overlay_type {
 	OVERLAY_DATA = 1,
 	OVERLAY_PROBE = 2,
+	OVERLAY_DATA_DUP = 3,
+	OVERLAY_PROBE_REPLY = 4,
 };
 
 struct overlay_hdr {
@@ -36,7 +48,7 @@ struct overlay_hdr {
 	uint16_t path;
 	uint32_t network;
 	uint32_t seq;
-	uint32_t reserved;
+	uint32_t dup_seq;		/* OVERLAY_DATA_DUP only */
 	uint64_t timestamp_ns;
 };
 
@@ -45,7 +57,7 @@ enum overlay_error {
 	OVERLAY_TRUNCATED,		/* shorter than the header */
 	OVERLAY_BAD_VERSION,
 	OVERLAY_BAD_TYPE,
-	OVERLAY_BAD_RESERVED,
+	OVERLAY_BAD_RESERVED,		/* a redundancy sequence outside DATA_DUP */
 };
 
 /* Write h at out (OVERLAY_HDR_LEN bytes). */

@@ -70,8 +70,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netfn/classify.h"
+#include "netfn/dedup.h"
+#include "netfn/flow.h"
 #include "netfn/overlay.h"
+#include "netfn/pathmon.h"
+#include "netfn/sched.h"
 #include "netfn/shm.h"
+#include "netfn/steer.h"
 #include "netfn/worker.h"
 #include "runtime/log.h"
 
@@ -86,6 +92,17 @@
 #define WORKER_HASH_SIZE (1u << WORKER_HASH_BITS)
 #define WORKER_NO_PORT UINT32_MAX
 #define WORKER_CACHE_MAX 512		/* free buffers kept hot, see worker_alloc */
+/* Frames staged per port per burst: a tap burst, twice over for redundant copies. */
+#define WORKER_STAGED_MAX (2 * WORKER_BURST)
+#define WORKER_FLOW_SLOTS (1u << 17)	/* the flow table: 98304 flows at most */
+#define WORKER_FLOW_IDLE_NS (30 * 1000000000ULL)	/* a flow idle this long is forgotten */
+#define WORKER_AGE_EVERY_NS (10 * 1000000ULL)
+#define WORKER_AGE_BUDGET 2048		/* slots looked at per aging step */
+#define WORKER_STEER_CHECK_NS (50 * 1000000ULL)	/* a flow's choice is checked this often */
+#define WORKER_LOAD_EVERY_NS (25 * 1000000ULL)	/* uplink tx rate sampled */
+#define WORKER_SCHED_FRAMES 256		/* frames a paced uplink holds, at most */
+#define WORKER_SCHED_LANES 1024
+#define WORKER_MOVES_PER_SEC 100	/* flow moves reported to the parent, at most */
 
 _Static_assert(WORKER_HASH_SIZE >= 2 * STATS_MAX_NETWORKS, "the network hash stays half empty");
 _Static_assert(STATS_MAX_NETWORKS < INT16_MAX, "network slots fit an int16_t");
@@ -118,7 +135,7 @@ struct worker_ring {
 struct worker_staged {
 	uint32_t idx;
 	uint32_t len;			/* frame bytes on the destination ring */
-	int32_t net;			/* network slot */
+	int32_t net;			/* network slot, -1 for a probe */
 };
 
 struct worker_port {
@@ -131,7 +148,14 @@ struct worker_port {
 	int kick_driver, kick_worker;	/* eventfds, -1 if none */
 	int complained;			/* its driver misbehaved: logged once per start */
 	uint32_t nstaged;
-	struct worker_staged staged[WORKER_BURST];
+	struct worker_staged staged[WORKER_STAGED_MAX];
+	/* the scheduler's view of an uplink (MSG_WORKER_UPLINK) */
+	uint64_t capacity_kbps;		/* nominal, 0 unknown */
+	uint32_t wire_overhead;		/* bytes the link adds to a frame, for pacing */
+	uint32_t flows;			/* flows steered onto it */
+	struct sched *sched;		/* paced: its queue, or NULL */
+	uint64_t load_bytes;		/* sent since the last load sample */
+	uint64_t load_kbps;		/* smoothed tx rate */
 };
 
 struct worker_uplink {
@@ -139,6 +163,30 @@ struct worker_uplink {
 	uint16_t family;		/* the peer's endpoint over that uplink */
 	uint16_t udp_port;		/* network byte order */
 	uint8_t addr[16];
+	uint32_t path;			/* its slot in worker.paths */
+};
+
+/* A probed path: an uplink's port to one peer endpoint, shared by the networks using it. */
+struct worker_path {
+	uint32_t port;			/* PORT_MAX: slot free */
+	uint16_t family, udp_port;
+	uint8_t addr[16];
+	uint32_t refs;			/* network uplinks naming it (a rebuild's mark) */
+	uint32_t last_state;
+	struct path_est est;
+};
+
+/* A tenant, as the parent compiled it (MSG_WORKER_TENANT). */
+struct worker_tenant {
+	uint32_t id;			/* row id; 0: slot free */
+	uint32_t gen;			/* its ruleset's generation */
+	uint32_t nrules;
+	uint32_t flows;			/* its entries in the flow table */
+	uint64_t flows_max;
+	uint64_t bandwidth_kbps;
+	struct tbucket bw;		/* the bandwidth quota */
+	struct cls_rule *rules;		/* nrules, malloc'd */
+	struct tbucket *caps;		/* per rule with a rate cap */
 };
 
 struct worker_net {
@@ -152,6 +200,9 @@ struct worker_net {
 	uint32_t nuplinks;
 	struct worker_uplink uplinks[PROTO_UPLINKS_MAX];
 	uint32_t seq[PROTO_UPLINKS_MAX];	/* next sequence number per path */
+	int32_t tenant;			/* its tenant's slot */
+	uint32_t dup_seq;		/* next redundancy sequence (OVERLAY_DATA_DUP) */
+	struct dedup *dedup;		/* the receiver's filter, made at the first copy */
 };
 
 struct worker {
@@ -174,7 +225,7 @@ struct worker {
 	uint32_t nstaged;		/* ports with frames staged for their tx ring */
 	uint8_t staged[PORT_MAX];
 	uint32_t ndropped;		/* buffers to free at the end of the burst */
-	uint32_t dropped[WORKER_BURST];
+	uint32_t dropped[WORKER_STAGED_MAX * 2];
 	int16_t tap_net[PORT_MAX];	/* network slot of a tap port, -1 */
 	uint32_t nnets;			/* slots in use: highest + 1 */
 	uint16_t hash[WORKER_HASH_SIZE];	/* slot + 1 by id, 0 empty */
@@ -188,6 +239,21 @@ struct worker {
 	uint16_t dirty_nets[STATS_MAX_NETWORKS];
 	uint8_t port_dirty[PORT_MAX];
 	uint8_t net_dirty[STATS_MAX_NETWORKS];
+	/* the scheduler */
+	struct flow_table *flows;	/* in the parent's memfd, or our own */
+	size_t flows_size;
+	int flows_own;			/* flows is malloc'd */
+	uint32_t ntenants;		/* slots in use: highest + 1 */
+	struct worker_tenant tenants[STATS_MAX_TENANTS];
+	uint32_t npaths;		/* slots in use: highest + 1 */
+	struct worker_path paths[STATS_MAX_PATHS];
+	uint64_t changed_ns;		/* a port or path changed state: flows check their choice */
+	uint64_t next_probe_ns, next_age_ns, next_load_ns;
+	int parent;			/* socket for MSG_WORKER_MOVE, -1 none */
+	int no_probes;			/* tests of forwarding alone */
+	uint32_t move_budget;		/* moves reported in this second */
+	uint32_t moves_suppressed;
+	uint64_t move_second;
 };
 
 static uint64_t
@@ -476,6 +542,17 @@ worker_publish(struct worker *w)
 	memcpy(s->drops, w->acc.drops, sizeof(s->drops));
 	s->bursts = w->acc.bursts;
 	s->nnetworks = w->acc.nnetworks;
+	s->flows = w->acc.flows;
+	s->flows_created = w->acc.flows_created;
+	s->flows_expired = w->acc.flows_expired;
+	s->flow_moves = w->acc.flow_moves;
+	s->probes_tx = w->acc.probes_tx;
+	s->probes_rx = w->acc.probes_rx;
+	s->npaths = w->acc.npaths;
+	memcpy(s->paths, w->acc.paths, w->acc.npaths * sizeof(s->paths[0]));
+	s->ntenants = w->acc.ntenants;
+	memcpy(s->tenants, w->acc.tenants, w->acc.ntenants * sizeof(s->tenants[0]));
+	memcpy(s->sched, w->acc.sched, sizeof(s->sched));
 	stats_end(s);
 	w->ndirty_ports = w->ndirty_nets = 0;
 	w->dirty = 0;
@@ -487,7 +564,8 @@ static void
 worker_drop(struct worker *w, uint32_t port, int net, enum stats_drop why, uint32_t idx)
 {
 	w->acc.drops[why]++;
-	worker_port_ctr(w, port)->drops++;
+	if (port < PORT_MAX)
+		worker_port_ctr(w, port)->drops++;
 	if (net >= 0)
 		worker_net_ctr(w, net)->drops++;
 	w->dropped[w->ndropped++] = idx;
@@ -673,8 +751,10 @@ worker_flush_port(struct worker *w, uint32_t port)
 {
 	struct worker_port *p = &w->ports[port];
 	struct stats_counters *pc = worker_port_ctr(w, port);
-	uint32_t idx[WORKER_BURST], n = p->nstaged, put;
+	uint32_t idx[WORKER_STAGED_MAX], n = p->nstaged, put;
 
+	if (n == 0 || n > WORKER_STAGED_MAX)
+		return;
 	for (uint32_t i = 0; i < n; i++)
 		idx[i] = p->staged[i].idx;
 	put = worker_ring_put(&p->tx, idx, n);
@@ -685,13 +765,16 @@ worker_flush_port(struct worker *w, uint32_t port)
 			worker_drop(w, port, f->net, STATS_DROP_ring_full, f->idx);
 			continue;
 		}
-		struct stats_counters *nc = worker_net_ctr(w, f->net);
-
 		w->owner[f->idx] = (uint16_t)(OWN_TX | port);
 		pc->tx_packets++;
 		pc->tx_bytes += f->len;
-		nc->tx_packets++;
-		nc->tx_bytes += worker_ip_bytes(p->kind, f->len);
+		p->load_bytes += f->len;
+		if (f->net >= 0) {
+			struct stats_counters *nc = worker_net_ctr(w, f->net);
+
+			nc->tx_packets++;
+			nc->tx_bytes += worker_ip_bytes(p->kind, f->len);
+		}
 	}
 	p->ntx += put;
 	p->nstaged = 0;
@@ -708,39 +791,303 @@ worker_flush(struct worker *w)
 	worker_drops_flush(w);
 }
 
-/* Tap -> uplink ------------------------------------------------------- */
+/* Tenants, paths and flows: the scheduler's state -------------------------- */
 
-/* The first uplink of the network whose port is up, or -1. */
-static int
-worker_uplink(const struct worker *w, const struct worker_net *nw)
+static struct worker_tenant *
+worker_tenant_of(struct worker *w, const struct worker_net *nw)
 {
-	for (uint32_t k = 0; k < nw->nuplinks; k++) {
-		const struct worker_port *p = &w->ports[nw->uplinks[k].port];
+	return nw->tenant >= 0 ? &w->tenants[nw->tenant] : NULL;
+}
 
-		if (p->kind == PORT_UDP && p->up)
+static struct stats_tenant *
+worker_tenant_ctr(struct worker *w, const struct worker_tenant *t)
+{
+	w->dirty = 1;
+	return &w->acc.tenants[t - w->tenants];
+}
+
+/* The index in the network's uplinks of port, or -1. */
+static int
+worker_uplink_k(const struct worker_net *nw, uint32_t port)
+{
+	for (uint32_t k = 0; k < nw->nuplinks; k++)
+		if (nw->uplinks[k].port == port)
 			return (int)k;
-	}
 	return -1;
 }
+
+/* Can the network send by its uplink k now: the port up, its path to the peer not dead? */
+static int
+worker_uplink_usable(const struct worker *w, const struct worker_net *nw, int k)
+{
+	const struct worker_uplink *u = &nw->uplinks[k];
+	const struct worker_port *p = &w->ports[u->port];
+
+	return p->kind == PORT_UDP && p->up && w->paths[u->path].last_state != PATH_DEAD;
+}
+
+static void
+worker_steer_path(const struct worker *w, const struct worker_net *nw, int k, uint16_t weight,
+    struct steer_path *sp)
+{
+	const struct worker_uplink *u = &nw->uplinks[k];
+	const struct worker_port *p = &w->ports[u->port];
+	const struct worker_path *pa = &w->paths[u->path];
+	struct path_metrics m;
+
+	path_get(&pa->est, &m);
+	memset(sp, 0, sizeof(*sp));
+	sp->port = (uint8_t)u->port;
+	sp->usable = (uint8_t)worker_uplink_usable(w, nw, k);
+	sp->delay_us = path_delay_us(&pa->est);
+	sp->measured = m.state == PATH_UP && sp->delay_us > 0;
+	sp->jitter_us = m.jitter_us;
+	sp->loss_ppm = m.loss_ppm;
+	sp->weight = weight;
+	sp->flows = p->flows;
+	sp->capacity_kbps = p->capacity_kbps;
+	sp->load_kbps = p->load_kbps;
+}
+
+/* A flow's candidates: the rule's uplinks the network has, in the rule's order, or all the network's. */
+static uint32_t
+worker_candidates(const struct worker *w, const struct worker_net *nw, const struct cls_rule *r,
+    struct steer_path *out)
+{
+	uint32_t n = 0;
+
+	if (r == NULL || r->nuplinks == 0) {
+		for (uint32_t k = 0; k < nw->nuplinks; k++)
+			worker_steer_path(w, nw, (int)k, 0, &out[n++]);
+		return n;
+	}
+	for (uint32_t i = 0; i < r->nuplinks && i < CLS_UPLINKS_MAX; i++) {
+		int k = worker_uplink_k(nw, r->uplink_port[i]);
+
+		if (k >= 0)
+			worker_steer_path(w, nw, k, r->weight[i], &out[n++]);
+	}
+	return n;
+}
+
+static const struct cls_rule *
+worker_flow_rule(const struct worker_tenant *t, const struct flow *f)
+{
+	return t != NULL && f->rule < t->nrules ? &t->rules[f->rule] : NULL;
+}
+
+/* Tell the parent a flow moved (an event), within a budget per second. */
+static void
+worker_report_move(struct worker *w, const struct worker_net *nw, const struct flow *f,
+    const uint8_t from[2], int why, const struct steer_path *cand, uint32_t ncand)
+{
+	struct proto_flow_move m;
+
+	if (w->parent < 0)
+		return;
+	if (w->now_ns - w->move_second >= 1000000000ULL) {
+		w->move_second = w->now_ns;
+		w->move_budget = 0;
+	}
+	if (w->move_budget >= WORKER_MOVES_PER_SEC) {
+		w->moves_suppressed++;
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.tenant = f->tenant;
+	m.network = nw->id;
+	m.key = f->key;
+	memcpy(m.from, from, 2);
+	memcpy(m.to, f->port, 2);
+	m.reason = (uint32_t)why;
+	for (uint32_t i = 0; i < ncand; i++) {
+		if (cand[i].port == from[0])
+			m.delay_us[0] = cand[i].delay_us;
+		if (cand[i].port == f->port[0])
+			m.delay_us[1] = cand[i].delay_us;
+	}
+	m.suppressed = w->moves_suppressed;
+	if (msg_send(w->parent, MSG_WORKER_MOVE, 0, 0, &m, sizeof(m), NULL) == 0) {
+		w->move_budget++;
+		w->moves_suppressed = 0;
+	} else {
+		w->moves_suppressed++;
+	}
+}
+
+/* The flow counts of the ports a flow leaves and takes. */
+static void
+worker_flow_ports(struct worker *w, const uint8_t port[2], int delta)
+{
+	for (int i = 0; i < 2; i++)
+		if (port[i] < PORT_MAX)
+			w->ports[port[i]].flows += (uint32_t)delta;
+}
+
+/*
+ * Decide (again) where a flow goes.  A flow whose uplink is no longer a
+ * candidate or no longer usable is placed as if new, and that is a move
+ * for reason "down"; otherwise steer_decide applies its hysteresis.
+ */
+static void
+worker_steer(struct worker *w, struct worker_net *nw, struct flow *f, const struct cls_rule *r)
+{
+	struct steer_path cand[PROTO_UPLINKS_MAX];
+	struct steer_req q = {
+		.mode = f->steering,
+		.cur = { f->port[0], f->port[1] },
+		.max_latency_us = r != NULL ? r->max_latency_us : 0,
+		.hash = f->hash,
+		.now = w->now_ns,
+		.moved_ns = f->moved_ns,
+		.paths = cand,
+	};
+	uint8_t out[2], from[2] = { f->port[0], f->port[1] };
+	int why, lost = 0;
+
+	q.n = worker_candidates(w, nw, r, cand);
+	for (int i = 0; i < 2; i++) {
+		uint32_t j;
+
+		if (q.cur[i] == STEER_NONE)
+			continue;
+		for (j = 0; j < q.n && (cand[j].port != q.cur[i] || !cand[j].usable); j++)
+			;
+		lost |= j == q.n;
+	}
+	if (lost) {
+		q.cur[0] = q.cur[1] = STEER_NONE;
+		q.moved_ns = 0;
+	}
+	why = steer_decide(&q, out);
+	f->checked_ns = w->now_ns;
+	if (out[0] == from[0] && out[1] == from[1])
+		return;
+	if (lost)
+		why = STEER_DOWN;
+	flow_write_begin(f);
+	worker_flow_ports(w, from, -1);
+	f->port[0] = out[0];
+	f->port[1] = out[1];
+	worker_flow_ports(w, out, 1);
+	if (from[0] != FLOW_NO_PORT) {
+		f->moves++;
+		f->moved_ns = w->now_ns;
+		w->acc.flow_moves++;
+		if (from[0] < PORT_MAX)
+			w->acc.sched[from[0]].moves_out++;
+		if (out[0] < PORT_MAX)
+			w->acc.sched[out[0]].moves_in++;
+		w->dirty = 1;
+	}
+	flow_write_end(f);
+	if (from[0] != FLOW_NO_PORT)
+		worker_report_move(w, nw, f, from, why, cand, q.n);
+}
+
+/* Classify a flow by its tenant's rules (first match), or the default. */
+static void
+worker_classify(const struct worker_tenant *t, struct flow *f)
+{
+	int i = t != NULL ? cls_match(t->rules, t->nrules, &f->key, f->dscp) : -1;
+	const struct cls_rule *r = i >= 0 ? &t->rules[i] : NULL;
+
+	f->rule = i >= 0 ? (uint8_t)i : 0xff;
+	f->policy = r != NULL ? r->policy : 0;
+	f->class = r != NULL ? r->class : CLS_DEFAULT_CLASS;
+	f->steering = r != NULL ? r->steering : CLS_DEFAULT_STEERING;
+	f->action = r != NULL ? r->action : POLICY_ALLOW;
+	f->rules_gen = t != NULL ? t->gen : 0;
+}
+
+/*
+ * The flow of a packet: found, or made (classified, not yet steered) if
+ * its tenant's quota and the table allow; NULL with *why otherwise.
+ */
+static struct flow *
+worker_flow(struct worker *w, struct worker_net *nw, int net, const uint8_t *ip, uint32_t len,
+    int ipv, enum stats_drop *why)
+{
+	struct worker_tenant *t = worker_tenant_of(w, nw);
+	struct flow_key k;
+	struct flow *f;
+	uint8_t dscp;
+	uint32_t h;
+
+	if (flow_key_parse(ip, len, ipv, (uint16_t)net, &k, &dscp) < 0) {
+		*why = STATS_DROP_malformed;
+		return NULL;
+	}
+	h = flow_hash(&k);
+	if ((f = flow_lookup(w->flows, &k, h)) != NULL)
+		return f;
+	if (t != NULL && t->flows >= t->flows_max) {
+		worker_tenant_ctr(w, t)->flow_drops++;
+		*why = STATS_DROP_flow_quota;
+		return NULL;
+	}
+	if ((f = flow_insert(w->flows, &k, h)) == NULL) {
+		*why = STATS_DROP_flow_table_full;
+		return NULL;
+	}
+	flow_write_begin(f);
+	f->tenant = t != NULL ? t->id : 0;
+	f->first_ns = f->last_ns = f->moved_ns = w->now_ns;
+	f->port[0] = f->port[1] = FLOW_NO_PORT;
+	f->dscp = dscp;
+	worker_classify(t, f);
+	flow_write_end(f);
+	if (t != NULL) {
+		t->flows++;
+		worker_tenant_ctr(w, t)->flows = t->flows;
+	}
+	w->acc.flows_created++;
+	w->acc.flows = w->flows->count;
+	return f;
+}
+
+/* A flow leaves the table (aged out, or its network is gone). */
+static void
+worker_flow_gone(struct flow *f, void *arg)
+{
+	struct worker *w = arg;
+
+	worker_flow_ports(w, f->port, -1);
+	for (uint32_t i = 0; i < w->ntenants; i++) {
+		struct worker_tenant *t = &w->tenants[i];
+
+		if (t->id != 0 && t->id == f->tenant) {
+			if (t->flows > 0)
+				t->flows--;
+			worker_tenant_ctr(w, t)->flows = t->flows;
+			break;
+		}
+	}
+	w->acc.flows_expired++;
+	w->dirty = 1;
+}
+
+/* Tap -> uplink ------------------------------------------------------- */
 
 /* Prepend the overlay header in the headroom and address the frame to the peer. */
 static void
 worker_encap(struct worker *w, struct worker_net *nw, int k, struct pool_buf *b,
-    const struct worker_frame *f)
+    uint32_t off, uint32_t len, uint8_t type, uint32_t dup_seq)
 {
 	const struct worker_uplink *u = &nw->uplinks[k];
 	struct overlay_hdr h = {
 		.version = OVERLAY_VERSION,
-		.type = OVERLAY_DATA,
+		.type = type,
 		.path = (uint16_t)k,
 		.network = nw->id,
 		.seq = nw->seq[k]++,
+		.dup_seq = dup_seq,
 		.timestamp_ns = w->now_ns,
 	};
 
-	overlay_encode(&h, f->p - OVERLAY_HDR_LEN);
-	b->off = (uint16_t)(f->off - OVERLAY_HDR_LEN);
-	b->len = f->len + OVERLAY_HDR_LEN;
+	overlay_encode(&h, b->data + off - OVERLAY_HDR_LEN);
+	b->off = (uint16_t)(off - OVERLAY_HDR_LEN);
+	b->len = len + OVERLAY_HDR_LEN;
 	b->network = nw->id;
 	b->peer.family = u->family;
 	b->peer.port = u->udp_port;
@@ -748,35 +1095,143 @@ worker_encap(struct worker *w, struct worker_net *nw, int k, struct pool_buf *b,
 }
 
 /*
- * One frame from a network's tap: STATS_DROP_MAX if it was staged for the
- * uplink, else why it is dropped.
+ * Hand an encapsulated frame to its uplink: staged for the tx ring, or,
+ * if the uplink is paced, queued in its scheduler by class and tenant.
  */
 static enum stats_drop
-worker_tap_frame(struct worker *w, struct worker_net *nw, int k, uint32_t idx,
+worker_send(struct worker *w, struct worker_net *nw, const struct flow *f, uint32_t port,
+    uint32_t idx)
+{
+	struct worker_port *p = &w->ports[port];
+	uint32_t len = worker_buf(w, idx)->len;
+
+	if (p->sched == NULL) {
+		worker_stage(w, port, idx, len, (int)(nw - w->nets));
+		return STATS_DROP_MAX;
+	}
+	if (sched_enqueue(p->sched, f->class, f->tenant, idx, len + p->wire_overhead) < 0)
+		return STATS_DROP_queue_full;
+	w->owner[idx] = OWN_WORKER;
+	return STATS_DROP_MAX;
+}
+
+/* A copy of a frame in a new buffer, at the same offset; -1 if the pool is empty. */
+static int
+worker_copy(struct worker *w, uint32_t off, uint32_t len, const uint8_t *src, uint32_t *idx)
+{
+	struct pool_buf *b;
+
+	if (worker_alloc(w, idx, 1) != 1)
+		return -1;
+	b = worker_buf(w, *idx);
+	memcpy(b->data + off, src, len);
+	b->off = (uint16_t)off;
+	b->len = len;
+	return 0;
+}
+
+/* Police a packet: its rule's rate cap, then its tenant's bandwidth; 1 if it may pass. */
+static int
+worker_police(struct worker *w, struct worker_tenant *t, const struct flow *f,
+    const struct cls_rule *r, uint32_t bytes)
+{
+	if (r != NULL && r->rate_kbps != 0 && t->caps != NULL &&
+	    !tb_take(&t->caps[f->rule], bytes, w->now_ns))
+		return 0;
+	if (t != NULL && t->bandwidth_kbps != 0 && !tb_take(&t->bw, bytes, w->now_ns))
+		return 0;
+	return 1;
+}
+
+/*
+ * One frame from a network's tap: STATS_DROP_MAX if it went on (staged
+ * or queued), else why it is dropped.  Per packet: the flow (made on its
+ * first packet: quota, classification), its counters, its action, its
+ * caps, its uplink(s) checked when a port or path changed or every
+ * WORKER_STEER_CHECK_NS, then the overlay header and the uplink, twice
+ * for a redundant flow.
+ */
+static enum stats_drop
+worker_tap_frame(struct worker *w, struct worker_net *nw, uint32_t idx,
     const struct worker_frame *f)
 {
 	const uint8_t *ip = f->p + WORKER_VNET_LEN;
-	int ipv;
+	struct worker_tenant *t;
+	const struct cls_rule *r;
+	enum stats_drop why = STATS_DROP_MAX;
+	struct flow *fl;
+	uint32_t ipl, idx2;
+	int ipv, k;
 
 	if (f->len < WORKER_VNET_LEN + 20)
 		return STATS_DROP_truncated;
-	ipv = worker_ip_check(ip, f->len - WORKER_VNET_LEN);
+	ipl = f->len - WORKER_VNET_LEN;
+	ipv = worker_ip_check(ip, ipl);
 	if (ipv == 0 || f->off < OVERLAY_HDR_LEN)
 		return STATS_DROP_malformed;
 	if (!worker_source_ok(nw, ip, ipv))
 		return STATS_DROP_spoofed;
+	if ((fl = worker_flow(w, nw, (int)(nw - w->nets), ip, ipl, ipv, &why)) == NULL)
+		return why;
+	t = worker_tenant_of(w, nw);
+	if (t != NULL && fl->rules_gen != t->gen) {
+		flow_write_begin(fl);
+		worker_classify(t, fl);
+		flow_write_end(fl);
+		fl->checked_ns = 0;
+	}
+	fl->packets++;
+	fl->bytes += ipl;
+	fl->last_ns = w->now_ns;
+	fl->elephant |= fl->bytes > FLOW_ELEPHANT_BYTES;
+	r = worker_flow_rule(t, fl);
+	if (fl->action == POLICY_DENY) {
+		if (t != NULL)
+			worker_tenant_ctr(w, t)->denied++;
+		return STATS_DROP_denied;
+	}
+	if (t != NULL && !worker_police(w, t, fl, r, ipl)) {
+		worker_tenant_ctr(w, t)->policed++;
+		return STATS_DROP_policed;
+	}
+	k = fl->port[0] != FLOW_NO_PORT ? worker_uplink_k(nw, fl->port[0]) : -1;
+	if (k < 0 || !worker_uplink_usable(w, nw, k) || w->changed_ns >= fl->checked_ns ||
+	    w->now_ns - fl->checked_ns >= WORKER_STEER_CHECK_NS) {
+		worker_steer(w, nw, fl, r);
+		k = fl->port[0] != FLOW_NO_PORT ? worker_uplink_k(nw, fl->port[0]) : -1;
+	}
 	if (k < 0)
 		return STATS_DROP_no_uplink;
-	worker_encap(w, nw, k, worker_buf(w, idx), f);
-	worker_stage(w, nw->uplinks[k].port, idx, f->len + OVERLAY_HDR_LEN, (int)(nw - w->nets));
-	return STATS_DROP_MAX;
+	if (fl->port[1] == FLOW_NO_PORT) {
+		worker_encap(w, nw, k, worker_buf(w, idx), f->off, f->len, OVERLAY_DATA, 0);
+		return worker_send(w, nw, fl, fl->port[0], idx);
+	}
+	/* Redundant: the same redundancy sequence on both copies, one per uplink. */
+	if (worker_copy(w, f->off, f->len, f->p, &idx2) == 0) {
+		int k2 = worker_uplink_k(nw, fl->port[1]);
+
+		if (k2 >= 0) {
+			worker_encap(w, nw, k2, worker_buf(w, idx2), f->off, f->len, OVERLAY_DATA_DUP,
+			    nw->dup_seq);
+			why = worker_send(w, nw, fl, fl->port[1], idx2);
+			if (why != STATS_DROP_MAX)
+				worker_drop(w, fl->port[1], (int)(nw - w->nets), why, idx2);
+			else
+				w->acc.sched[fl->port[1]].dup_tx++;
+		} else {
+			worker_release(w, &idx2, 1);
+		}
+	}
+	worker_encap(w, nw, k, worker_buf(w, idx), f->off, f->len, OVERLAY_DATA_DUP, nw->dup_seq++);
+	return worker_send(w, nw, fl, fl->port[0], idx);
 }
 
 /*
- * A burst from a tap port.  All its frames belong to one network and leave
- * by one uplink, chosen once per burst.
+ * A burst from a tap port: all its frames belong to one network; each
+ * leaves by its own flow's uplink(s).
  * Costs 20 ns/frame at burst 32, 51 clocks, flush and refill included
- * (bench/worker-bench, "tap->udp", one thread, 64-byte packets).
+ * (bench/worker-bench, "tap->udp", one thread, 64-byte packets), before
+ * flows; see bench/worker-bench for the cost with the flow table.
  */
 static void
 worker_from_tap(struct worker *w, uint32_t port, const uint32_t *idx, uint32_t n)
@@ -784,7 +1239,6 @@ worker_from_tap(struct worker *w, uint32_t port, const uint32_t *idx, uint32_t n
 	struct stats_counters *pc, *nc;
 	int net = w->tap_net[port];
 	struct worker_net *nw = net >= 0 ? &w->nets[net] : NULL;
-	int k = nw != NULL ? worker_uplink(w, nw) : -1;
 	uint64_t bytes = 0, ip_bytes = 0;
 	uint32_t frames = 0;
 
@@ -804,7 +1258,7 @@ worker_from_tap(struct worker *w, uint32_t port, const uint32_t *idx, uint32_t n
 		bytes += f.len;
 		ip_bytes += f.len > WORKER_VNET_LEN ? f.len - WORKER_VNET_LEN : 0;
 		/* A tap no network owns: nowhere to send it. */
-		why = nw != NULL ? worker_tap_frame(w, nw, k, idx[i], &f) : STATS_DROP_no_uplink;
+		why = nw != NULL ? worker_tap_frame(w, nw, idx[i], &f) : STATS_DROP_no_uplink;
 		if (why != STATS_DROP_MAX)
 			worker_drop(w, port, net, why, idx[i]);
 	}
@@ -869,6 +1323,79 @@ worker_from_peer(const struct worker_net *nw, uint32_t port, const struct pool_b
 	return 0;
 }
 
+/* The path a datagram came by: its port and its sender's endpoint; -1 if none we probe. */
+static int
+worker_path_of(const struct worker *w, uint32_t port, const struct pool_buf *b)
+{
+	size_t alen = b->peer.family == AF_INET ? 4 : 16;
+
+	for (uint32_t i = 0; i < w->npaths; i++) {
+		const struct worker_path *pa = &w->paths[i];
+
+		if (pa->port == port && pa->family == b->peer.family &&
+		    pa->udp_port == b->peer.port && memcmp(pa->addr, b->peer.addr, alen) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A path's state as its estimator says; a change makes flows look at their choice. */
+static void
+worker_path_state(struct worker *w, struct worker_path *pa)
+{
+	struct path_metrics m;
+
+	path_get(&pa->est, &m);
+	if (m.state != pa->last_state) {
+		pa->last_state = m.state;
+		w->changed_ns = w->now_ns;
+	}
+}
+
+/*
+ * A probe from the peer is answered at once, in the same buffer, by the
+ * uplink it came by, to where it came from: its header echoed as a reply.
+ * A reply feeds the path's estimator.  Only the endpoints of paths we
+ * probe ourselves are answered: an uplink is not a reflector for anyone.
+ */
+static enum stats_drop
+worker_probe_in(struct worker *w, uint32_t port, uint32_t idx, const struct worker_frame *f,
+    struct overlay_hdr *h)
+{
+	struct pool_buf *b = worker_buf(w, idx);
+	int pi = worker_path_of(w, port, b);
+
+	if (pi < 0)
+		return STATS_DROP_wrong_peer;
+	if (h->type == OVERLAY_PROBE) {
+		h->type = OVERLAY_PROBE_REPLY;
+		overlay_encode(h, f->p);
+		b->len = OVERLAY_HDR_LEN;
+		worker_stage(w, port, idx, OVERLAY_HDR_LEN, -1);
+		return STATS_DROP_MAX;
+	}
+	if (path_probe_reply(&w->paths[pi].est, h->seq, h->timestamp_ns, w->now_ns) == 0) {
+		w->acc.probes_rx++;
+		w->dirty = 1;
+	}
+	/* A late echo (already counted lost) still says the path is alive. */
+	worker_path_state(w, &w->paths[pi]);
+	w->dropped[w->ndropped++] = idx;	/* consumed */
+	return STATS_DROP_MAX;
+}
+
+/* The first copy of a redundant frame is delivered, the second dropped. */
+static int
+worker_first_copy(struct worker_net *nw, uint32_t seq)
+{
+	if (nw->dedup == NULL) {
+		if ((nw->dedup = malloc(sizeof(*nw->dedup))) == NULL)
+			return 1;	/* without memory, duplicates reach the tenant: TCP copes */
+		dedup_init(nw->dedup);
+	}
+	return dedup_check(nw->dedup, seq);
+}
+
 static enum stats_drop
 worker_udp_frame(struct worker *w, uint32_t port, uint32_t idx, const struct worker_frame *f,
     int *net)
@@ -880,15 +1407,14 @@ worker_udp_frame(struct worker *w, uint32_t port, uint32_t idx, const struct wor
 
 	if (e != OVERLAY_OK)
 		return e == OVERLAY_TRUNCATED ? STATS_DROP_truncated : STATS_DROP_malformed;
-	if (h.type == OVERLAY_PROBE) {
-		/* Path probes feed the scheduler (next step); until then, consumed. */
-		w->dropped[w->ndropped++] = idx;
-		return STATS_DROP_MAX;
-	}
+	if (h.type == OVERLAY_PROBE || h.type == OVERLAY_PROBE_REPLY)
+		return worker_probe_in(w, port, idx, f, &h);
 	if ((*net = worker_net_find(w, h.network)) < 0)
 		return STATS_DROP_unknown_network;
 	if (!worker_from_peer(&w->nets[*net], port, b))
 		return STATS_DROP_wrong_peer;
+	if (h.type == OVERLAY_DATA_DUP && !worker_first_copy(&w->nets[*net], h.dup_seq))
+		return STATS_DROP_duplicate;
 	if (f->off + OVERLAY_HDR_LEN > UINT16_MAX ||
 	    !worker_inner_ok(f->p + OVERLAY_HDR_LEN, f->len - OVERLAY_HDR_LEN))
 		return STATS_DROP_malformed;
@@ -1044,6 +1570,158 @@ worker_port_burst(struct worker *w, uint32_t port)
 	return ncomp + nrx;
 }
 
+/* Timers ------------------------------------------------------------------ */
+
+/* Probe every path whose probe is due, and age the ones that went unanswered. */
+static void
+worker_probe(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->npaths; i++) {
+		struct worker_path *pa = &w->paths[i];
+		struct worker_port *p;
+		struct pool_buf *b;
+		struct overlay_hdr h = { .version = OVERLAY_VERSION, .type = OVERLAY_PROBE };
+		uint32_t idx;
+
+		if (pa->port >= PORT_MAX)
+			continue;
+		p = &w->ports[pa->port];
+		if (p->kind != PORT_UDP || !p->up)
+			continue;
+		path_tick(&pa->est, w->now_ns);
+		worker_path_state(w, pa);
+		if (!path_probe_due(&pa->est, w->now_ns) || p->nstaged >= WORKER_STAGED_MAX ||
+		    worker_alloc(w, &idx, 1) != 1)
+			continue;
+		h.path = (uint16_t)pa->port;
+		h.seq = path_probe_sent(&pa->est, w->now_ns);
+		h.timestamp_ns = w->now_ns;
+		b = worker_buf(w, idx);
+		b->off = POOL_HEADROOM;
+		b->len = OVERLAY_HDR_LEN;
+		b->network = 0;
+		b->peer.family = pa->family;
+		b->peer.port = pa->udp_port;
+		memcpy(b->peer.addr, pa->addr, sizeof(b->peer.addr));
+		overlay_encode(&h, b->data + b->off);
+		worker_stage(w, pa->port, idx, OVERLAY_HDR_LEN, -1);
+		w->acc.probes_tx++;
+	}
+	worker_flush(w);
+	for (uint32_t i = 0; i < w->npaths; i++) {
+		struct stats_path *sp = &w->acc.paths[i];
+		struct path_metrics m;
+
+		path_get(&w->paths[i].est, &m);
+		sp->state = m.state;
+		sp->rtt_us = m.rtt_us;
+		sp->jitter_us = m.jitter_us;
+		sp->loss_ppm = m.loss_ppm;
+		sp->sent = m.sent;
+		sp->answered = m.answered;
+	}
+	w->dirty = 1;
+}
+
+/* Forget idle flows, a slice of the table at a time. */
+static void
+worker_age(struct worker *w)
+{
+	if (w->flows->count == 0)
+		return;
+	if (flow_expire(w->flows, w->now_ns, WORKER_FLOW_IDLE_NS, WORKER_AGE_BUDGET,
+	    worker_flow_gone, w) > 0) {
+		w->acc.flows = w->flows->count;
+		w->dirty = 1;
+	}
+}
+
+/* Each uplink's tx rate, smoothed (gain 1/4 every 25 ms: about 100 ms). */
+static void
+worker_load(struct worker *w, uint64_t elapsed)
+{
+	for (uint32_t i = 0; i < w->nlisted; i++) {
+		uint32_t port = w->listed[i];
+		struct worker_port *p = &w->ports[port];
+		uint64_t inst = elapsed > 0 ? p->load_bytes * 8000000ULL / elapsed : 0;
+
+		if (p->kind != PORT_UDP)
+			continue;
+		p->load_kbps = p->load_kbps - p->load_kbps / 4 + inst / 4;
+		p->load_bytes = 0;
+		w->acc.sched[port].load_kbps = p->load_kbps;
+		w->acc.sched[port].flows = p->flows;
+		w->acc.sched[port].backlog = p->sched != NULL ? sched_backlog(p->sched) : 0;
+	}
+	w->dirty = 1;
+}
+
+/* Frames the paced uplinks may send now, from their schedulers to their tx rings. */
+static uint32_t
+worker_sched_run(struct worker *w)
+{
+	uint32_t moved = 0;
+
+	for (uint32_t i = 0; i < w->nlisted; i++) {
+		uint32_t port = w->listed[i], idx[WORKER_BURST], len[WORKER_BURST], n;
+		struct worker_port *p = &w->ports[port];
+
+		if (p->sched == NULL || sched_backlog(p->sched) == 0)
+			continue;
+		if (p->nstaged + WORKER_BURST > WORKER_STAGED_MAX)
+			continue;
+		n = sched_dequeue(p->sched, w->now_ns, idx, len, WORKER_BURST);
+		for (uint32_t j = 0; j < n; j++) {
+			struct pool_buf *b = worker_buf(w, idx[j]);
+
+			worker_stage(w, port, idx[j], b->len, worker_net_find(w, b->network));
+		}
+		moved += n;
+	}
+	if (moved > 0)
+		worker_flush(w);
+	return moved;
+}
+
+/* When the worker must look again even if no frame comes: UINT64_MAX if never. */
+static uint64_t
+worker_next_timer(const struct worker *w)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (w->npaths > 0)
+		next = w->next_probe_ns;
+	if (w->flows->count > 0 && w->next_age_ns < next)
+		next = w->next_age_ns;
+	for (uint32_t i = 0; i < w->nlisted; i++) {
+		const struct worker_port *p = &w->ports[w->listed[i]];
+		uint64_t t;
+
+		if (p->sched != NULL && (t = sched_next_ns(p->sched, w->now_ns)) < next)
+			next = t;
+	}
+	return next;
+}
+
+static uint32_t
+worker_timers(struct worker *w)
+{
+	if (w->now_ns >= w->next_probe_ns && !w->no_probes) {
+		w->next_probe_ns = w->now_ns + PATH_PROBE_INTERVAL_NS / 5;
+		worker_probe(w);
+	}
+	if (w->now_ns >= w->next_age_ns) {
+		w->next_age_ns = w->now_ns + WORKER_AGE_EVERY_NS;
+		worker_age(w);
+	}
+	if (w->now_ns >= w->next_load_ns) {
+		if (w->next_load_ns != 0)
+			worker_load(w, w->now_ns - (w->next_load_ns - WORKER_LOAD_EVERY_NS));
+		w->next_load_ns = w->now_ns + WORKER_LOAD_EVERY_NS;
+	}
+	return worker_sched_run(w);
+}
+
 unsigned
 worker_poll(struct worker *w)
 {
@@ -1052,6 +1730,7 @@ worker_poll(struct worker *w)
 	w->now_ns = worker_now_ns();
 	for (uint32_t i = 0; i < w->nlisted; i++)
 		moved += worker_port_burst(w, w->listed[i]);
+	moved += worker_timers(w);
 	for (uint32_t i = 0; i < w->nlisted; i++)
 		worker_fill(w, w->listed[i]);
 	if (moved > 0) {
@@ -1088,6 +1767,9 @@ worker_lent(const struct worker *w, uint32_t port)
 }
 
 /* Ports ------------------------------------------------------------- */
+
+static int worker_tenant_slot(struct worker *w, uint32_t id);
+static void worker_paths_rebuild(struct worker *w);
 
 static void
 worker_list(struct worker *w, uint32_t port, int on)
@@ -1135,6 +1817,33 @@ worker_port_reset(struct worker *w, uint32_t port)
 		log_info("port %u: took back %u buffers from its dead driver", port, total);
 }
 
+/* The port came up: what its paths knew is old (their dead state above all). */
+static void
+worker_paths_reset(struct worker *w, uint32_t port)
+{
+	for (uint32_t i = 0; i < w->npaths; i++)
+		if (w->paths[i].port == port) {
+			path_reset(&w->paths[i].est, w->now_ns);
+			w->paths[i].last_state = PATH_UNKNOWN;
+		}
+}
+
+/* A paced uplink that cannot send: what it holds is dropped. */
+static void
+worker_sched_drop(struct worker *w, uint32_t port)
+{
+	struct worker_port *p = &w->ports[port];
+	uint32_t idx[WORKER_BURST], n;
+
+	if (p->sched == NULL)
+		return;
+	while ((n = sched_drain(p->sched, idx, WORKER_BURST)) > 0) {
+		for (uint32_t i = 0; i < n; i++)
+			worker_drop(w, port, -1, STATS_DROP_no_uplink, idx[i]);
+		worker_drops_flush(w);
+	}
+}
+
 int
 worker_port_set(struct worker *w, const struct proto_port *m)
 {
@@ -1146,8 +1855,14 @@ worker_port_set(struct worker *w, const struct proto_port *m)
 	p = &w->ports[m->port];
 	if (m->state == PROTO_PORT_RESET)
 		worker_port_reset(w, m->port);
-	if (m->state == PROTO_PORT_UP && !p->up)
+	if (m->state == PROTO_PORT_UP && !p->up) {
 		p->complained = 0;
+		worker_paths_reset(w, m->port);
+	}
+	if (m->state != PROTO_PORT_UP || m->kind == PORT_NONE)
+		worker_sched_drop(w, m->port);
+	if ((m->state == PROTO_PORT_UP) != (p->up != 0))
+		w->changed_ns = w->now_ns;
 	p->kind = m->kind;
 	p->up = m->state == PROTO_PORT_UP;
 	worker_list(w, m->port, m->kind != PORT_NONE);
@@ -1275,8 +1990,30 @@ worker_network_set(struct worker *w, const struct proto_wnetwork *m)
 		nw->uplinks[k].udp_port = m->uplinks[k].udp_port;
 		memcpy(nw->uplinks[k].addr, m->uplinks[k].addr, sizeof(nw->uplinks[k].addr));
 	}
+	nw->tenant = m->tenant != 0 ? worker_tenant_slot(w, m->tenant) : -1;
+	worker_paths_rebuild(w);
+	w->changed_ns = w->now_ns;
 	worker_publish(w);
 	return 0;
+}
+
+/* Flows of a network slot leave the table (the network is gone: its slot may be reused). */
+static void
+worker_flows_purge(struct worker *w, uint32_t slot)
+{
+	struct flow_table *t = w->flows;
+
+	for (uint32_t i = 0; i < t->nslots;) {
+		struct flow *f = &t->slots[i];
+
+		if (atomic_load_explicit(&f->gen, memory_order_relaxed) != 0 && f->key.net == slot) {
+			worker_flow_gone(f, w);
+			flow_remove(t, f);	/* a later entry may shift here: look again */
+		} else {
+			i++;
+		}
+	}
+	w->acc.flows = t->count;
 }
 
 int
@@ -1288,7 +2025,11 @@ worker_network_del(struct worker *w, uint32_t id)
 		return -1;
 	if (w->nets[slot].tap_port < PORT_MAX && w->tap_net[w->nets[slot].tap_port] == slot)
 		w->tap_net[w->nets[slot].tap_port] = -1;
+	worker_flows_purge(w, (uint32_t)slot);
+	free(w->nets[slot].dedup);
 	memset(&w->nets[slot], 0, sizeof(w->nets[slot]));
+	w->nets[slot].tenant = -1;
+	worker_paths_rebuild(w);
 	while (w->nnets > 0 && w->nets[w->nnets - 1].id == 0)
 		w->nnets--;
 	worker_hash_rebuild(w);
@@ -1297,6 +2038,238 @@ worker_network_del(struct worker *w, uint32_t id)
 	w->acc.nnetworks = w->nnets;
 	worker_publish(w);
 	return 0;
+}
+
+/* Paths ---------------------------------------------------------------- */
+
+static int
+worker_path_same(const struct worker_path *pa, const struct worker_uplink *u)
+{
+	return pa->port == u->port && pa->family == u->family && pa->udp_port == u->udp_port &&
+	    memcmp(pa->addr, u->addr, sizeof(pa->addr)) == 0;
+}
+
+/* The slot of the path of uplink u: its own, or a free one (a new estimator). */
+static int
+worker_path_slot(struct worker *w, const struct worker_uplink *u)
+{
+	int free_slot = -1;
+
+	for (uint32_t i = 0; i < w->npaths; i++) {
+		if (w->paths[i].port < PORT_MAX && worker_path_same(&w->paths[i], u))
+			return (int)i;
+		if (w->paths[i].port >= PORT_MAX && free_slot < 0)
+			free_slot = (int)i;
+	}
+	if (free_slot < 0) {
+		if (w->npaths == STATS_MAX_PATHS)
+			return -1;
+		free_slot = (int)w->npaths++;
+	}
+	struct worker_path *pa = &w->paths[free_slot];
+
+	memset(pa, 0, sizeof(*pa));
+	pa->port = u->port;
+	pa->family = u->family;
+	pa->udp_port = u->udp_port;
+	memcpy(pa->addr, u->addr, sizeof(pa->addr));
+	path_est_init(&pa->est, w->now_ns);
+	return free_slot;
+}
+
+/*
+ * Every network uplink gets the path of its (port, peer endpoint), shared
+ * between the networks that use the same; paths no network uses are freed.
+ * A network uplink whose path cannot have a slot shares slot 0's fate: it
+ * is never the case below STATS_MAX_PATHS distinct paths.
+ */
+static void
+worker_paths_rebuild(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->npaths; i++)
+		w->paths[i].refs = 0;
+	for (uint32_t n = 0; n < w->nnets; n++) {
+		struct worker_net *nw = &w->nets[n];
+
+		for (uint32_t k = 0; nw->id != 0 && k < nw->nuplinks; k++) {
+			int pi = worker_path_slot(w, &nw->uplinks[k]);
+
+			nw->uplinks[k].path = pi >= 0 ? (uint32_t)pi : 0;
+			if (pi >= 0)
+				w->paths[pi].refs++;
+		}
+	}
+	for (uint32_t i = 0; i < w->npaths; i++)
+		if (w->paths[i].refs == 0)
+			w->paths[i].port = PORT_MAX;
+	while (w->npaths > 0 && w->paths[w->npaths - 1].port >= PORT_MAX)
+		w->npaths--;
+	for (uint32_t i = 0; i < w->npaths; i++) {
+		struct stats_path *sp = &w->acc.paths[i];
+		const struct worker_path *pa = &w->paths[i];
+
+		memset(sp, 0, sizeof(*sp));
+		sp->port = pa->port;
+		sp->family = pa->family;
+		sp->udp_port = pa->udp_port;
+		memcpy(sp->addr, pa->addr, sizeof(sp->addr));
+	}
+	w->acc.npaths = w->npaths;
+	w->dirty = 1;
+}
+
+/* Tenants --------------------------------------------------------------- */
+
+/* The slot of tenant id: its own, or a new one without rules or limits; -1 if full. */
+static int
+worker_tenant_slot(struct worker *w, uint32_t id)
+{
+	int free_slot = -1;
+
+	for (uint32_t i = 0; i < w->ntenants; i++) {
+		if (w->tenants[i].id == id)
+			return (int)i;
+		if (w->tenants[i].id == 0 && free_slot < 0)
+			free_slot = (int)i;
+	}
+	if (free_slot < 0) {
+		if (w->ntenants == STATS_MAX_TENANTS)
+			return -1;
+		free_slot = (int)w->ntenants++;
+	}
+	memset(&w->tenants[free_slot], 0, sizeof(w->tenants[free_slot]));
+	w->tenants[free_slot].id = id;
+	w->tenants[free_slot].flows_max = UINT64_MAX;
+	memset(&w->acc.tenants[free_slot], 0, sizeof(w->acc.tenants[free_slot]));
+	w->acc.tenants[free_slot].id = id;
+	w->acc.ntenants = w->ntenants;
+	w->dirty = 1;
+	return free_slot;
+}
+
+/*
+ * A tenant's quotas and compiled policies, replacing the previous ones at
+ * once: its flows are classified again on their next packet (the
+ * generation changed), so traffic never stops for a policy change.
+ */
+int
+worker_tenant_set(struct worker *w, const struct proto_wtenant *m)
+{
+	struct worker_tenant *t;
+	struct cls_rule *rules = NULL;
+	struct tbucket *caps = NULL;
+	int slot;
+
+	if (m->id == 0 || m->nrules > CLS_RULES_MAX)
+		return -1;
+	for (uint32_t i = 0; i < m->nrules; i++)
+		if (cls_rule_check(&m->rules[i]) < 0)
+			return -1;
+	if (m->nrules > 0 && ((rules = malloc(m->nrules * sizeof(*rules))) == NULL ||
+	    (caps = calloc(m->nrules, sizeof(*caps))) == NULL)) {
+		free(rules);
+		return -1;
+	}
+	if ((slot = worker_tenant_slot(w, m->id)) < 0) {
+		free(rules);
+		free(caps);
+		return -1;
+	}
+	t = &w->tenants[slot];
+	free(t->rules);
+	free(t->caps);
+	if (m->nrules > 0)
+		memcpy(rules, m->rules, m->nrules * sizeof(*rules));
+	for (uint32_t i = 0; i < m->nrules; i++)
+		if (rules[i].rate_kbps != 0)
+			tb_init(&caps[i], rules[i].rate_kbps, rules[i].burst_bytes, w->now_ns);
+	t->rules = rules;
+	t->caps = caps;
+	t->nrules = m->nrules;
+	t->gen++;
+	t->flows_max = m->flows_max;
+	if (m->bandwidth_kbps != t->bandwidth_kbps || t->bw.last_ns == 0)
+		tb_init(&t->bw, m->bandwidth_kbps, tb_default_burst(m->bandwidth_kbps), w->now_ns);
+	t->bandwidth_kbps = m->bandwidth_kbps;
+	return 0;
+}
+
+int
+worker_tenant_del(struct worker *w, uint32_t id)
+{
+	for (uint32_t i = 0; i < w->ntenants; i++) {
+		struct worker_tenant *t = &w->tenants[i];
+
+		if (id == 0 || t->id != id)
+			continue;
+		for (uint32_t n = 0; n < w->nnets; n++)
+			if (w->nets[n].id != 0 && w->nets[n].tenant == (int32_t)i)
+				w->nets[n].tenant = -1;
+		free(t->rules);
+		free(t->caps);
+		memset(t, 0, sizeof(*t));
+		memset(&w->acc.tenants[i], 0, sizeof(w->acc.tenants[i]));
+		while (w->ntenants > 0 && w->tenants[w->ntenants - 1].id == 0)
+			w->ntenants--;
+		w->acc.ntenants = w->ntenants;
+		w->dirty = 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* What the HAL says of an uplink: its capacity, and whether we pace it. */
+int
+worker_uplink_set(struct worker *w, const struct proto_wuplink *m)
+{
+	struct worker_port *p;
+
+	if (m->port >= PORT_MAX || m->wire_overhead > 256)
+		return -1;
+	p = &w->ports[m->port];
+	p->capacity_kbps = m->capacity_kbps;
+	p->wire_overhead = m->wire_overhead;
+	if (m->shape_kbps == 0) {
+		worker_sched_drop(w, m->port);
+		sched_free(p->sched);
+		p->sched = NULL;
+	} else {
+		if (p->sched == NULL &&
+		    (p->sched = sched_new(WORKER_SCHED_FRAMES, WORKER_SCHED_LANES)) == NULL)
+			return -1;
+		sched_set_rate(p->sched, m->shape_kbps, w->now_ns);
+	}
+	w->changed_ns = w->now_ns;
+	return 0;
+}
+
+/* The flow table in memory of the caller's (the parent's memfd); before worker_attach. */
+int
+worker_flows_attach(struct worker *w, void *mem, size_t size)
+{
+	if (size < flow_table_size(WORKER_FLOW_SLOTS) || w->flows_own)
+		return -1;
+	w->flows = flow_table_init(mem, WORKER_FLOW_SLOTS);
+	w->flows_size = size;
+	return w->flows != NULL ? 0 : -1;
+}
+
+size_t
+worker_flows_size(void)
+{
+	return flow_table_size(WORKER_FLOW_SLOTS);
+}
+
+void
+worker_set_probing(struct worker *w, int on)
+{
+	w->no_probes = !on;
+}
+
+void
+worker_set_parent(struct worker *w, int sock)
+{
+	w->parent = sock;
 }
 
 /* Life cycle ----------------------------------------------------------- */
@@ -1313,7 +2286,10 @@ worker_new(void)
 		w->ports[i].kick_worker = -1;
 		w->tap_net[i] = -1;
 	}
+	for (uint32_t i = 0; i < STATS_MAX_NETWORKS; i++)
+		w->nets[i].tenant = -1;
 	w->fill_target = WORKER_FILL_MAX;
+	w->parent = -1;
 	return w;
 }
 
@@ -1327,7 +2303,16 @@ worker_free(struct worker *w)
 			close(w->ports[i].kick_driver);
 		if (w->ports[i].kick_worker >= 0)
 			close(w->ports[i].kick_worker);
+		sched_free(w->ports[i].sched);
 	}
+	for (uint32_t i = 0; i < STATS_MAX_NETWORKS; i++)
+		free(w->nets[i].dedup);
+	for (uint32_t i = 0; i < STATS_MAX_TENANTS; i++) {
+		free(w->tenants[i].rules);
+		free(w->tenants[i].caps);
+	}
+	if (w->flows_own)
+		free(w->flows);
 	free(w);
 }
 
@@ -1401,6 +2386,15 @@ worker_attach(struct worker *w, struct port_region *r, size_t mapped, struct sta
 	    s->magic != STATS_MAGIC || s->version != STATS_VERSION ||
 	    worker_attach_pool(w, r, mapped) < 0)
 		return -1;
+	/* Without the parent's memfd (tests, benchmarks): a table of our own. */
+	if (w->flows == NULL) {
+		void *mem = malloc(flow_table_size(WORKER_FLOW_SLOTS));
+
+		if (mem == NULL)
+			return -1;
+		w->flows = flow_table_init(mem, WORKER_FLOW_SLOTS);
+		w->flows_own = 1;
+	}
 	for (uint32_t i = 0; i < PORT_MAX; i++) {
 		w->ports[i].shm = &r->ports[i];
 		if (worker_attach_port(&w->ports[i], r, mapped) < 0)
@@ -1434,19 +2428,21 @@ struct worker_queued {
 	uint32_t type;
 	uint32_t len;
 	int fd;
-	uint8_t data[sizeof(struct proto_wnetwork)];
+	uint8_t data[sizeof(struct proto_wtenant)];	/* the largest */
 };
 
 static struct {
-	int region_fd, stats_fd;
+	int region_fd, stats_fd, flows_fd;
 	struct worker_queued *queue;
 	size_t nqueue, cap;
 	struct worker *w;		/* allocated by worker_child_prepare */
 	struct msg *msg;
-} worker_proc = { .region_fd = -1, .stats_fd = -1 };
+} worker_proc = { .region_fd = -1, .stats_fd = -1, .flows_fd = -1 };
 
-_Static_assert(sizeof(struct proto_wnetwork) >= sizeof(struct proto_kick) &&
-    sizeof(struct proto_wnetwork) >= sizeof(struct proto_port), "queued messages fit");
+_Static_assert(sizeof(struct proto_wtenant) >= sizeof(struct proto_wnetwork) &&
+    sizeof(struct proto_wtenant) >= sizeof(struct proto_wuplink) &&
+    sizeof(struct proto_wtenant) >= sizeof(struct proto_kick) &&
+    sizeof(struct proto_wtenant) >= sizeof(struct proto_port), "queued messages fit");
 
 static int
 worker_setup_fd(int *slot, struct msg *m)
@@ -1495,10 +2491,15 @@ worker_child_setup(int sock, struct msg *m)
 		return worker_setup_fd(&worker_proc.region_fd, m);
 	case MSG_WORKER_STATS:
 		return worker_setup_fd(&worker_proc.stats_fd, m);
+	case MSG_WORKER_FLOWS:
+		return worker_setup_fd(&worker_proc.flows_fd, m);
 	case MSG_WORKER_KICK:
 	case MSG_WORKER_PORT:
 	case MSG_WORKER_NETWORK:
 	case MSG_WORKER_NETWORK_DEL:
+	case MSG_WORKER_TENANT:
+	case MSG_WORKER_TENANT_DEL:
+	case MSG_WORKER_UPLINK:
 		return worker_queue(m);
 	}
 	return -1;
@@ -1537,6 +2538,15 @@ worker_dispatch(struct worker *w, struct msg *m)
 		break;
 	case MSG_WORKER_NETWORK_DEL:
 		rc = worker_network_del(w, ((const struct proto_wnetwork *)d)->id);
+		break;
+	case MSG_WORKER_TENANT:
+		rc = worker_tenant_set(w, d);
+		break;
+	case MSG_WORKER_TENANT_DEL:
+		rc = worker_tenant_del(w, ((const struct proto_wtenant *)d)->id);
+		break;
+	case MSG_WORKER_UPLINK:
+		rc = worker_uplink_set(w, d);
 		break;
 	}
 	if (rc < 0)
@@ -1630,7 +2640,8 @@ worker_sleep(struct worker *w, int sock, uint64_t *spin_ns)
 	struct pollfd fds[PORT_MAX + 1] = { { .fd = sock, .events = POLLIN } };
 	nfds_t n = 1;
 	int all_kick = worker_set_sleeping(w, 1), rc;
-	uint64_t t0, slept;
+	uint64_t t0, slept, next;
+	struct timespec ts;
 
 	/*
 	 * Pairs with each driver's fence between its enqueue and its look at
@@ -1647,7 +2658,16 @@ worker_sleep(struct worker *w, int sock, uint64_t *spin_ns)
 			fds[n++] = (struct pollfd){ .fd = w->ports[w->listed[i]].kick_worker,
 			    .events = POLLIN };
 	t0 = worker_now_ns();
-	rc = poll(fds, n, all_kick ? -1 : WORKER_NOKICK_POLL_MS);
+	next = worker_next_timer(w);
+	if (!all_kick && next > t0 + WORKER_NOKICK_POLL_MS * 1000000ULL)
+		next = t0 + WORKER_NOKICK_POLL_MS * 1000000ULL;
+	if (next != UINT64_MAX) {
+		uint64_t d = next > t0 ? next - t0 : 0;
+
+		ts.tv_sec = (time_t)(d / 1000000000ULL);
+		ts.tv_nsec = (long)(d % 1000000000ULL);
+	}
+	rc = ppoll(fds, n, next != UINT64_MAX ? &ts : NULL, NULL);
 	slept = worker_now_ns() - t0;
 	worker_set_sleeping(w, 0);
 	if (rc < 0 && errno != EINTR) {
@@ -1737,13 +2757,20 @@ worker_proc_release(struct shm *region, struct shm *stats)
 int
 worker_child_main(int sock)
 {
-	struct shm region = { .fd = -1 }, stats = { .fd = -1 };
+	struct shm region = { .fd = -1 }, stats = { .fd = -1 }, flows = { .fd = -1 };
 	int flags, rc = 1;
 
 	worker_child_prepare();
 	if (worker_map(&region, &worker_proc.region_fd, "region") < 0 ||
-	    worker_map(&stats, &worker_proc.stats_fd, "stats segment") < 0)
+	    worker_map(&stats, &worker_proc.stats_fd, "stats segment") < 0 ||
+	    worker_map(&flows, &worker_proc.flows_fd, "flow table") < 0)
 		goto out;
+	/* The flow table in the parent's memfd, so it lists flows without asking us. */
+	if (worker_flows_attach(worker_proc.w, flows.base, flows.size) < 0) {
+		log_warnx("flow table of %zu bytes, %zu needed", flows.size, worker_flows_size());
+		goto out;
+	}
+	worker_set_parent(worker_proc.w, sock);
 	if (stats.size < stats_size()) {
 		log_warnx("stats segment of %zu bytes, %zu needed", stats.size, stats_size());
 		goto out;
@@ -1764,5 +2791,6 @@ worker_child_main(int sock)
 	rc = worker_loop(worker_proc.w, sock, worker_proc.msg) == 0 ? 0 : 1;
 out:
 	worker_proc_release(&region, &stats);
+	shm_unmap(&flows);
 	return rc;
 }

@@ -64,6 +64,20 @@ int worker_port_set(struct worker *w, const struct proto_port *p);
 int worker_network_set(struct worker *w, const struct proto_wnetwork *n);
 /* 0, or -1 if no such network. */
 int worker_network_del(struct worker *w, uint32_t id);
+/* A tenant's quotas and compiled rules (replacing its previous ones); 0, or -1 if malformed. */
+int worker_tenant_set(struct worker *w, const struct proto_wtenant *t);
+int worker_tenant_del(struct worker *w, uint32_t id);
+/* An uplink's capacity and pacing; 0, or -1 if malformed. */
+int worker_uplink_set(struct worker *w, const struct proto_wuplink *u);
+/*
+ * The flow table in the caller's memory of worker_flows_size() bytes
+ * (the parent's memfd), before worker_attach; without it, worker_attach
+ * allocates one.  0, or -1 if too small.
+ */
+int worker_flows_attach(struct worker *w, void *mem, size_t size);
+size_t worker_flows_size(void);
+/* The socket flow moves are reported on (MSG_WORKER_MOVE), or -1. */
+void worker_set_parent(struct worker *w, int sock);
 /*
  * The eventfd of a port's driver (PROTO_KICK_DRIVER: the worker writes it)
  * or of the worker (PROTO_KICK_WORKER: the worker waits on it).  On 0 the
@@ -85,6 +99,8 @@ void worker_publish(struct worker *w);
 int worker_pending(const struct worker *w);
 
 /* For tests and diagnostics ----------------------------------------- */
+/* Path probes on (the default) or off: forwarding tests count every frame. */
+void worker_set_probing(struct worker *w, int on);
 /* Buffers in the pool's free list, by the worker's own count. */
 uint32_t worker_free_buffers(const struct worker *w);
 /* Buffers a port's driver holds now (lent on its fill or tx ring). */

@@ -167,6 +167,7 @@ control_tenant_update(struct control_call *c)
 	if (tenant_update(c->d->store, &c->who, c->actor, &control_tenant_req(c)->spec, &t,
 	    &c->err) < 0)
 		return -1;
+	datapath_tenant_push(c->d, t.id);	/* its quotas: flows, bandwidth */
 	control_reply_tenant(c, &t, NULL);
 	log_info("tenant %s changed by %s", t.name, c->actor);
 	return 0;
@@ -202,14 +203,18 @@ control_tenant_delete(struct control_call *c)
 	struct control_netlist nets = { 0 };
 	struct cnw_error err = { 0 };
 
+	struct tenant t;
+
 	/* Which namespaces go with it; read before the rows are gone. */
-	if (network_list(c->d->store, &c->who, r->spec.name, control_network_collect, &nets,
+	if (tenant_get(c->d->store, &c->who, r->spec.name, &t, &c->err) < 0 ||
+	    network_list(c->d->store, &c->who, r->spec.name, control_network_collect, &nets,
 	    &c->err) < 0 ||
 	    tenant_delete(c->d->store, &c->who, c->actor, r->spec.name, r->cascade != 0,
 	    &c->err) < 0) {
 		free(nets.items);
 		return -1;
 	}
+	datapath_tenant_forget(c->d, t.id);
 	for (size_t i = 0; i < nets.n; i++)
 		reconcile_forget(c->d, nets.items[i].id);
 	datapath_sync(c->d);
@@ -833,6 +838,120 @@ control_events_open(struct control_call *c)
 	return control_reply(c, MSG_REPLY_PRINCIPAL, 0, &pr, sizeof(pr));
 }
 
+/* Policies and flows ------------------------------------------------------ */
+
+static const struct proto_policy_request *
+control_policy_req(struct control_call *c)
+{
+	return (const struct proto_policy_request *)c->m->data;
+}
+
+/* A policy changed: the worker gets the tenant's rules again, at once. */
+static void
+control_policy_push(struct control_call *c, int64_t tenant_id)
+{
+	if (datapath_tenant_push(c->d, tenant_id) < 0)
+		log_warnx("tenant %lld: its policies will reach the fast path at the next change "
+		    "or restart", (long long)tenant_id);
+}
+
+static int
+control_policy_create(struct control_call *c)
+{
+	struct policy_spec spec = control_policy_req(c)->spec;
+	struct policy p;
+
+	if (policy_create(c->d->store, &c->who, c->actor, &spec, &p, &c->err) < 0)
+		return -1;
+	control_policy_push(c, p.tenant_id);
+	events_emit(c->d, "policy.created", p.tenant, p.name, NULL);
+	control_reply(c, MSG_REPLY_POLICY, 0, &p, sizeof(p));
+	return 0;
+}
+
+static int
+control_policy_get(struct control_call *c)
+{
+	const struct policy *s = &control_policy_req(c)->spec.p;
+	struct policy p;
+
+	if (policy_get(c->d->store, &c->who, s->tenant, s->name, &p, &c->err) < 0)
+		return -1;
+	control_reply(c, MSG_REPLY_POLICY, 0, &p, sizeof(p));
+	return 0;
+}
+
+static int
+control_policy_each(const struct policy *p, void *arg)
+{
+	return control_batch_add(arg, p);
+}
+
+static int
+control_policy_list(struct control_call *c)
+{
+	struct control_batch *b = control_batch_new(c, MSG_REPLY_POLICIES, sizeof(struct policy),
+	    PROTO_POLICIES_PER_MSG);
+
+	if (b == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(b, policy_list(c->d->store, &c->who,
+	    control_policy_req(c)->spec.p.tenant, control_policy_each, b, &c->err));
+}
+
+static int
+control_policy_delete(struct control_call *c)
+{
+	const struct policy *s = &control_policy_req(c)->spec.p;
+	struct policy gone;
+
+	if (policy_delete(c->d->store, &c->who, c->actor, s->tenant, s->name, &gone,
+	    &c->err) < 0)
+		return -1;
+	control_policy_push(c, gone.tenant_id);
+	events_emit(c->d, "policy.deleted", gone.tenant, gone.name, NULL);
+	control_reply(c, MSG_REPLY_DONE, 0, NULL, 0);
+	return 0;
+}
+
+struct control_flows {
+	struct control_call *c;
+	struct control_batch *b;
+};
+
+static int
+control_flow_summary(const struct proto_flow_summary *s, void *arg)
+{
+	struct control_flows *f = arg;
+
+	return control_reply(f->c, MSG_REPLY_FLOW_SUMMARY, MSG_F_MORE, s, sizeof(*s));
+}
+
+static int
+control_flow_each(const struct proto_flow *fl, void *arg)
+{
+	return control_batch_add(((struct control_flows *)arg)->b, fl);
+}
+
+static int
+control_flow_list(struct control_call *c)
+{
+	const struct proto_flow_request *r = (const struct proto_flow_request *)c->m->data;
+	struct control_flows f = { .c = c };
+	struct network n;
+	struct tenant t;
+
+	if (tenant_get(c->d->store, &c->who, r->tenant, &t, &c->err) < 0 ||
+	    (r->network[0] != '\0' &&
+	    network_get(c->d->store, &c->who, r->tenant, r->network, &n, &c->err) < 0))
+		return -1;
+	if ((f.b = control_batch_new(c, MSG_REPLY_FLOWS, sizeof(struct proto_flow),
+	    PROTO_FLOWS_PER_MSG)) == NULL)
+		return cnw_err(&c->err, CNW_EINTERNAL, "out of memory");
+	return control_batch_finish(f.b, datapath_flows(c->d, &t, r->network, r->limit,
+	    control_flow_summary, control_flow_each, &f, &c->err));
+}
+
 static const struct control_handler {
 	uint32_t type;
 	int (*fn)(struct control_call *c);
@@ -864,6 +983,11 @@ static const struct control_handler {
 	{ MSG_PEER_GET, control_peer_get },
 	{ MSG_PEER_DELETE, control_peer_delete },
 	{ MSG_METRICS_GET, control_metrics },
+	{ MSG_POLICY_CREATE, control_policy_create },
+	{ MSG_POLICY_LIST, control_policy_list },
+	{ MSG_POLICY_GET, control_policy_get },
+	{ MSG_POLICY_DELETE, control_policy_delete },
+	{ MSG_FLOW_LIST, control_flow_list },
 };
 
 static void

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netfn/flow.h"
 #include "netfn/port.h"
 #include "netfn/shm.h"
 #include "netfn/stats.h"
@@ -42,9 +43,21 @@ struct dp_port {
 	int up;				/* what the worker was last told: running, link, interface */
 	int seen;			/* during a sync: still wanted */
 	struct emu_counters emu_count[2];	/* the driver's emulation, egress and ingress */
+	int capacity_sent;		/* the worker was told its capacity */
 	struct uplink uplink;		/* udp */
 	struct network net;		/* tap */
 };
+
+/* The names of a probed path, for the API: which peer, which endpoint. */
+struct dp_path_name {
+	uint32_t port;
+	uint16_t family, udp_port;
+	uint8_t addr[16];
+	char peer[TENANT_NAME_MAX + 1];
+	char endpoint[UPLINK_ADDR_MAX];
+};
+
+#define DP_PATH_NAMES 256
 
 struct datapath {
 	int region_fd;
@@ -58,6 +71,16 @@ struct datapath {
 	struct port_region *header;	/* the region's header, mapped to write port kinds */
 	struct proc *worker;
 	struct dp_port ports[PORT_MAX];
+	/* the scheduler */
+	int flows_fd;
+	size_t flows_size;
+	const struct flow_table *flows;	/* mapped read-only */
+	struct shm flows_map;
+	int64_t *pushed;		/* tenants the worker has been sent */
+	size_t npushed, cappushed;
+	int ports_changed;		/* an uplink's port came or went: push the tenants again */
+	uint32_t npath_names;
+	struct dp_path_name path_names[DP_PATH_NAMES];
 };
 
 int datapath_start(struct cnwd *d, struct cnw_error *err);
@@ -87,6 +110,25 @@ int datapath_uplink_state(struct cnwd *d, struct uplink *u);
 int datapath_network_counters(struct cnwd *d, int64_t network_id, struct stats_counters *out);
 /* Prometheus text of the counters; malloc'd, NULL on failure. */
 char *datapath_metrics(struct cnwd *d, size_t *len);
+/*
+ * Send the worker a tenant's quotas and compiled policies (after any change
+ * to them); 0, or -1 if they could not be read or compiled (logged).
+ */
+int datapath_tenant_push(struct cnwd *d, int64_t tenant_id);
+/* The tenant is gone: the worker forgets it. */
+void datapath_tenant_forget(struct cnwd *d, int64_t tenant_id);
+/* The paths of an uplink (by name) as the probes measure them; how many. */
+uint32_t datapath_uplink_paths(struct cnwd *d, const char *uplink, struct uplink_path *out,
+    uint32_t max);
+struct proto_flow;
+struct proto_flow_summary;
+/*
+ * The live flows of a tenant (network "" = all), at most limit (0 = all),
+ * each passed to fn; the summary (its quota, count and drops) first.
+ */
+int datapath_flows(struct cnwd *d, const struct tenant *t, const char *network, uint32_t limit,
+    int (*summary)(const struct proto_flow_summary *s, void *arg),
+    int (*fn)(const struct proto_flow *f, void *arg), void *arg, struct cnw_error *err);
 
 /* Role callbacks (roles.c) */
 int datapath_worker_setup(struct proc *p, void *ctx);

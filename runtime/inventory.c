@@ -271,6 +271,17 @@ inventory_iface_state(struct cnwd *d, const char *netns, const char *ifname)
 	return i != NULL && disc_iface_up(i);
 }
 
+int64_t
+inventory_iface_speed(struct cnwd *d, const char *netns, const char *ifname)
+{
+	const struct disc_iface *i;
+
+	(void)d;
+	if (inv.t == NULL || (i = disc_find(inv.t, netns, ifname)) == NULL)
+		return -1;
+	return i->speed_mbps;
+}
+
 /* Replies ------------------------------------------------------------------- */
 
 struct inventory_batch {
@@ -303,6 +314,9 @@ inventory_collect(const struct disc_iface *i, void *arg)
 	b->items[b->n].iface = *i;
 	up = datapath_interface_uplink(b->d, i->netns, i->name);
 	snprintf(b->items[b->n].uplink, sizeof(b->items[0].uplink), "%s", up ? up : "");
+	if (up != NULL)
+		b->items[b->n].npaths = datapath_uplink_paths(b->d, up, b->items[b->n].paths,
+		    UPLINK_PATHS_MAX);
 	b->n++;
 	return 0;
 }

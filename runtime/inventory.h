@@ -12,6 +12,8 @@
 #ifndef CNW_INVENTORY_H
 #define CNW_INVENTORY_H
 
+#include <stdint.h>
+
 #include "runtime/error.h"
 
 struct cnwd;
@@ -24,6 +26,8 @@ void inventory_stop(struct cnwd *d);
 void inventory_sync(struct cnwd *d);
 /* 1 up, 0 down or absent, -1 unknown (its namespace is not watched). */
 int inventory_iface_state(struct cnwd *d, const char *netns, const char *ifname);
+/* Its speed in Mbit/s as ethtool says, -1 if unknown. */
+int64_t inventory_iface_speed(struct cnwd *d, const char *netns, const char *ifname);
 /* Apply the [interfaces] kinds of the configuration (at start and reload). */
 void inventory_configure(struct cnwd *d);
 

@@ -83,10 +83,22 @@ proto_network_request_ok(const void *p, uint32_t len)
 }
 
 static int
+proto_paths_ok(uint32_t n, const struct uplink_path *p)
+{
+	if (n > UPLINK_PATHS_MAX)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!STR_OK(p[i].peer) || !STR_OK(p[i].endpoint) || !STR_OK(p[i].state))
+			return 0;
+	return 1;
+}
+
+static int
 proto_uplink_ok(const struct uplink *u)
 {
 	return STR_OK(u->name) && STR_OK(u->interface) && STR_OK(u->netns) &&
-	    STR_OK(u->driver) && STR_OK(u->address) && STR_OK(u->state);
+	    STR_OK(u->driver) && STR_OK(u->address) && STR_OK(u->state) &&
+	    proto_paths_ok(u->npaths, u->paths);
 }
 
 static int
@@ -96,6 +108,68 @@ proto_uplink_request_ok(const void *p, uint32_t len)
 
 	return proto_auth_ok(&r->auth) && proto_uplink_ok(&r->spec) &&
 	    STR_OK(r->change.profile) && STR_OK(r->change.flap) ? 0 : -1;
+}
+
+static int
+proto_policy_ok(const struct policy *pl)
+{
+	if (!STR_OK(pl->tenant) || !STR_OK(pl->name) || !STR_OK(pl->src_prefix) ||
+	    !STR_OK(pl->dst_prefix) || pl->nuplinks > NETWORK_UPLINKS_MAX)
+		return 0;
+	for (uint32_t i = 0; i < pl->nuplinks; i++)
+		if (!STR_OK(pl->uplinks[i]))
+			return 0;
+	return 1;
+}
+
+static int
+proto_policy_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_policy_request *r = p;
+
+	return proto_auth_ok(&r->auth) && proto_policy_ok(&r->spec.p) ? 0 : -1;
+}
+
+static int
+proto_policies_ok(const void *p, uint32_t len)
+{
+	const struct policy *pl = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*pl); i++)
+		if (!proto_policy_ok(&pl[i]))
+			return -1;
+	return 0;
+}
+
+static int
+proto_flow_request_ok(const void *p, uint32_t len)
+{
+	const struct proto_flow_request *r = p;
+
+	return proto_auth_ok(&r->auth) && STR_OK(r->tenant) && STR_OK(r->network) ? 0 : -1;
+}
+
+static int
+proto_flows_ok(const void *p, uint32_t len)
+{
+	const struct proto_flow *f = p;
+
+	for (uint32_t i = 0; i < len / sizeof(*f); i++)
+		if (!STR_OK(f[i].network) || !STR_OK(f[i].policy) || !STR_OK(f[i].uplinks[0]) ||
+		    !STR_OK(f[i].uplinks[1]) || !STR_OK(f[i].src) || !STR_OK(f[i].dst))
+			return -1;
+	return 0;
+}
+
+/* A tenant's rules: as many as it says, each checked again by the worker. */
+static int
+proto_wtenant_ok(const void *p, uint32_t len)
+{
+	const struct proto_wtenant *t = p;
+
+	return t->nrules <= CLS_RULES_MAX &&
+	    len == offsetof(struct proto_wtenant, rules) + t->nrules * sizeof(struct cls_rule) ?
+	    0 : -1;
 }
 
 static int
@@ -115,7 +189,8 @@ proto_interfaces_ok(const void *p, uint32_t len)
 		if (!STR_OK(x[i].iface.netns) || !STR_OK(x[i].iface.name) ||
 		    !STR_OK(x[i].iface.link_kind) || !STR_OK(x[i].iface.driver) ||
 		    !STR_OK(x[i].iface.operstate) || !STR_OK(x[i].iface.duplex) ||
-		    !STR_OK(x[i].uplink) || x[i].iface.naddrs > DISC_ADDRS_MAX)
+		    !STR_OK(x[i].uplink) || x[i].iface.naddrs > DISC_ADDRS_MAX ||
+		    !proto_paths_ok(x[i].npaths, x[i].paths))
 			return -1;
 	return 0;
 }
@@ -403,6 +478,29 @@ const struct msg_type_info proto_types[] = {
 	{ MSG_DRIVER_EMU, "MSG_DRIVER_EMU", FIXED(struct proto_emu), P, proto_emu_ok },
 	{ MSG_DRIVER_PLUGIN, "MSG_DRIVER_PLUGIN", FIXED(struct proto_plugin), P, proto_plugin_ok },
 	{ MSG_DRIVER_EMU_STATS, "MSG_DRIVER_EMU_STATS", FIXED(struct proto_emu_stats), D, NULL },
+	{ MSG_POLICY_CREATE, "MSG_POLICY_CREATE", FIXED(struct proto_policy_request), A,
+	  proto_policy_request_ok },
+	{ MSG_POLICY_LIST, "MSG_POLICY_LIST", FIXED(struct proto_policy_request), A,
+	  proto_policy_request_ok },
+	{ MSG_POLICY_GET, "MSG_POLICY_GET", FIXED(struct proto_policy_request), A,
+	  proto_policy_request_ok },
+	{ MSG_POLICY_DELETE, "MSG_POLICY_DELETE", FIXED(struct proto_policy_request), A,
+	  proto_policy_request_ok },
+	{ MSG_FLOW_LIST, "MSG_FLOW_LIST", FIXED(struct proto_flow_request), A,
+	  proto_flow_request_ok },
+	{ MSG_REPLY_POLICY, "MSG_REPLY_POLICY", FIXED(struct policy), P, proto_policies_ok },
+	{ MSG_REPLY_POLICIES, "MSG_REPLY_POLICIES", ARRAY(struct policy), P, proto_policies_ok },
+	{ MSG_REPLY_FLOW_SUMMARY, "MSG_REPLY_FLOW_SUMMARY", FIXED(struct proto_flow_summary), P,
+	  NULL },
+	{ MSG_REPLY_FLOWS, "MSG_REPLY_FLOWS", ARRAY(struct proto_flow), P, proto_flows_ok },
+	{ MSG_WORKER_FLOWS, "MSG_WORKER_FLOWS", FIXED(struct proto_region), P, NULL },
+	{ MSG_WORKER_TENANT, "MSG_WORKER_TENANT", offsetof(struct proto_wtenant, rules),
+	  sizeof(struct proto_wtenant), sizeof(struct cls_rule), P, proto_wtenant_ok },
+	{ MSG_WORKER_TENANT_DEL, "MSG_WORKER_TENANT_DEL", offsetof(struct proto_wtenant, rules),
+	  sizeof(struct proto_wtenant), sizeof(struct cls_rule), P, proto_wtenant_ok },
+	{ MSG_WORKER_UPLINK, "MSG_WORKER_UPLINK", FIXED(struct proto_wuplink), P, NULL },
+	{ MSG_WORKER_MOVE, "MSG_WORKER_MOVE", FIXED(struct proto_flow_move), PROTO_FROM_WORKER,
+	  NULL },
 };
 
 const size_t proto_ntypes = sizeof(proto_types) / sizeof(proto_types[0]);

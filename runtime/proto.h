@@ -22,7 +22,9 @@
 #include "runtime/error.h"
 #include "runtime/msg.h"
 #include "runtime/token.h"
+#include "netfn/classify.h"
 #include "tenants/network.h"
+#include "tenants/policy.h"
 #include "tenants/tenant.h"
 #include "tenants/uplink.h"
 
@@ -116,6 +118,24 @@ enum proto_type {
 	MSG_DRIVER_PLUGIN,	/* fd: sealed memfd of a verified plug-in; struct proto_plugin */
 	/* driver -> parent */
 	MSG_DRIVER_EMU_STATS,	/* struct proto_emu_stats, once a second while emulating */
+	/* api -> parent: requests (scheduler) */
+	MSG_POLICY_CREATE,	/* struct proto_policy_request */
+	MSG_POLICY_LIST,
+	MSG_POLICY_GET,
+	MSG_POLICY_DELETE,
+	MSG_FLOW_LIST,		/* struct proto_flow_request */
+	/* parent -> api: replies (scheduler) */
+	MSG_REPLY_POLICY,	/* struct policy */
+	MSG_REPLY_POLICIES,	/* struct policy[] */
+	MSG_REPLY_FLOW_SUMMARY,	/* struct proto_flow_summary, the first part of a flow list */
+	MSG_REPLY_FLOWS,	/* struct proto_flow[] */
+	/* parent -> worker */
+	MSG_WORKER_FLOWS,	/* fd: the flow table's memfd (start-up); struct proto_region */
+	MSG_WORKER_TENANT,	/* struct proto_wtenant: quotas and compiled policies */
+	MSG_WORKER_TENANT_DEL,	/* struct proto_wtenant (id only; nrules 0) */
+	MSG_WORKER_UPLINK,	/* struct proto_wuplink: what the HAL says of a link */
+	/* worker -> parent */
+	MSG_WORKER_MOVE,	/* struct proto_flow_move: a flow changed uplink */
 };
 
 #define PROTO_PEER_MAX 64
@@ -174,6 +194,9 @@ struct proto_interface_request {
 struct proto_interface {
 	struct disc_iface iface;
 	char uplink[TENANT_NAME_MAX + 1];	/* the uplink on it, "" if none */
+	uint32_t npaths;			/* its uplink's paths, as probes measure them */
+	uint32_t pad;
+	struct uplink_path paths[UPLINK_PATHS_MAX];
 };
 
 #define PROTO_SIGN_DETAIL 256
@@ -232,6 +255,43 @@ struct proto_emu_stats {
 struct proto_plugin {
 	char name[16];			/* the driver it must register */
 	uint64_t size;			/* bytes in the memfd */
+};
+
+struct proto_policy_request {
+	struct proto_auth auth;
+	struct policy_spec spec;	/* spec.p.tenant and spec.p.name name it */
+};
+
+struct proto_flow_request {
+	struct proto_auth auth;
+	char tenant[TENANT_NAME_MAX + 1];
+	char network[TENANT_NAME_MAX + 1];	/* "" = all of the tenant's */
+	uint32_t limit;			/* at most this many flows, 0 = all */
+	uint32_t pad;
+};
+
+struct proto_flow_summary {
+	uint64_t active;		/* the tenant's flows now */
+	uint64_t limit;			/* its flows quota */
+	uint64_t dropped;		/* packets of new flows refused over the quota */
+	uint64_t listed;		/* flows in the parts that follow */
+};
+
+/* A flow as the API shows it. */
+struct proto_flow {
+	char network[TENANT_NAME_MAX + 1];
+	char policy[TENANT_NAME_MAX + 1];	/* "" = none matched */
+	char uplinks[2][TENANT_NAME_MAX + 1];	/* "" unused */
+	char src[48], dst[48];		/* addresses as text */
+	uint32_t sport, dport;
+	uint32_t protocol;
+	uint32_t dscp;
+	uint32_t action, class, steering;	/* enum policy_* */
+	uint32_t elephant;
+	uint32_t moves;
+	uint32_t pad;
+	uint64_t packets, bytes;
+	int64_t age_ms, idle_ms;
 };
 
 struct proto_peer_request {
@@ -339,6 +399,7 @@ struct proto_wnetwork {
 	uint8_t plen6;
 	uint8_t pad;
 	uint8_t subnet6[16];
+	uint32_t tenant;		/* the tenant's row id (struct proto_wtenant) */
 	uint32_t nuplinks;		/* in order of preference */
 	struct {
 		uint32_t port;		/* the uplink's udp port in the region */
@@ -346,6 +407,36 @@ struct proto_wnetwork {
 		uint16_t udp_port;	/* network byte order */
 		uint8_t addr[16];
 	} uplinks[PROTO_UPLINKS_MAX];
+};
+
+/* The scheduler ----------------------------------------------------------- */
+
+struct proto_wtenant {
+	uint32_t id;			/* the tenant's row id */
+	uint32_t nrules;		/* <= CLS_RULES_MAX, in order */
+	uint32_t gen;			/* bumped at every change: flows are classified again */
+	uint32_t pad;
+	uint64_t flows_max;		/* its flows quota */
+	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic */
+	struct cls_rule rules[CLS_RULES_MAX];
+};
+
+struct proto_wuplink {
+	uint32_t port;
+	uint32_t wire_overhead;		/* bytes the link adds to each frame, for pacing */
+	uint64_t capacity_kbps;		/* nominal egress rate (emulated, or the link's speed); 0 unknown */
+	uint64_t shape_kbps;		/* the worker paces this uplink to this rate (a finite emulated rate), 0 = not */
+};
+
+/* Why a flow moved (enum steer_reason in netfn/steer.h). */
+struct proto_flow_move {
+	uint32_t tenant;		/* row id */
+	uint32_t network;		/* overlay network id */
+	struct flow_key key;
+	uint8_t from[2], to[2];		/* ports, FLOW_NO_PORT if none */
+	uint32_t reason;
+	uint32_t delay_us[2];		/* the from and to paths' delay, 0 unknown */
+	uint32_t suppressed;		/* moves not reported since the last report */
 };
 
 extern const struct msg_type_info proto_types[];
@@ -360,5 +451,7 @@ extern const size_t proto_ntypes;
 #define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
 #define PROTO_INTERFACES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_interface))
 #define PROTO_DRIVERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_driver))
+#define PROTO_POLICIES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct policy))
+#define PROTO_FLOWS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_flow))
 
 #endif

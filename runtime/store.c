@@ -146,6 +146,40 @@ static const char *const store_migrations[] = {
 	"  SELECT 'uplinks_new', seq FROM sqlite_sequence WHERE name = 'uplinks';"
 	"DROP TABLE uplinks;"
 	"ALTER TABLE uplinks_new RENAME TO uplinks;",
+	/*
+	 * 4 -> 5: a tenant's policies.  They go with their tenant.  Names,
+	 * not numbers, for action, class and steering, and no CHECK listing
+	 * them: a mode added later needs no remade table (see 3 -> 4).  The
+	 * uplinks a policy names are a comma-separated list (uplink names
+	 * hold no comma); uplink deletion looks into it before it deletes.
+	 */
+	"CREATE TABLE policies ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* the data path's rule id: never reused */
+	"  tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 31),"
+	"  priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 65535),"
+	"  protocol INTEGER NOT NULL DEFAULT -1 CHECK (protocol BETWEEN -1 AND 255),"
+	"  src_prefix TEXT NOT NULL DEFAULT '',"
+	"  dst_prefix TEXT NOT NULL DEFAULT '',"
+	"  src_port_lo INTEGER NOT NULL DEFAULT 0,"
+	"  src_port_hi INTEGER NOT NULL DEFAULT 65535,"
+	"  dst_port_lo INTEGER NOT NULL DEFAULT 0,"
+	"  dst_port_hi INTEGER NOT NULL DEFAULT 65535,"
+	"  dscp_mask INTEGER NOT NULL DEFAULT 0,"	/* 64 bits, stored as signed */
+	"  action TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 15),"
+	"  class TEXT NOT NULL CHECK (length(class) BETWEEN 1 AND 15),"
+	"  steering TEXT NOT NULL CHECK (length(steering) BETWEEN 1 AND 15),"
+	"  uplinks TEXT NOT NULL DEFAULT '',"
+	"  weights TEXT NOT NULL DEFAULT '',"
+	"  rate_kbps INTEGER NOT NULL DEFAULT 0 CHECK (rate_kbps >= 0),"
+	"  burst_kb INTEGER NOT NULL DEFAULT 0 CHECK (burst_kb >= 0),"
+	"  max_latency_ms INTEGER NOT NULL DEFAULT 0 CHECK (max_latency_ms >= 0),"
+	"  created_at INTEGER NOT NULL,"
+	"  CHECK (src_port_lo BETWEEN 0 AND src_port_hi AND src_port_hi <= 65535),"
+	"  CHECK (dst_port_lo BETWEEN 0 AND dst_port_hi AND dst_port_hi <= 65535),"
+	"  UNIQUE (tenant_id, name)"
+	");"
+	"CREATE INDEX policies_order ON policies(tenant_id, priority, id);",
 };
 
 const int store_schema_version =

@@ -10,6 +10,7 @@
 
 #include "runtime/conf.h"
 #include "runtime/store.h"
+#include "tenants/policy.h"
 #include "tenants/uplink.h"
 
 static int
@@ -524,9 +525,18 @@ uplink_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	static const char sql[] = "DELETE FROM uplinks WHERE id = ?";
 	struct uplink_tx *tx = arg;
-	sqlite3_stmt *s = store_stmt(st, sql, err);
+	sqlite3_stmt *s;
+	int64_t policies;
 
-	if (s == NULL || store_bind_int64(st, s, 1, tx->u->id, err) < 0)
+	/* Policies name uplinks in a list, not by a foreign key: asked here, in the transaction. */
+	if (policy_row_count_uplink(st, tx->u->name, &policies, err) < 0)
+		return -1;
+	if (policies > 0)
+		return cnw_err(err, CNW_EEXIST, "uplink \"%s\" is used by %lld polic%s; "
+		    "remove it from those first", tx->u->name, (long long)policies,
+		    policies == 1 ? "y" : "ies");
+	if ((s = store_stmt(st, sql, err)) == NULL ||
+	    store_bind_int64(st, s, 1, tx->u->id, err) < 0)
 		return -1;
 	if (store_exec_stmt(st, s, "delete uplink", err) < 0)
 		return err->kind == CNW_EEXIST ? cnw_err(err, CNW_EEXIST,

@@ -27,6 +27,19 @@ struct store;
 #define UPLINK_DRIVER_MAX 15		/* a built-in driver or a plug-in's name */
 #define UPLINK_FLAP_MAX 64		/* "down=200ms,up=800ms,count=5" */
 
+#define UPLINK_PATHS_MAX 4		/* paths shown per uplink (one per peer) */
+
+/* A path (this uplink to one peer's endpoint) as its probes measure it. */
+struct uplink_path {
+	char peer[TENANT_NAME_MAX + 1];
+	char endpoint[UPLINK_ADDR_MAX];
+	char state[12];				/* "unknown" (no reply yet), "up", "dead" */
+	uint32_t rtt_us, jitter_us;		/* smoothed (netfn/pathmon.h) */
+	uint32_t loss_ppm;			/* over the last PATH_WINDOW probes */
+	uint32_t pad;
+	uint64_t probes_sent, probes_answered;
+};
+
 struct uplink {
 	int64_t id;
 	char name[TENANT_NAME_MAX + 1];
@@ -45,6 +58,10 @@ struct uplink {
 	char link_reason[32];			/* why it is down: "admin-down", "flap", ... */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops;
 	struct emu_counters emu_count[2];	/* egress, ingress: what emulation did */
+	uint64_t capacity_kbps;			/* nominal egress rate the scheduler uses, 0 unknown */
+	uint32_t flows;				/* flows steered onto it now */
+	uint32_t npaths;
+	struct uplink_path paths[UPLINK_PATHS_MAX];
 };
 
 /*

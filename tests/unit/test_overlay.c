@@ -24,7 +24,7 @@ sample(void)
 		.path = 0x0102,
 		.network = 0x03040506,
 		.seq = 0x0708090a,
-		.reserved = 0,
+		.dup_seq = 0,
 		.timestamp_ns = 0x0b0c0d0e0f101112ull,
 	};
 }
@@ -37,7 +37,7 @@ assert_hdr_equal(const struct overlay_hdr *a, const struct overlay_hdr *b)
 	assert_int_equal(a->path, b->path);
 	assert_int_equal(a->network, b->network);
 	assert_int_equal(a->seq, b->seq);
-	assert_int_equal(a->reserved, b->reserved);
+	assert_int_equal(a->dup_seq, b->dup_seq);
 	assert_true(a->timestamp_ns == b->timestamp_ns);
 }
 
@@ -81,7 +81,7 @@ test_byte_order(void **state)
 		0x01, 0x02,				/* path */
 		0x03, 0x04, 0x05, 0x06,			/* network */
 		0x07, 0x08, 0x09, 0x0a,			/* seq */
-		0x00, 0x00, 0x00, 0x00,			/* reserved */
+		0x00, 0x00, 0x00, 0x00,			/* redundancy sequence */
 		0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,	/* timestamp */
 	};
 	struct overlay_hdr h = sample();
@@ -123,11 +123,11 @@ test_every_error(void **state)
 	for (unsigned v = 0; v < 256; v++)
 		assert_int_equal(decode_with(0, (uint8_t)v),
 		    v == OVERLAY_VERSION ? OVERLAY_OK : OVERLAY_BAD_VERSION);
-	/* Type: data and probe. */
+	/* Type: data, probe, redundant data, probe reply. */
 	for (unsigned t = 0; t < 256; t++)
 		assert_int_equal(decode_with(1, (uint8_t)t),
-		    t == OVERLAY_DATA || t == OVERLAY_PROBE ? OVERLAY_OK : OVERLAY_BAD_TYPE);
-	/* Any bit of the reserved word. */
+		    t >= OVERLAY_DATA && t <= OVERLAY_PROBE_REPLY ? OVERLAY_OK : OVERLAY_BAD_TYPE);
+	/* Any bit of the redundancy word, in a type that is not DATA_DUP. */
 	for (size_t at = 12; at < 16; at++)
 		for (unsigned bit = 0; bit < 8; bit++)
 			assert_int_equal(decode_with(at, (uint8_t)(1u << bit)), OVERLAY_BAD_RESERVED);
@@ -138,10 +138,29 @@ test_every_error(void **state)
 
 		h.version = 9;
 		h.type = 9;
-		h.reserved = 9;
+		h.dup_seq = 9;
 		overlay_encode(&h, wire);
 		assert_int_equal(overlay_decode(wire, sizeof(wire), &out), OVERLAY_BAD_VERSION);
 	}
+}
+
+/* The redundancy sequence is carried by DATA_DUP, whole. */
+static void
+test_dup_sequence(void **state)
+{
+	struct overlay_hdr in = sample(), out;
+	uint8_t wire[OVERLAY_HDR_LEN];
+
+	in.type = OVERLAY_DATA_DUP;
+	in.dup_seq = 0xfedcba98;
+	overlay_encode(&in, wire);
+	assert_int_equal(wire[12], 0xfe);
+	assert_int_equal(wire[15], 0x98);
+	assert_int_equal(overlay_decode(wire, sizeof(wire), &out), OVERLAY_OK);
+	assert_hdr_equal(&in, &out);
+	/* The same word in a probe reply is refused. */
+	wire[1] = OVERLAY_PROBE_REPLY;
+	assert_int_equal(overlay_decode(wire, sizeof(wire), &out), OVERLAY_BAD_RESERVED);
 }
 
 static void
@@ -180,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_truncated_at_every_length),
 		cmocka_unit_test(test_every_error),
+		cmocka_unit_test(test_dup_sequence),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_network_id),
 	};

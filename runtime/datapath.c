@@ -1137,7 +1137,7 @@ datapath_want_uplink(const struct uplink *u, void *arg)
 {
 	struct cnwd *d = arg;
 	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
-
+	uint64_t capacity;
 	int changed;
 
 	if (dpp == NULL && (dpp = datapath_port_new(d, PORT_UDP, u->id, u->name)) == NULL)
@@ -1147,7 +1147,9 @@ datapath_want_uplink(const struct uplink *u, void *arg)
 	    dpp->uplink.admin_down != u->admin_down || strcmp(dpp->uplink.flap, u->flap) != 0;
 	if (dpp->uplink.id == 0)
 		d->dp.ports_changed = 1;	/* a new uplink's port: rules naming it */
+	capacity = dpp->uplink.capacity_kbps;	/* ours (datapath_worker_uplink), not the row's */
 	dpp->uplink = *u;
+	dpp->uplink.capacity_kbps = capacity;
 	dpp->seen = 1;
 	if (changed && dpp->running)
 		datapath_send_emu(d, dpp);

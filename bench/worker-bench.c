@@ -17,6 +17,24 @@
  * passes that moved frames timed, which now includes every cache line
  * that crosses from the driver's core (frame headers, ring slots, indexes).
  *
+ * "10k flows": the same tap->udp path with the policy machinery working,
+ * against the figure above (one flow, no tenant) of the same run: frames
+ * cycle over FLOWS distinct 5-tuples (UDP source ports), every one of
+ * them already in the flow table (a first pass made them, timed on its
+ * own: the cost of a flow's first packet), so a packet pays a lookup in a
+ * table too big for L1/L2, its tenant's bandwidth bucket, and the
+ * steering re-check every 50 ms of each flow.  Two settings: the network
+ * with no tenant (the flow table alone), and with a tenant of RULES rules
+ * of which only the last matches (classification is per flow, so the
+ * rules weigh on the first packet).  The tenant's bandwidth quota is the
+ * API's largest (100 Gbit/s): the bucket is taken per packet, and never
+ * runs dry at these rates.  The flow table is in a shared mapping, as the
+ * daemon's is (the parent's memfd); after the run, every flow is checked
+ * to carry the policy it should (the last rule's, or none).
+ *
+ * Path probes are off (worker_set_probing): they would put frames on the
+ * uplink's tx ring that the figures would count as forwarded.
+ *
  * Each figure is the median of 5 runs.  Prints; never decides pass or fail.
  *   bench/worker-bench [frames [one|two]]   (default 2^22 per run, both)
  */
@@ -32,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netfn/classify.h"
+#include "netfn/flow.h"
 #include "netfn/overlay.h"
 #include "netfn/port.h"
 #include "netfn/stats.h"
@@ -41,6 +61,12 @@
 #define TAP 0
 #define UPLINK 1
 #define VNET 10
+#define FLOWS 10000			/* distinct 5-tuples in the "10k flows" figures */
+#define RULES 100			/* the tenant's rules; only the last matches */
+#define SPORT_BASE 20000		/* their UDP source ports: SPORT_BASE + i */
+#define DPORT 5000
+#define TENANT_ID 7
+#define BANDWIDTH_KBPS 100000000ULL	/* the API's largest bandwidth quota */
 
 struct bench {
 	void *base;
@@ -49,10 +75,16 @@ struct bench {
 	struct pool *pool;
 	struct stats_segment *stats;
 	struct worker *w;
+	void *flows;			/* the flow table, shared memory as the parent's memfd */
+	size_t flows_size;
 	uint32_t net;
 	uint8_t frame[2048];		/* what the driver receives */
 	uint32_t len;
 	uint64_t frames;
+	uint32_t nflows;		/* 0: one flow; else the tap's frames cycle over this many */
+	uint32_t next_flow;
+	int policy;			/* the network has a tenant with RULES rules */
+	double first_ns;		/* per frame, the pass that made the flows */
 	atomic_int stop;
 	double worker_busy;		/* seconds in passes that moved frames */
 	uint64_t worker_moved;
@@ -95,6 +127,67 @@ ring_of(struct bench *b, uint32_t port, char which)
 	    which == 't' ? p->tx_off : p->comp_off);
 }
 
+/*
+ * The tenant: RULES rules in the shapes policies take (a protocol, port
+ * ranges, prefixes), none matching the bench's UDP 10.1.0.5:SPORT ->
+ * 10.1.0.9:DPORT but the last, a catch-all for UDP to DPORT.
+ */
+static void
+bench_tenant(struct bench *b)
+{
+	struct proto_wtenant *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		die("out of memory");
+	t->id = TENANT_ID;
+	t->nrules = RULES;
+	t->gen = 1;
+	t->flows_max = 65536;		/* the API's default quota */
+	t->bandwidth_kbps = BANDWIDTH_KBPS;
+	for (uint32_t i = 0; i < RULES; i++) {
+		struct cls_rule *r = &t->rules[i];
+
+		r->policy = i + 1;
+		r->class = (uint8_t)(i % POLICY_CLASS_MAX);
+		r->steering = (uint8_t)(i % STEER_MAX);
+		r->match = CLS_M_PROTO | CLS_M_DPORT;
+		r->proto = 17;
+		r->dport_lo = r->dport_hi = DPORT;
+		if (i == RULES - 1) {
+			r->class = POLICY_REALTIME;
+			r->steering = STEER_SMALLEST_DELAY;
+			continue;
+		}
+		switch (i % 4) {
+		case 0:			/* TCP to the port */
+			r->proto = 6;
+			break;
+		case 1:			/* UDP to other ports */
+			r->dport_lo = (uint16_t)(6000 + 10 * i);
+			r->dport_hi = (uint16_t)(r->dport_lo + 9);
+			break;
+		case 2:			/* from another subnet: ports match, the prefix does not */
+			r->match |= CLS_M_SRC;
+			r->ipv = 4;
+			r->src[0] = 10;
+			r->src[1] = (uint8_t)(100 + i);
+			r->src_plen = 16;
+			break;
+		case 3:			/* to another subnet, with a DSCP */
+			r->match |= CLS_M_DST | CLS_M_DSCP;
+			r->ipv = 4;
+			r->dst[0] = 10;
+			r->dst[1] = (uint8_t)(100 + i);
+			r->dst_plen = 16;
+			r->dscp_mask = 1ULL << 46;
+			break;
+		}
+	}
+	if (worker_tenant_set(b->w, t) < 0)
+		die("the worker refused the tenant's rules");
+	free(t);
+}
+
 /* A fresh region and worker: a tap and an uplink, one network between them. */
 static void
 bench_setup(struct bench *b)
@@ -112,8 +205,14 @@ bench_setup(struct bench *b)
 	    (b->w = worker_new()) == NULL)
 		die("out of memory");
 	stats_init(b->stats);
+	b->flows_size = worker_flows_size();
+	b->flows = mmap(NULL, b->flows_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (b->flows == MAP_FAILED || worker_flows_attach(b->w, b->flows, b->flows_size) < 0)
+		die("cannot make the flow table");
 	if (worker_attach(b->w, b->r, b->size, b->stats, stats_size()) < 0)
 		die("cannot attach");
+	worker_set_probing(b->w, 0);
 	worker_port_set(b->w, &pp);
 	pp = (struct proto_port){ .port = UPLINK, .kind = PORT_UDP, .state = PROTO_PORT_UP };
 	worker_port_set(b->w, &pp);
@@ -127,6 +226,10 @@ bench_setup(struct bench *b)
 	n.uplinks[0].family = AF_INET;
 	n.uplinks[0].udp_port = htons(4789);
 	inet_pton(AF_INET, "192.0.2.1", n.uplinks[0].addr);
+	if (b->policy) {
+		bench_tenant(b);
+		n.tenant = TENANT_ID;
+	}
 	if (worker_network_set(b->w, &n) < 0)
 		die("cannot add the network");
 	worker_poll(b->w);
@@ -138,6 +241,7 @@ bench_teardown(struct bench *b)
 	worker_free(b->w);
 	free(b->stats);
 	munmap(b->base, b->size);
+	munmap(b->flows, b->flows_size);
 }
 
 /* vnet + IPv4/UDP of payload bytes from 10.1.0.5; behind an overlay header if udp. */
@@ -157,6 +261,12 @@ bench_frame(struct bench *b, uint32_t payload, int udp)
 	ip[9] = 17;
 	inet_pton(AF_INET, "10.1.0.5", ip + 12);
 	inet_pton(AF_INET, "10.1.0.9", ip + 16);
+	if (b->nflows > 0) {		/* ports, so that flows differ (the source port, per frame) */
+		ip[22] = DPORT >> 8;
+		ip[23] = DPORT & 0xff;
+		ip[24] = (uint8_t)((8 + payload) >> 8);
+		ip[25] = (uint8_t)(8 + payload);
+	}
 	if (udp)
 		overlay_encode(&h, b->frame);
 	b->len = (udp ? OVERLAY_HDR_LEN : 0) + VNET + total;
@@ -175,6 +285,20 @@ driver_receive(struct bench *b, uint32_t port)
 		pool_buf_reset(buf);
 		memcpy(pool_buf_frame(buf), b->frame, b->len);
 		buf->len = b->len;
+		if (port == UPLINK) {	/* from the peer's endpoint, as the udp driver says */
+			buf->peer.family = AF_INET;
+			buf->peer.port = htons(4789);
+			memset(buf->peer.addr, 0, sizeof(buf->peer.addr));
+			inet_pton(AF_INET, "192.0.2.1", buf->peer.addr);
+		} else if (b->nflows > 0) {
+			uint8_t *sport = pool_buf_frame(buf) + VNET + 20;
+			uint32_t p = SPORT_BASE + b->next_flow;
+
+			sport[0] = (uint8_t)(p >> 8);
+			sport[1] = (uint8_t)p;
+			if (++b->next_flow == b->nflows)
+				b->next_flow = 0;
+		}
 	}
 	if (ring_enqueue_burst(ring_of(b, port, 'r'), idx, n) != n)
 		die("rx ring full");
@@ -258,6 +382,19 @@ run_two(struct bench *b, uint32_t in, uint32_t out)
 	return t0 * 1e9 / (double)done;
 }
 
+/* Flows in the table with the policy they should have: the last rule's, or none. */
+static uint32_t
+bench_classified(const struct bench *b)
+{
+	const struct flow_table *t = b->flows;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < t->nslots; i++)
+		n += atomic_load(&t->slots[i].gen) != 0 &&
+		    t->slots[i].policy == (b->policy ? RULES : 0u);
+	return n;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -271,12 +408,22 @@ median(struct bench *b, double (*run)(struct bench *, uint32_t, uint32_t), uint3
     int from_udp, double *worker_ns)
 {
 	double r[RUNS], wr[RUNS];
+	double fr[RUNS];
 	struct stats_segment s;
 	uint64_t drops = 0;
 
 	for (int i = 0; i < RUNS; i++) {
 		bench_setup(b);
 		bench_frame(b, payload, from_udp);
+		fr[i] = 0;
+		if (b->nflows > 0) {	/* every flow's first packet, on its own */
+			uint64_t frames = b->frames;
+
+			b->next_flow = 0;
+			b->frames = b->nflows;
+			fr[i] = run_single(b, TAP, UPLINK);
+			b->frames = frames;
+		}
 		r[i] = from_udp ? run(b, UPLINK, TAP) : run(b, TAP, UPLINK);
 		wr[i] = b->worker_busy;
 		worker_publish(b->w);
@@ -284,6 +431,10 @@ median(struct bench *b, double (*run)(struct bench *, uint32_t, uint32_t), uint3
 			die("no stats");
 		for (int d = 0; d < STATS_DROP_MAX; d++)
 			drops += s.drops[d];
+		if (b->nflows > 0 && (s.flows_created != b->nflows || bench_classified(b) != b->nflows))
+			printf("  (%llu flows made, %u classified as meant, not %u: the figures below "
+			    "are wrong)\n", (unsigned long long)s.flows_created, bench_classified(b),
+			    b->nflows);
 		bench_teardown(b);
 	}
 	if (drops > 0)
@@ -291,7 +442,9 @@ median(struct bench *b, double (*run)(struct bench *, uint32_t, uint32_t), uint3
 		    (unsigned long long)drops);
 	qsort(r, RUNS, sizeof(r[0]), cmp_double);
 	qsort(wr, RUNS, sizeof(wr[0]), cmp_double);
+	qsort(fr, RUNS, sizeof(fr[0]), cmp_double);
 	*worker_ns = wr[RUNS / 2];
+	b->first_ns = fr[RUNS / 2];
 	return r[RUNS / 2];
 }
 
@@ -300,6 +453,7 @@ main(int argc, char **argv)
 {
 	static struct bench b;
 	static const uint32_t sizes[] = { 64 - 28, 1400 - 28 };	/* IP packets of 64, 1400 */
+	double base[2][3];		/* tap->udp, one flow, no tenant: one, wall, worker */
 
 	const char *only = argc > 2 ? argv[2] : "";
 
@@ -317,6 +471,41 @@ main(int argc, char **argv)
 
 			printf("%-10s %-9u %8.1f ns/f %7.1f ns/f %7.1f ns/f\n",
 			    dir ? "udp->tap" : "tap->udp", sizes[i] + 28, one, two, wk);
+			if (dir == 0) {
+				base[i][0] = one;
+				base[i][1] = two;
+				base[i][2] = wk;
+			}
+		}
+	}
+
+	/* The same tap->udp path with FLOWS flows, without and with the tenant's rules. */
+	printf("\ntap->udp with %d active flows (frames cycle over them), against tap->udp above\n"
+	    "(one flow, no tenant); first packet: a flow's (lookup miss, insert, classification,\n"
+	    "steering), one thread\n", FLOWS);
+	printf("%-21s %-4s %10s %21s %18s %11s\n", "", "", "one thread", "two threads",
+	    "x tap->udp", "first");
+	printf("%-21s %-4s %10s %10s %10s %6s %5s %6s %11s\n", "", "IP", "worker", "wall", "worker",
+	    "one", "wall", "worker", "packet");
+	b.nflows = FLOWS;
+	for (int policy = 0; policy < 2; policy++) {
+		b.policy = policy;
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			double unused, one = 0, two = 0, wk = 0, first = 0;
+
+			if (strcmp(only, "two")) {
+				one = median(&b, run_single, sizes[i], 0, &unused);
+				first = b.first_ns;
+			}
+			if (strcmp(only, "one")) {
+				two = median(&b, run_two, sizes[i], 0, &wk);
+				first = first > 0 ? first : b.first_ns;
+			}
+			printf("%-21s %-4u %5.1f ns/f %5.1f ns/f %5.1f ns/f %6.2f %5.2f %6.2f %6.0f ns/f\n",
+			    policy ? "10k flows, 100 rules" : "10k flows, no tenant", sizes[i] + 28,
+			    one, two, wk, base[i][0] > 0 ? one / base[i][0] : 0,
+			    base[i][1] > 0 ? two / base[i][1] : 0, base[i][2] > 0 ? wk / base[i][2] : 0,
+			    first);
 		}
 	}
 	return 0;

@@ -91,7 +91,7 @@ cls_rule_check(const struct cls_rule *r)
 	    r->steering >= STEER_MAX || r->nuplinks > CLS_UPLINKS_MAX)
 		return -1;
 	for (unsigned i = 0; i < r->nuplinks; i++)
-		if (r->uplink_port[i] >= CLS_PORT_MAX)
+		if (r->uplink_port[i] >= CLS_PORT_MAX && r->uplink_port[i] != CLS_NO_PORT)
 			return -1;
 	return 0;
 }

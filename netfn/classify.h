@@ -17,6 +17,7 @@
 
 #define CLS_RULES_MAX 128		/* per tenant */
 #define CLS_UPLINKS_MAX 8		/* = PROTO_UPLINKS_MAX */
+#define CLS_NO_PORT 0xff		/* in uplink_port[]: matches no network's uplink */
 
 enum policy_action { POLICY_ALLOW = 0, POLICY_DENY = 1, POLICY_ACTION_MAX };
 /* In order of priority on an uplink: realtime first. */
@@ -63,7 +64,8 @@ struct cls_rule {
 	/* what a matching flow gets */
 	uint8_t action, class, steering;
 	uint8_t nuplinks;		/* 0: all of the network's */
-	uint8_t uplink_port[CLS_UPLINKS_MAX];	/* allowed uplinks' ports, in preference order */
+	uint8_t uplink_port[CLS_UPLINKS_MAX];	/* allowed uplinks' ports, in preference order;
+					   CLS_NO_PORT: a named uplink without a port now */
 	uint16_t weight[CLS_UPLINKS_MAX];	/* load-balance weights, 0 = by capacity alone */
 	uint64_t rate_kbps;		/* cap over all its flows, 0 = none */
 	uint32_t burst_bytes;		/* of the cap's token bucket */

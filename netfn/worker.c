@@ -1138,7 +1138,9 @@ worker_police(struct worker *w, struct worker_tenant *t, const struct flow *f,
 	if (r != NULL && r->rate_kbps != 0 && t->caps != NULL &&
 	    !tb_take(&t->caps[f->rule], bytes, w->now_ns))
 		return 0;
-	if (t != NULL && t->bandwidth_kbps != 0 && !tb_take(&t->bw, bytes, w->now_ns))
+	/* Quotas have no magic zero: 0 allows nothing (docs/decisions.md). */
+	if (t != NULL && t->bandwidth_kbps != UINT64_MAX &&
+	    (t->bandwidth_kbps == 0 || !tb_take(&t->bw, bytes, w->now_ns)))
 		return 0;
 	return 1;
 }
@@ -2139,7 +2141,9 @@ worker_tenant_slot(struct worker *w, uint32_t id)
 	}
 	memset(&w->tenants[free_slot], 0, sizeof(w->tenants[free_slot]));
 	w->tenants[free_slot].id = id;
+	/* Until the parent's message: no limits (not "none allowed"). */
 	w->tenants[free_slot].flows_max = UINT64_MAX;
+	w->tenants[free_slot].bandwidth_kbps = UINT64_MAX;
 	memset(&w->acc.tenants[free_slot], 0, sizeof(w->acc.tenants[free_slot]));
 	w->acc.tenants[free_slot].id = id;
 	w->acc.ntenants = w->ntenants;

@@ -707,6 +707,19 @@ datapath_tenant_pushed(struct cnwd *d, int64_t id)
 	return 0;
 }
 
+/* The port of the uplink called name, or NULL. */
+static const struct dp_port *
+datapath_port_named(const struct cnwd *d, const char *name)
+{
+	for (unsigned j = 0; j < PORT_MAX; j++) {
+		const struct dp_port *u = &d->dp.ports[j];
+
+		if (u->used && u->kind == PORT_UDP && strcmp(u->uplink.name, name) == 0)
+			return u;
+	}
+	return NULL;
+}
+
 struct dp_rules {
 	struct cnwd *d;
 	struct proto_wtenant *m;
@@ -725,25 +738,13 @@ datapath_rule_add(const struct policy *p, void *arg)
 	r = &rs->m->rules[rs->m->nrules];
 	if (policy_compile(p, r, rs->err) < 0)
 		return -1;
-	r->nuplinks = 0;
-	for (uint32_t i = 0; i < p->nuplinks && i < CLS_UPLINKS_MAX; i++) {
-		for (unsigned j = 0; j < PORT_MAX; j++) {
-			const struct dp_port *u = &rs->d->dp.ports[j];
+	/* A named uplink without a port (yet) is CLS_NO_PORT: it allows nothing. */
+	r->nuplinks = (uint8_t)(p->nuplinks < CLS_UPLINKS_MAX ? p->nuplinks : CLS_UPLINKS_MAX);
+	for (uint32_t i = 0; i < r->nuplinks; i++) {
+		const struct dp_port *u = datapath_port_named(rs->d, p->uplinks[i]);
 
-			if (u->used && u->kind == PORT_UDP && strcmp(u->uplink.name, p->uplinks[i]) == 0) {
-				r->weight[r->nuplinks] = (uint16_t)p->weights[i];
-				r->uplink_port[r->nuplinks++] = (uint8_t)j;
-				break;
-			}
-		}
-	}
-	/* Named uplinks none of which has a port yet: the rule allows nothing. */
-	if (p->nuplinks > 0 && r->nuplinks == 0) {
-		r->nuplinks = 1;
-		r->uplink_port[0] = PORT_MAX - 1;
-		r->weight[0] = 0;
-		if (rs->d->dp.ports[PORT_MAX - 1].used)
-			r->action = POLICY_DENY;
+		r->uplink_port[i] = u != NULL ? (uint8_t)(u - rs->d->dp.ports) : CLS_NO_PORT;
+		r->weight[i] = (uint16_t)p->weights[i];
 	}
 	rs->m->nrules++;
 	return 0;
@@ -1213,6 +1214,7 @@ datapath_sync(struct cnwd *d)
 		d->dp.ports_changed = 0;
 		d->dp.npushed = 0;
 	}
+	d->dp.npath_names = 0;	/* named again below, as each network's message is made */
 	for (unsigned i = 0; i < PORT_MAX; i++)
 		if (d->dp.ports[i].used && d->dp.ports[i].kind == PORT_TAP)
 			datapath_worker_network(d, &d->dp.ports[i]);

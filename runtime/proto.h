@@ -413,11 +413,10 @@ struct proto_wnetwork {
 
 struct proto_wtenant {
 	uint32_t id;			/* the tenant's row id */
-	uint32_t nrules;		/* <= CLS_RULES_MAX, in order */
-	uint32_t gen;			/* bumped at every change: flows are classified again */
-	uint32_t pad;
+	uint32_t nrules;		/* <= CLS_RULES_MAX, in order; each message is a change */
+	uint32_t pad[2];
 	uint64_t flows_max;		/* its flows quota */
-	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic */
+	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic (0: none allowed) */
 	struct cls_rule rules[CLS_RULES_MAX];
 };
 

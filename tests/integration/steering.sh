@@ -108,8 +108,8 @@ sleep 0.3
 like "$(grep -A1 '^event: flow.moved$' "$T/events" | grep -c '"from":"wan2","to":"wan1","reason":"delay"')" '^[1-9]' \
     "the move is an event on /v1/events (flow.moved, from wan2 to wan1, reason delay)"
 ctl "$E" uplink set wan2 --delay 0 >/dev/null
-ctl "$E" uplink set wan1 --profile off >/dev/null 2>&1 || ctl "$E" uplink set wan1 --no-emulation >/dev/null 2>&1
-ctl "$E" uplink set wan2 --profile off >/dev/null 2>&1 || ctl "$E" uplink set wan2 --no-emulation >/dev/null 2>&1
+ctl "$E" uplink set wan1 --profile off >/dev/null
+ctl "$E" uplink set wan2 --profile off >/dev/null
 
 # Failover: an uplink killed under an active-standby stream -----------------
 ctl "$E" policy add cameras sensors --protocol udp --dport 9200-9209 --class background \
@@ -144,11 +144,11 @@ stream_wait 9300
 r=$R
 is "$(kv "$r" received) $(kv "$r" lost)" "3000 0" "redundant: all 3000 datagrams delivered once, with 10% loss on wan1"
 api GET /metrics "" "$ADMIN" >/dev/null
-like "$(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY")" '^0$' "(the edge receives no copies: the gateway deduplicates)"
+like "$(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY")" '^0$' "the edge, which sends the copies, receives none"
 api GET /metrics "" "$(cat "$LAB_DIR/$G/state/admin.token")" --unix-socket "$LAB_DIR/$G/run/cnwd.sock" >/dev/null
 like "$(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY")" '^[1-9]' \
     "the gateway dropped the second copies ($(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY"))"
-ctl "$E" uplink set wan1 --profile off >/dev/null 2>&1 || ctl "$E" uplink set wan1 --no-emulation >/dev/null 2>&1
+ctl "$E" uplink set wan1 --profile off >/dev/null
 
 # A capped tenant next to an uncapped one on the same uplink ----------------
 code=$(api PATCH /v1/tenants/utility '{"quotas": {"bandwidth_kbps": 5000}}' "$ADMIN")
@@ -169,6 +169,9 @@ like "$(calc "0 < $ru <= 5.0 * 1.1")" True "the capped tenant stays under its ca
 like "$(calc "$rc >= 18")" True "the other tenant on the same uplink gets its share: $rc Mbit/s of 20"
 api GET /metrics "" "$ADMIN" >/dev/null
 like "$(sed -n 's/^cnw_tenant_policed_total{tenant="utility"} //p' "$RESP_BODY")" '^[1-9]' "the excess is counted as policed"
+code=$(api PATCH /v1/tenants/utility '{"quotas": {"bandwidth_kbps": 0}}' "$ADMIN")
+ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
+is "$code:$?" "200:1" "a bandwidth quota of 0 allows nothing (no magic zero)"
 
 # The flows quota -------------------------------------------------------------
 code=$(api PATCH /v1/tenants/utility '{"quotas": {"flows": 3, "bandwidth_kbps": 1000000}}' "$ADMIN")

@@ -692,7 +692,9 @@ test_rule_check(void **state)
 	/* Uplinks: how many, and each port within the worker's 64. */
 	BAD(r.nuplinks = CLS_UPLINKS_MAX + 1);
 	BAD(r.uplink_port[0] = 64);
-	BAD(r.uplink_port[CLS_UPLINKS_MAX - 1] = 255);
+	BAD(r.uplink_port[CLS_UPLINKS_MAX - 1] = 200);
+	/* CLS_NO_PORT: a named uplink without a port, which matches no network's. */
+	OK(r.nuplinks = 1; r.uplink_port[0] = CLS_NO_PORT);
 	OK(r.nuplinks = 2; r.uplink_port[2] = 200);
 	OK(r.nuplinks = 0; r.uplink_port[0] = 255);
 #undef BAD

@@ -193,7 +193,9 @@ code=$(api PATCH /v1/tenants/utility '{"quotas": {"flows": 65536}}' "$ADMIN")
 ctl "$E" policy add utility no-ping --protocol icmp --action deny >/dev/null
 ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
 is "$?" 1 "a deny policy stops the matching traffic at once"
-is "$(flows utility "[f['action'] for f in d['items'] if f['protocol'] == 'icmp'][0]")" deny "the flow shows action deny"
+# Earlier pings left allowed ICMP flows (another echo id) until they age out:
+# the newest one is the ping the policy stopped.
+is "$(flows utility "min([f for f in d['items'] if f['protocol'] == 'icmp'], key=lambda f: f['age_ms'])['action']")" deny "the newest ICMP flow shows action deny"
 ctl "$E" policy delete utility no-ping >/dev/null
 ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
 is "$?" 0 "deleting it lets the same flow through again (no restart)"

@@ -190,6 +190,7 @@ struct sched_lane {
 	uint64_t deficit;		/* bytes it may still send in this turn */
 	uint32_t head, tail;		/* its FIFO of nodes */
 	uint32_t count;			/* frames in it; 0 = unused */
+	uint64_t bytes;			/* the lengths of its frames */
 	uint32_t tenant;
 	uint32_t next;			/* the active list of its class, or the free list */
 	uint32_t hnext;			/* its hash chain */
@@ -205,6 +206,7 @@ struct sched {
 	struct tbucket pace;
 	uint32_t max_frames, max_lanes;
 	uint32_t lane_max;		/* frames per lane */
+	uint64_t lane_bytes;		/* bytes per lane (a lone frame always fits) */
 	uint32_t backlog;		/* frames queued */
 	uint32_t lanes_used;
 	uint32_t free_node, free_lane;
@@ -250,6 +252,7 @@ lane_get(struct sched *q, uint32_t cls, uint32_t tenant)
 	l->deficit = 0;
 	l->head = l->tail = NONE;
 	l->count = 0;
+	l->bytes = 0;
 	l->tenant = tenant;
 	l->cls = cls;
 	l->next = NONE;
@@ -284,6 +287,7 @@ lane_pop(struct sched *q, struct sched_lane *l)
 	if (l->head == NONE)
 		l->tail = NONE;
 	l->count--;
+	l->bytes -= q->node[n].len;
 	q->backlog--;
 	q->node[n].next = q->free_node;
 	q->free_node = n;
@@ -412,7 +416,8 @@ sched_new(uint32_t max_frames, uint32_t max_lanes)
 	}
 	q->max_frames = max_frames;
 	q->max_lanes = max_lanes;
-	q->lane_max = max_frames / 4 > 0 ? max_frames / 4 : 1;
+	q->lane_max = max_frames / 2 > 0 ? max_frames / 2 : 1;
+	q->lane_bytes = UINT64_MAX;
 	q->hash_shift = 64 - bits;
 	for (i = 0; i < max_frames; i++)
 		q->node[i].next = i + 1 < max_frames ? i + 1 : NONE;
@@ -440,12 +445,30 @@ sched_free(struct sched *q)
 void
 sched_set_rate(struct sched *q, uint64_t rate_kbps, uint64_t now)
 {
-	/* 1 ms at the rate: rate_kbps * 1000 / 8 / 1000 bytes. */
-	uint64_t burst = rate_kbps / 8;
+	/* SCHED_PACE_BURST_MS at the rate: rate_kbps * 1000 / 8 / 1000 bytes a millisecond. */
+	uint64_t burst = rate_kbps / 8 * SCHED_PACE_BURST_MS;
 
 	if (burst < SCHED_PACE_BURST_MIN)
 		burst = SCHED_PACE_BURST_MIN;
 	tb_set(&q->pace, rate_kbps, burst, now);
+}
+
+void
+sched_set_lane_bytes(struct sched *q, uint64_t bytes)
+{
+	q->lane_bytes = bytes == 0 ? UINT64_MAX : bytes;
+}
+
+/* Whether lane i (NONE: not there yet) is at its limits for a frame of len bytes. */
+static int
+lane_full(const struct sched *q, uint32_t i, uint32_t len)
+{
+	const struct sched_lane *l;
+
+	if (i == NONE)
+		return 0;
+	l = &q->lane[i];
+	return l->count >= q->lane_max || (l->count > 0 && l->bytes + len > q->lane_bytes);
 }
 
 int
@@ -460,7 +483,7 @@ sched_enqueue(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t idx, uint
 	if ((i = lane_find(q, cls, tenant)) == NONE) {
 		if ((i = lane_get(q, cls, tenant)) == NONE)
 			return -1;
-	} else if (q->lane[i].count >= q->lane_max)
+	} else if (lane_full(q, i, len))
 		return -1;
 	l = &q->lane[i];
 
@@ -475,6 +498,7 @@ sched_enqueue(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t idx, uint
 		q->node[l->tail].next = n;
 	l->tail = n;
 	l->count++;
+	l->bytes += len;
 	q->backlog++;
 	if (l->count > 1)
 		return 0;
@@ -491,6 +515,39 @@ sched_enqueue(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t idx, uint
 		c->tail = i;
 	}
 	return 0;
+}
+
+int
+sched_evict(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t len, uint32_t *idx)
+{
+	uint32_t own, vc, vi;
+	const struct sched_lane *v;
+
+	if (cls >= SCHED_CLASSES || q->active == 0)
+		return 0;
+	own = lane_find(q, cls, tenant);
+	if (lane_full(q, own, len))
+		return 0;
+	/* The lowest class queued, and the lane whose turn it is there. */
+	vc = 31 - (uint32_t)__builtin_clz(q->active);
+	vi = q->cls[vc].head;
+	v = &q->lane[vi];
+	if (vc < cls)
+		return 0;
+	if (vc == cls && (vi == own || v->count <= (own == NONE ? 0 : q->lane[own].count) + 1))
+		return 0;
+	/* A new lane needs a free one: only there if the victim's lane empties. */
+	if (own == NONE && q->free_lane == NONE && v->count > 1)
+		return 0;
+	/*
+	 * Its first frame goes, unsent: the deficit it was chosen with stays
+	 * (the lane did not use its turn), and the round moves on as if it
+	 * had been sent.
+	 */
+	*idx = q->node[v->head].idx;
+	lane_pop(q, &q->lane[vi]);
+	class_after_pop(q, vc);
+	return 1;
 }
 
 uint32_t

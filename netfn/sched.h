@@ -85,6 +85,7 @@ uint64_t tb_default_burst(uint64_t rate_kbps);
 #define SCHED_CLASSES 4			/* enum policy_class: 0 = realtime first */
 #define SCHED_QUANTUM 1514		/* DRR quantum, bytes */
 #define SCHED_PACE_BURST_MIN (2 * SCHED_QUANTUM)	/* bytes */
+#define SCHED_PACE_BURST_MS 5		/* the pace's burst, in milliseconds at the rate */
 #define SCHED_FRAMES_MAX (1U << 24)	/* sched_new's bounds */
 #define SCHED_LANES_MAX (1U << 20)
 
@@ -95,28 +96,59 @@ struct sched;
  * A scheduler for at most max_frames queued frames in at most max_lanes
  * lanes (a lane is one tenant's queue in one class; it exists while it
  * holds frames, so max_lanes is clamped to max_frames).  Each lane holds at
- * most max_frames / 4 frames (at least 1).  A new one is not paced (rate
- * 0: frames leave as soon as they are asked for, still in class and DRR
- * order).  NULL with errno EINVAL if a bound is 0 or over SCHED_*_MAX,
- * ENOMEM if memory is short.
+ * most max_frames / 2 frames (at least 1), and no byte limit until
+ * sched_set_lane_bytes.  A new one is not paced (rate 0: frames leave as
+ * soon as they are asked for, still in class and DRR order).  NULL with
+ * errno EINVAL if a bound is 0 or over SCHED_*_MAX, ENOMEM if memory is
+ * short.
  */
 struct sched *sched_new(uint32_t max_frames, uint32_t max_lanes);
 /* Frees q (NULL is fine); the frames still queued are the caller's to free (sched_drain first). */
 void sched_free(struct sched *q);
 /*
- * The pace, a token bucket at rate_kbps with a burst of max(2 * 1514 bytes,
- * 1 ms at the rate); 0 = not paced.  A live change keeps the tokens
- * (tb_set).
+ * The pace, a token bucket at rate_kbps with a burst of max(2 * 1514
+ * bytes, SCHED_PACE_BURST_MS at the rate); 0 = not paced.  A live change
+ * keeps the tokens (tb_set).
+ *
+ * The burst is what the link's own queue may receive beyond its rate:
+ * after the worker was kept off the CPU (a busy host) the tokens it
+ * gathered meanwhile are sent at once, up to the burst, instead of being
+ * lost (a 1 ms burst lost a fifth of a 300 Mbit/s link on a busy
+ * two-core host).  It is also the most a realtime frame can find queued
+ * ahead of it in the link.
  */
 void sched_set_rate(struct sched *q, uint64_t rate_kbps, uint64_t now);
 /*
+ * The most bytes a lane holds (0 = no limit, the default): a frame that
+ * would take its lane over it is refused, except into an empty lane (a
+ * lone frame always fits, whatever its size).  Lanes over a new, lower
+ * limit keep their frames and take no more until they are under it.  The
+ * worker sets a time's worth at the rate, so a tenant's backlog in a class
+ * is a delay, not a frame count.
+ */
+void sched_set_lane_bytes(struct sched *q, uint64_t bytes);
+/*
  * Queue the frame in buffer idx, len bytes on the wire (what the pace and
  * DRR count), for tenant `tenant` (any value) in class cls.  0, or -1 if
- * it is not queued (the caller drops it): all max_frames are queued, the
- * tenant's lane in this class holds max_frames / 4, all lanes are in use
- * and this would need a new one, or cls >= SCHED_CLASSES.
+ * it is not queued (the caller drops it, or makes room with sched_evict
+ * and tries again): all max_frames are queued, the tenant's lane in this
+ * class is at its limits, all lanes are in use and this would need a new
+ * one, or cls >= SCHED_CLASSES.
  */
 int sched_enqueue(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t idx, uint32_t len);
+/*
+ * Make room for a frame of len bytes for (cls, tenant) that sched_enqueue
+ * refused: the oldest frame of the lane whose turn it is in the lowest
+ * class queued goes, if that class is lower than cls, or if it is cls
+ * and that lane (another tenant's) holds more than one frame more than
+ * the tenant's own.  1 and its buffer index in *idx (the caller frees
+ * it, a drop); 0 if nothing may go for this frame, or if it would be
+ * refused all the same (its lane is at its limits, or it needs a lane and
+ * none would be freed).  O(1).  So a realtime frame is never dropped for
+ * lack of room while bulk ones wait, and a tenant that fills the queue
+ * gives way to one that has less in it.
+ */
+int sched_evict(struct sched *q, uint32_t cls, uint32_t tenant, uint32_t len, uint32_t *idx);
 /*
  * The frames that may leave at now, at most max, into idx[] and len[] in
  * the order they leave: the lowest class with frames first (strict

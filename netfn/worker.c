@@ -100,8 +100,10 @@
 #define WORKER_AGE_BUDGET 2048		/* slots looked at per aging step */
 #define WORKER_STEER_CHECK_NS (50 * 1000000ULL)	/* a flow's choice is checked this often */
 #define WORKER_LOAD_EVERY_NS (25 * 1000000ULL)	/* uplink tx rate sampled */
-#define WORKER_SCHED_FRAMES 256		/* frames a paced uplink holds, at most */
+#define WORKER_SCHED_FRAMES 512		/* frames a paced uplink holds, at most */
 #define WORKER_SCHED_LANES 1024
+#define WORKER_SCHED_LANE_MS 20		/* a tenant's backlog in a class: 20 ms at the pace, */
+#define WORKER_SCHED_LANE_MIN 65536ULL	/* at least 64 KiB (bytes) */
 #define WORKER_MOVES_PER_SEC 100	/* flow moves reported to the parent, at most */
 
 _Static_assert(WORKER_HASH_SIZE >= 2 * STATS_MAX_NETWORKS, "the network hash stays half empty");
@@ -1094,6 +1096,21 @@ worker_encap(struct worker *w, struct worker_net *nw, int k, struct pool_buf *b,
 	memcpy(b->peer.addr, u->addr, sizeof(b->peer.addr));
 }
 
+static int worker_net_find(const struct worker *, uint32_t);
+
+/* A frame taken out of a paced uplink's queue to make room: counted, freed at once. */
+static void
+worker_drop_now(struct worker *w, uint32_t port, uint32_t idx)
+{
+	int net = worker_net_find(w, worker_buf(w, idx)->network);
+
+	w->acc.drops[STATS_DROP_queue_full]++;
+	worker_port_ctr(w, port)->drops++;
+	if (net >= 0)
+		worker_net_ctr(w, net)->drops++;
+	worker_release(w, &idx, 1);
+}
+
 /*
  * Hand an encapsulated frame to its uplink: staged for the tx ring, or,
  * if the uplink is paced, queued in its scheduler by class and tenant.
@@ -1109,8 +1126,15 @@ worker_send(struct worker *w, struct worker_net *nw, const struct flow *f, uint3
 		worker_stage(w, port, idx, len, (int)(nw - w->nets));
 		return STATS_DROP_MAX;
 	}
-	if (sched_enqueue(p->sched, f->class, f->tenant, idx, len + p->wire_overhead) < 0)
-		return STATS_DROP_queue_full;
+	len += p->wire_overhead;
+	while (sched_enqueue(p->sched, f->class, f->tenant, idx, len) < 0) {
+		uint32_t victim;
+
+		/* Room made by a frame of a lower class or a longer lane: that one is the drop. */
+		if (!sched_evict(p->sched, f->class, f->tenant, len, &victim))
+			return STATS_DROP_queue_full;
+		worker_drop_now(w, port, victim);
+	}
 	w->owner[idx] = OWN_WORKER;
 	return STATS_DROP_MAX;
 }
@@ -2227,6 +2251,7 @@ int
 worker_uplink_set(struct worker *w, const struct proto_wuplink *m)
 {
 	struct worker_port *p;
+	uint64_t lane;
 
 	if (m->port >= PORT_MAX || m->wire_overhead > 256)
 		return -1;
@@ -2242,6 +2267,8 @@ worker_uplink_set(struct worker *w, const struct proto_wuplink *m)
 		    (p->sched = sched_new(WORKER_SCHED_FRAMES, WORKER_SCHED_LANES)) == NULL)
 			return -1;
 		sched_set_rate(p->sched, m->shape_kbps, w->now_ns);
+		lane = m->shape_kbps / 8 * WORKER_SCHED_LANE_MS;
+		sched_set_lane_bytes(p->sched, lane > WORKER_SCHED_LANE_MIN ? lane : WORKER_SCHED_LANE_MIN);
 	}
 	w->changed_ns = w->now_ns;
 	return 0;

@@ -9,7 +9,9 @@
 # 10%; a tenant capped by its bandwidth quota stays under it while another
 # tenant on the same uplink gets its share; new flows over a tenant's
 # flows quota are dropped and counted while other tenants are unaffected;
-# a deny policy takes effect on live traffic and its removal too.  TAP.
+# a deny policy takes effect on live traffic and its removal too; on a
+# paced uplink, a realtime stream passes a bulk backlog and a tenant
+# sending under its share gets it all beside one flooding.  TAP.
 . "$(dirname "$0")/lib.sh"
 
 : "${OWD:=$SRCDIR/tests/tools/owd}"
@@ -199,5 +201,54 @@ is "$(flows utility "min([f for f in d['items'] if f['protocol'] == 'icmp'], key
 ctl "$E" policy delete utility no-ping >/dev/null
 ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
 is "$?" 0 "deleting it lets the same flow through again (no restart)"
+
+# Class priority and DRR on a paced uplink -------------------------------------
+# wan1 at 20 Mbit/s out: the edge paces it at 98% and holds the backlog
+# itself, by class (strict priority) and, in a class, by tenant (DRR).
+ctl "$E" uplink set wan1 --egress-rate 20000 >/dev/null
+ctl "$E" policy add cameras rt-wan1 --protocol udp --dport 9400 --class realtime --uplinks wan1 >/dev/null
+ctl "$E" policy add cameras bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
+ctl "$E" policy add cameras bulk-probe --protocol udp --dport 9401 --class bulk --uplinks wan1 >/dev/null
+ctl "$E" policy add utility bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
+# flood TENANT DST PORT MBIT: iperf3 UDP for 4 s in the background; Mbit/s received in $T/rate.PORT.
+flood() {
+	ip netns exec "$G.$1.net" iperf3 -s -1 -p "$3" >/dev/null 2>&1 &
+	sleep 0.3
+	ip netns exec "$E.$1.net" iperf3 -c "$2" -p "$3" -u -b "${4}M" -l 1200 -t 4 -J 2>/dev/null |
+	    "$PY" -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%.2f" % (e["bytes"] * 8 * (1 - e["lost_percent"] / 100) / e["seconds"] / 1e6))' >"$T/rate.$3" &
+	FLOOD=$!
+}
+# Realtime against bulk, under a bulk flood of twice the link.
+flood cameras 10.2.0.1 5501 40
+sleep 1
+ip netns exec "$G.cameras.net" "$OWD" recv 9400 --timeout-ms 30000 --overhead 90 >"$T/owd.9400" &
+rrx=$!
+ip netns exec "$G.cameras.net" "$OWD" recv 9401 --timeout-ms 30000 --overhead 90 >"$T/owd.9401" &
+brx=$!
+sleep 0.3
+ip netns exec "$E.cameras.net" "$OWD" send 10.2.0.1 9400 --pps 100 --count 200 --size 200 >/dev/null &
+rtx=$!
+ip netns exec "$E.cameras.net" "$OWD" send 10.2.0.1 9401 --pps 100 --count 200 --size 200 >/dev/null
+wait $rtx $rrx $brx $FLOOD
+rt=$(kv "$(tail -1 "$T/owd.9400")" delay_us_med) bk=$(kv "$(tail -1 "$T/owd.9401")" delay_us_med)
+like "$(calc "$bk > 10000 and $rt < $bk / 3")" True \
+    "a realtime stream passes the bulk backlog: median one-way delay $(calc "round($rt / 1000, 1)") ms, bulk beside it $(calc "round($bk / 1000, 1)") ms"
+# iperf3 counts its 1200-byte payloads; each is 1294 bytes on wan1 (inner
+# headers, the overlay's 24, outer IPv4 and UDP): 19.6 Mbit/s carries 18.18.
+like "$(calc "0.93 * 18.18 <= $(cat "$T/rate.5501") <= 1.03 * 18.18")" True \
+    "the paced uplink still carries its rate: $(cat "$T/rate.5501") Mbit/s of payload, 18.18 at the pace (19.6 of 20 Mbit/s)"
+# Two tenants in one class: one floods at twice the link, the other sends
+# 30% of it; DRR gives the second all it sends (first-come-first-served
+# would leave it about a seventh of the link).
+flood utility 10.4.0.1 5511 40
+fu=$FLOOD
+flood cameras 10.2.0.1 5512 6
+wait $fu $FLOOD
+ru=$(cat "$T/rate.5511") rc=$(cat "$T/rate.5512")
+like "$(calc "$rc >= 5.4 and $ru >= 12")" True \
+    "one tenant cannot starve another: $rc Mbit/s of 6 sent beside a flood of 40 ($ru Mbit/s through)"
+api GET /metrics "" "$ADMIN" >/dev/null
+like "$(sed -n 's/^cnw_drops_total{reason="queue_full"} //p' "$RESP_BODY")" '^[1-9]' "the excess is dropped at the edge's queue (queue_full)"
+ctl "$E" uplink set wan1 --profile off >/dev/null
 
 done_testing

@@ -17,7 +17,9 @@
  * arrives alone (the eager turns of sched.c); DRR fairness between tenants of
  * different frame sizes (1500 vs 100 bytes, and 64 KiB GSO vs 1500), and
  * three tenants 1:1:1, within one quantum (plus one frame mid-round); a
- * tenant alone gets everything; the per-lane limit; the pace over 10
+ * tenant alone gets everything; the per-lane limits (frames, bytes);
+ * eviction (a lower class's frame, or a longer lane's, makes room in a
+ * full queue, never a higher class's); the pace over 10
  * simulated seconds (by ticks and by sched_next_ns) and with frames larger
  * than its burst; sched_next_ns exact; drain; lanes reused after a hundred
  * thousand tenants come and go; a full queue.  Last, an informational
@@ -430,23 +432,23 @@ test_strict_priority(void **state)
 	 * is the next to leave, and a realtime frame the pace holds back is
 	 * not overtaken by a smaller bulk one.
 	 */
-	sched_set_rate(q, 10000, now);			/* 1250 B/ms, burst 3028 */
+	sched_set_rate(q, 10000, now);			/* 1250 B/ms, burst 5 ms: 6250 */
 	for (i = 0; i < 100; i++)
 		assert_int_equal(sched_enqueue(q, 2, 1, mk_idx(1, 2, i), 1500), 0);
-	assert_int_equal(sched_dequeue(q, now, out, len, 64), 2);
+	assert_int_equal(sched_dequeue(q, now, out, len, 64), 4);
 	assert_int_equal(sched_dequeue(q, now, out, len, 64), 0);
 	assert_int_equal(sched_enqueue(q, 0, 2, mk_idx(2, 0, 0), 9000), 0);
-	/* 1500 bytes of tokens would let bulk go; realtime needs a full bucket (3028). */
-	assert_int_equal(sched_dequeue(q, now + 1472 * 800, out, len, 64), 0);
-	assert_int_equal(sched_next_ns(q, now + 1472 * 800), now + 3000 * 800);
+	/* 1500 bytes of tokens would let bulk go; realtime needs a full bucket (6250). */
+	assert_int_equal(sched_dequeue(q, now + 1250 * 800, out, len, 64), 0);
+	assert_int_equal(sched_next_ns(q, now + 1250 * 800), now + 6000 * 800);
 	/* Asked with an earlier clock, the same instant. */
-	assert_int_equal(sched_next_ns(q, now), now + 3000 * 800);
+	assert_int_equal(sched_next_ns(q, now), now + 6000 * 800);
 	now = sched_next_ns(q, now);
 	idx = take_one(q, now, NULL);
 	assert_int_equal(idx_cls(idx), 0);
 	idx = take_one(q, sched_next_ns(q, now), NULL);
 	assert_int_equal(idx_cls(idx), 2);
-	assert_int_equal(idx_seq(idx), 2);
+	assert_int_equal(idx_seq(idx), 4);
 	sched_free(q);
 }
 
@@ -723,8 +725,8 @@ test_alone_gets_all(void **state)
 			assert_int_equal(sched_enqueue(q, 2, 1, mk_idx(1, 2, seq++ & 0xfffff), 1250), 0);
 		}
 	}
-	/* 1 s at 1250 B/ms, and the burst (two frames of 1250 fit 3028) at the start. */
-	assert_true(bytes >= 1250000 && bytes <= 1250000 + 2500);
+	/* 1 s at 1250 B/ms, and the burst (five frames of 1250 fit 6250) at the start. */
+	assert_true(bytes >= 1250000 && bytes <= 1250000 + 6250);
 	sched_free(q);
 }
 
@@ -737,27 +739,154 @@ test_lane_limit(void **state)
 	uint32_t i;
 
 	(void)state;
-	/* A lane holds 64 / 4 = 16. */
-	for (i = 0; i < 16; i++)
+	/* A lane holds 64 / 2 = 32. */
+	for (i = 0; i < 32; i++)
 		assert_int_equal(sched_enqueue(q, 2, 1, i, 100), 0);
-	assert_int_equal(sched_enqueue(q, 2, 1, 16, 100), -1);
-	assert_int_equal(sched_backlog(q), 16);
+	assert_int_equal(sched_enqueue(q, 2, 1, 32, 100), -1);
+	assert_int_equal(sched_backlog(q), 32);
 	/* Its other classes, and other tenants, still can. */
-	assert_int_equal(sched_enqueue(q, 1, 1, 17, 100), 0);
-	for (i = 0; i < 16; i++)
+	assert_int_equal(sched_enqueue(q, 1, 1, 33, 100), 0);
+	for (i = 0; i < 30; i++)
 		assert_int_equal(sched_enqueue(q, 2, 2, 100 + i, 100), 0);
-	assert_int_equal(sched_enqueue(q, 2, 2, 200, 100), -1);
-	for (i = 0; i < 15; i++)
-		assert_int_equal(sched_enqueue(q, 2, 3, 300 + i, 100), 0);
-	for (i = 0; i < 15; i++)
-		assert_int_equal(sched_enqueue(q, 3, 4, 400 + i, 100), 0);
 	/* 63 queued; the 64th fills the queue, then nobody can. */
 	assert_int_equal(sched_backlog(q), 63);
-	assert_int_equal(sched_enqueue(q, 2, 3, 315, 100), 0);
+	assert_int_equal(sched_enqueue(q, 3, 4, 400, 100), 0);
 	assert_int_equal(sched_backlog(q), 64);
 	assert_int_equal(sched_enqueue(q, 0, 5, 500, 100), -1);
-	assert_int_equal(sched_enqueue(q, 3, 4, 415, 100), -1);
-	assert_int_equal(sched_lanes(q), 5);
+	assert_int_equal(sched_enqueue(q, 2, 2, 130, 100), -1);
+	assert_int_equal(sched_lanes(q), 4);
+	sched_free(q);
+}
+
+static void
+test_lane_bytes(void **state)
+{
+	struct sched *q = sched_with(64, 64);
+	uint32_t i, idx;
+
+	(void)state;
+	/* No byte limit by default: 32 GSO frames in one lane. */
+	for (i = 0; i < 32; i++)
+		assert_int_equal(sched_enqueue(q, 2, 1, i, 65535), 0);
+	while (sched_drain(q, &idx, 1) > 0)
+		;
+	/* 3000 bytes a lane: three frames of 1000, not a fourth, not one byte more. */
+	sched_set_lane_bytes(q, 3000);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sched_enqueue(q, 2, 1, i, 1000), 0);
+	assert_int_equal(sched_enqueue(q, 2, 1, 3, 1), -1);
+	/* Per lane: the same tenant in another class, and another tenant, have their own. */
+	assert_int_equal(sched_enqueue(q, 1, 1, 4, 3000), 0);
+	assert_int_equal(sched_enqueue(q, 2, 2, 5, 2999), 0);
+	assert_int_equal(sched_enqueue(q, 2, 2, 6, 2), -1);
+	assert_int_equal(sched_enqueue(q, 2, 2, 6, 1), 0);
+	/* An empty lane takes a frame over the limit, alone. */
+	assert_int_equal(sched_enqueue(q, 3, 7, 7, 65535), 0);
+	assert_int_equal(sched_enqueue(q, 3, 7, 8, 1), -1);
+	/* One out, room for one more of that size. */
+	assert_int_equal(take_one(q, 0, NULL), 4);	/* class 1 first */
+	assert_int_equal(take_one(q, 0, NULL), 0);
+	assert_int_equal(sched_enqueue(q, 2, 1, 9, 1000), 0);
+	assert_int_equal(sched_enqueue(q, 2, 1, 10, 1), -1);
+	/* A lower limit: what is queued stays, nothing more comes in until under it. */
+	sched_set_lane_bytes(q, 1500);
+	assert_int_equal(sched_backlog(q), 6);
+	assert_int_equal(sched_enqueue(q, 2, 1, 11, 1), -1);
+	/* 0: no limit again. */
+	sched_set_lane_bytes(q, 0);
+	assert_int_equal(sched_enqueue(q, 2, 1, 11, 65535), 0);
+	sched_free(q);
+}
+
+static void
+test_evict(void **state)
+{
+	struct sched *q = sched_with(8, 8);
+	uint32_t i, n, idx, out[16], len[16], seen[SCHED_CLASSES] = { 0 };
+
+	(void)state;
+	/* Bulk fills the queue: tenant 1 (first in the round), then tenant 2, four each. */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(sched_enqueue(q, 2, 1, mk_idx(1, 2, i), 1000), 0);
+		assert_int_equal(sched_enqueue(q, 2, 2, mk_idx(2, 2, i), 1000), 0);
+	}
+	/* Nothing to evict for background (a lower class), nor for a bad class. */
+	assert_int_equal(sched_enqueue(q, 3, 5, mk_idx(5, 3, 0), 100), -1);
+	assert_int_equal(sched_evict(q, 3, 5, 100, &idx), 0);
+	assert_int_equal(sched_evict(q, SCHED_CLASSES, 5, 100, &idx), 0);
+	/* Realtime takes the oldest frame of the lane whose turn it is. */
+	assert_int_equal(sched_enqueue(q, 0, 3, mk_idx(3, 0, 0), 100), -1);
+	assert_int_equal(sched_evict(q, 0, 3, 100, &idx), 1);
+	assert_int_equal(idx, mk_idx(1, 2, 0));
+	assert_int_equal(sched_backlog(q), 7);
+	assert_int_equal(sched_enqueue(q, 0, 3, mk_idx(3, 0, 0), 100), 0);
+	/*
+	 * Full again.  Bulk for a third tenant: tenant 1's lane (its turn;
+	 * 3 frames, more than one over the newcomer's 0) gives one up.
+	 */
+	assert_int_equal(sched_evict(q, 2, 9, 1000, &idx), 1);
+	assert_int_equal(idx, mk_idx(1, 2, 1));
+	assert_int_equal(sched_enqueue(q, 2, 9, mk_idx(9, 2, 0), 1000), 0);
+	/* Tenant 1 has 2 now, tenant 9 has 1: not more than one more, nothing goes. */
+	assert_int_equal(sched_evict(q, 2, 9, 1000, &idx), 0);
+	/* Tenant 1 itself: it is its own turn, nothing goes either. */
+	assert_int_equal(sched_evict(q, 2, 1, 1000, &idx), 0);
+	/* Realtime frames are never taken for bulk ones. */
+	assert_int_equal(sched_evict(q, 0, 3, 100, &idx), 1);	/* a bulk one goes */
+	assert_int_equal(idx_cls(idx), 2);
+	assert_int_equal(sched_enqueue(q, 0, 3, mk_idx(3, 0, 1), 100), 0);
+	/* The queue is left consistent: all of it comes out, realtime first, once each. */
+	assert_int_equal(sched_backlog(q), 8);
+	n = sched_dequeue(q, 0, out, len, 16);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		seen[idx_cls(out[i])]++;
+		if (i < 2)
+			assert_int_equal(idx_cls(out[i]), 0);
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[2], 6);
+	assert_int_equal(sched_lanes(q), 0);
+
+	/* Background is taken before bulk; realtime never for bulk. */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(sched_enqueue(q, 0, 1, mk_idx(1, 0, i), 100), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(sched_enqueue(q, 2, 2, mk_idx(2, 2, i), 100), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(sched_enqueue(q, 3, 3, mk_idx(3, 3, i), 100), 0);
+	assert_int_equal(sched_evict(q, 1, 4, 100, &idx), 1);
+	assert_int_equal(idx, mk_idx(3, 3, 0));
+	assert_int_equal(sched_enqueue(q, 1, 4, mk_idx(4, 1, 0), 100), 0);
+	assert_int_equal(sched_evict(q, 2, 4, 100, &idx), 1);
+	assert_int_equal(idx, mk_idx(3, 3, 1));
+	assert_int_equal(sched_enqueue(q, 2, 4, mk_idx(4, 2, 0), 100), 0);
+	/*
+	 * Below bulk, nothing left; in bulk, tenant 2 has 2 and tenant 4 has 1:
+	 * nothing goes for tenant 4, one of tenant 2's for a newcomer.
+	 */
+	assert_int_equal(sched_evict(q, 2, 4, 100, &idx), 0);
+	assert_int_equal(sched_evict(q, 2, 5, 100, &idx), 1);
+	assert_int_equal(idx, mk_idx(2, 2, 0));
+	assert_int_equal(sched_enqueue(q, 2, 5, mk_idx(5, 2, 0), 100), 0);
+	assert_int_equal(sched_evict(q, 2, 6, 100, &idx), 0);	/* 1, 1, 1: even */
+	/* A lane at its limit gets nothing made for it. */
+	sched_set_lane_bytes(q, 100);
+	assert_int_equal(sched_evict(q, 0, 1, 100, &idx), 0);
+	sched_free(q);
+
+	/* All lanes in use: a frame needing a new lane only evicts a lane that empties. */
+	q = sched_with(4, 2);
+	assert_int_equal(sched_enqueue(q, 2, 1, 1, 100), 0);
+	assert_int_equal(sched_enqueue(q, 2, 1, 2, 100), 0);
+	assert_int_equal(sched_enqueue(q, 3, 2, 3, 100), 0);
+	assert_int_equal(sched_enqueue(q, 3, 2, 4, 100), 0);
+	assert_int_equal(sched_evict(q, 0, 7, 100, &idx), 0);	/* lane 2 keeps one frame */
+	assert_int_equal(take_one(q, 0, NULL), 1);
+	assert_int_equal(take_one(q, 0, NULL), 2);
+	assert_int_equal(sched_enqueue(q, 2, 5, 5, 100), 0);
+	assert_int_equal(sched_enqueue(q, 2, 5, 6, 100), 0);
+	assert_int_equal(sched_evict(q, 0, 7, 100, &idx), 0);
 	sched_free(q);
 }
 
@@ -828,7 +957,7 @@ pace_run(uint64_t rate, uint32_t minlen, uint32_t maxlen, int by_next)
 		}
 		/* At every instant, within the bucket's bounds. */
 		want = (now - t0) * rate / TB_UNIT;
-		assert_true(bytes <= want + (rate / 8 > 3028 ? rate / 8 : 3028) + maxlen);
+		assert_true(bytes <= want + (rate / 8 * 5 > 3028 ? rate / 8 * 5 : 3028) + maxlen);
 		assert_true(bytes + maxlen + 64 * maxlen >= want);
 		if (by_next) {
 			assert_int_equal(sched_dequeue(q, now, out, len, 1), 0);
@@ -857,7 +986,7 @@ test_pacing(void **state)
 	/* 64 KiB GSO frames, 20 times the pace's burst: no deadlock, within a frame. */
 	got = pace_run(10000, 60000, 65535, 1);
 	assert_true(got >= want - 65535 && got <= want + 65535);
-	/* 1 Gbit/s: the burst is 1 ms at the rate. */
+	/* 1 Gbit/s: the burst is 5 ms at the rate. */
 	got = pace_run(1000000, 60, 1514, 0);
 	assert_true(got >= 100 * want - want / 10 && got <= 100 * want + want / 10);
 }
@@ -876,17 +1005,17 @@ test_next_ns_exact(void **state)
 	take_one(q, now, NULL);
 	assert_int_equal(sched_next_ns(q, now), UINT64_MAX);
 
-	/* 10 Mbit/s: 1500 bytes take 1.2 ms; the burst (3028) lets two go at once. */
+	/* 10 Mbit/s: 1500 bytes take 1.2 ms; the burst (6250) lets four go at once. */
 	sched_set_rate(q, 10000, now);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 6; i++)
 		assert_int_equal(sched_enqueue(q, 2, 1, i, 1500), 0);
 	assert_int_equal(sched_next_ns(q, now), now);
-	take_one(q, now, NULL);
-	take_one(q, now, NULL);
-	/* 28 bytes left: 1472 more at 1.25 B/us. */
-	assert_int_equal(sched_next_ns(q, now), now + 1472 * 800);
-	assert_int_equal(sched_dequeue(q, now + 1472 * 800 - 1, &idx, &len, 1), 0);
-	assert_int_equal(take_one(q, now + 1472 * 800, NULL), 2);
+	for (i = 0; i < 4; i++)
+		take_one(q, now, NULL);
+	/* 250 bytes left: 1250 more at 1.25 B/us. */
+	assert_int_equal(sched_next_ns(q, now), now + 1250 * 800);
+	assert_int_equal(sched_dequeue(q, now + 1250 * 800 - 1, &idx, &len, 1), 0);
+	assert_int_equal(take_one(q, now + 1250 * 800, NULL), 4);
 	while (sched_drain(q, &idx, 1) > 0)
 		;
 
@@ -1099,6 +1228,8 @@ main(void)
 		cmocka_unit_test(test_first_frame_chosen),
 		cmocka_unit_test(test_alone_gets_all),
 		cmocka_unit_test(test_lane_limit),
+		cmocka_unit_test(test_lane_bytes),
+		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_pacing),
 		cmocka_unit_test(test_next_ns_exact),

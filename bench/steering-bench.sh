@@ -15,9 +15,12 @@
 #   3. load-balance: iperf3 -P 8 over wan1 and wan2 each limited to $LB_RATE
 #      kbit/s, against the same on wan1 only;
 #   4. redundant: the loss an owd stream sees with 10% loss on wan1, a
-#      redundant policy over wan1 and wan2 against active-standby on wan1.
+#      redundant policy over wan1 and wan2 against active-standby on wan1;
+#   5. class priority: on wan1 paced at 98% of an emulated 20 Mbit/s, the
+#      one-way delay of a realtime owd stream under a bulk flood of twice
+#      the rate, against a bulk stream beside it (and both on the idle link).
 # Policies are made on both sites (the gateway steers the replies).  The
-# sections run in the order 1, 3, 4, 2: load-balance counts the flows on
+# sections run in the order 1, 3, 4, 5, 2: load-balance counts the flows on
 # each uplink, idle ones too until they age out (30 s), so it runs before
 # the mouse flows leave hundreds of them behind.
 # Prints figures and a summary; never decides pass or fail.  Root; removes
@@ -257,6 +260,49 @@ echo "  redundant wan1,wan2: lost $(kv "$r_red" lost) of 4000 ($loss_red%), rece
     "(above 4000: duplicates reached the app), on $(cat "$LAB_DIR/red.10001.on"); reordered $(kv "$r_red" reordered)"
 echo "  wan1's path as probes see it: loss $(uplink wan1 "u['paths'][0]['loss_percent']")%"
 
+# 5. Class priority -----------------------------------------------------------------
+echo "== 5. class priority: wan1 paced (egress 20 Mbit/s), a bulk UDP flood of 40 Mbit/s beside two owd streams =="
+emu wan1 --profile off
+emu wan2 --profile off
+emu wan1 --egress-rate 20000
+policy prio-rt --protocol udp --dport 10101 --class realtime --uplinks wan1
+policy prio-bk --protocol udp --dport 10102-10110 --class bulk --uplinks wan1
+sleep 1
+# prio_run FLOOD(0|1) -> "RT_MED BK_MED RT_P99" one-way delays in ms of the realtime and bulk streams
+PPORT=10100
+prio_run() {
+	local fp=0 rt bk
+	if [ "$1" == 1 ]; then
+		ip netns exec "$GN" iperf3 -s -1 -p 10110 >/dev/null 2>&1 &
+		BG+=($!)
+		sleep 0.3
+		ip netns exec "$EN" iperf3 -c 10.2.0.1 -p 10110 -u -b 40M -l 1200 -t 6 >/dev/null 2>&1 &
+		fp=$!
+		BG+=($fp)
+		sleep 1
+	fi
+	ip netns exec "$GN" "$OWD" recv 10101 --timeout-ms 20000 --overhead 90 >"$LAB_DIR/prio.rt" &
+	local r1=$!
+	ip netns exec "$GN" "$OWD" recv 10102 --timeout-ms 20000 --overhead 90 >"$LAB_DIR/prio.bk" &
+	local r2=$!
+	ready "$LAB_DIR/prio.rt"
+	ready "$LAB_DIR/prio.bk"
+	ip netns exec "$EN" "$OWD" send 10.2.0.1 10101 --pps 100 --count 400 --size 200 >/dev/null &
+	local s1=$!
+	ip netns exec "$EN" "$OWD" send 10.2.0.1 10102 --pps 100 --count 400 --size 200 >/dev/null
+	wait $s1 $r1 $r2
+	[ "$fp" != 0 ] && { wait $fp || true; }
+	rt=$(tail -1 "$LAB_DIR/prio.rt") bk=$(tail -1 "$LAB_DIR/prio.bk")
+	echo "$(py "round($(kv "$rt" delay_us_med) / 1000, 2)") $(py "round($(kv "$bk" delay_us_med) / 1000, 2)")" \
+	    "$(py "round($(kv "$rt" delay_us_p99) / 1000, 2)") $(kv "$rt" lost) $(kv "$bk" lost)"
+}
+read -r pr_idle_rt pr_idle_bk _ _ _ < <(prio_run 0)
+read -r pr_rt pr_bk pr_rt99 pr_rt_lost pr_bk_lost < <(prio_run 1)
+echo "  idle link:       realtime median ${pr_idle_rt} ms, bulk ${pr_idle_bk} ms (one way)"
+echo "  under the flood: realtime median ${pr_rt} ms (p99 ${pr_rt99}, lost ${pr_rt_lost} of 400)," \
+    "bulk ${pr_bk} ms (lost ${pr_bk_lost} of 400: the flood's lane is full)"
+emu wan1 --profile off
+
 # 2. Mouse flows ----------------------------------------------------------------
 echo "== 2. mouse flows: TCP connect + 2 KB each way, wan1 wifi / wan2 lte, delays changing every ${STEP}s =="
 cat >"$LAB_DIR/mice.py" <<'EOF'
@@ -399,3 +445,5 @@ printf '%-44s %12s %14s %8s   %s\n' "load-balance Mbit/s (2 x $((LB_RATE / 1000)
     "$(ratio "$lb_both" "$lb_one")" "~2; baseline: wan1 only"
 printf '%-44s %12s %14s %8s   %s\n' "loss % with 10% on wan1, redundant" "$loss_red" "$loss_as" \
     "$(ratio "$loss_red" "$loss_as")" "~0; baseline: active-standby on wan1"
+printf '%-44s %12s %14s %8s   %s\n' "one-way ms under a 2x flood, realtime" "$pr_rt" "$pr_bk" \
+    "$(ratio "$pr_rt" "$pr_bk")" "small; baseline: a bulk stream beside it (idle: $pr_idle_rt)"

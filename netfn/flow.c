@@ -206,24 +206,34 @@ flow_word(const struct flow_key *k, size_t i)
 }
 
 /*
- * Five words, each xored with its own odd constant and multiplied by
- * another (a bijection per word, and the five multiplies are
- * independent, so they run in parallel), folded at different rotations,
- * then the murmur3 finaliser for the avalanche.  Keys that differ in one
- * word never collide before the 32-bit fold; a key of zeros does not hash
- * to zero.  Fixed constants: the same key hashes the same in every
- * process (readers never need it, but tests and tools may).
+ * Five words, each xored with the seed (rotated differently per word) and
+ * its own odd constant and multiplied by another (a bijection per word,
+ * and the five multiplies are independent, so they run in parallel),
+ * folded at different rotations, then the murmur3 finaliser for the
+ * avalanche.  Keys that differ in one word never collide before the
+ * 32-bit fold; a key of zeros does not hash to zero with seed 0.
+ *
+ * The seed is the worker's, random at its start: the 5-tuples are the
+ * tenants' to choose, and with a known function one could compute
+ * thousands that land in one run of slots and make every lookup (every
+ * tenant's) walk it.  Not a cryptographic PRF (SipHash would cost about
+ * as much as the rest of a packet's work); what it stops is offline
+ * precomputation.
  */
 uint32_t
-flow_hash(const struct flow_key *k)
+flow_hash(const struct flow_key *k, uint64_t seed)
 {
 	uint64_t a, b, c, d, e, h;
 
-	a = (flow_word(k, 0) ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
-	b = (flow_word(k, 1) ^ 0xc2b2ae3d27d4eb4full) * 0x94d049bb133111ebull;
-	c = (flow_word(k, 2) ^ 0x165667b19e3779f9ull) * 0xff51afd7ed558ccdull;
-	d = (flow_word(k, 3) ^ 0x27d4eb2f165667c5ull) * 0xc4ceb9fe1a85ec53ull;
-	e = (flow_word(k, 4) ^ 0x85ebca77c2b2ae63ull) * 0x9e3779b97f4a7c15ull;
+	a = (flow_word(k, 0) ^ seed ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+	b = (flow_word(k, 1) ^ (seed << 11 | seed >> 53) ^ 0xc2b2ae3d27d4eb4full) *
+	    0x94d049bb133111ebull;
+	c = (flow_word(k, 2) ^ (seed << 23 | seed >> 41) ^ 0x165667b19e3779f9ull) *
+	    0xff51afd7ed558ccdull;
+	d = (flow_word(k, 3) ^ (seed << 37 | seed >> 27) ^ 0x27d4eb2f165667c5ull) *
+	    0xc4ceb9fe1a85ec53ull;
+	e = (flow_word(k, 4) ^ (seed << 49 | seed >> 15) ^ 0x85ebca77c2b2ae63ull) *
+	    0x9e3779b97f4a7c15ull;
 	h = a ^ (b << 13 | b >> 51) ^ (c << 26 | c >> 38) ^ (d << 39 | d >> 25) ^
 	    (e << 52 | e >> 12);
 	h ^= h >> 33;

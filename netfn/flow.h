@@ -38,7 +38,7 @@ struct flow_key {
 struct flow {
 	struct flow_key key;		/* 40 bytes */
 	atomic_uint gen;		/* odd while the writer changes key or state; 0 = slot free */
-	uint32_t hash;			/* flow_hash(&key), kept for moves */
+	uint32_t hash;			/* flow_hash(&key, seed), kept for moves */
 	uint32_t tenant;		/* the tenant's row id */
 	uint32_t policy;		/* the matched policy's row id, 0 = none (default) */
 	uint32_t rules_gen;		/* the tenant's ruleset generation it was classified under */
@@ -86,9 +86,10 @@ int flow_table_check(const struct flow_table *t, size_t mapped);
  */
 int flow_key_parse(const uint8_t *ip, uint32_t len, int ipv, uint16_t net, struct flow_key *k,
     uint8_t *dscp);
-uint32_t flow_hash(const struct flow_key *k);
+/* The key's hash under seed (flow.c: the worker's seed is random, so tenants cannot aim at a slot). */
+uint32_t flow_hash(const struct flow_key *k, uint64_t seed);
 
-/* The entry of k (hash = flow_hash(k)), or NULL. */
+/* The entry of k (hash = flow_hash(k, the table user's seed)), or NULL. */
 struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k, uint32_t hash);
 /*
  * A new entry for k (not in the table), zeroed but for key, hash and gen

@@ -65,6 +65,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -243,6 +244,7 @@ struct worker {
 	uint8_t net_dirty[STATS_MAX_NETWORKS];
 	/* the scheduler */
 	struct flow_table *flows;	/* in the parent's memfd, or our own */
+	uint64_t flow_seed;		/* flow_hash's, random: tenants cannot aim at a slot */
 	size_t flows_size;
 	int flows_own;			/* flows is malloc'd */
 	uint32_t ntenants;		/* slots in use: highest + 1 */
@@ -1020,7 +1022,7 @@ worker_flow(struct worker *w, struct worker_net *nw, int net, const uint8_t *ip,
 		*why = STATS_DROP_malformed;
 		return NULL;
 	}
-	h = flow_hash(&k);
+	h = flow_hash(&k, w->flow_seed);
 	if ((f = flow_lookup(w->flows, &k, h)) != NULL)
 		return f;
 	if (t != NULL && t->flows >= t->flows_max) {
@@ -2321,6 +2323,10 @@ worker_new(void)
 		w->nets[i].tenant = -1;
 	w->fill_target = WORKER_FILL_MAX;
 	w->parent = -1;
+	if (getrandom(&w->flow_seed, sizeof(w->flow_seed), 0) != sizeof(w->flow_seed)) {
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 

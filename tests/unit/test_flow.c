@@ -703,15 +703,15 @@ test_hash(void **state)
 
 	(void)state;
 	memset(&z, 0, sizeof(z));
-	assert_int_not_equal(flow_hash(&z), 0);
+	assert_int_not_equal(flow_hash(&z, 0), 0);
 	k = key_of(4, 6, 1, 2);
-	assert_int_equal(flow_hash(&k), flow_hash(&k));
+	assert_int_equal(flow_hash(&k, 0), flow_hash(&k, 0));
 	/* Sequential keys (ports counting up) spread over low and high bits. */
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t h;
 
 		k = key_of(4, 6, (uint16_t)(i >> 16), (uint16_t)i);
-		h = flow_hash(&k);
+		h = flow_hash(&k, 0);
 		bins_lo[h & 0xff]++;
 		bins_hi[h >> 24]++;
 	}
@@ -729,13 +729,39 @@ test_hash(void **state)
 			b[j] = (uint8_t)xorshift64(&rng);
 		bit = (uint32_t)(xorshift64(&rng) % (sizeof(k) * 8));
 		{
-			uint32_t h0 = flow_hash(&k);
+			uint32_t h0 = flow_hash(&k, 0);
 
 			b[bit / 8] ^= (uint8_t)(1u << bit % 8);
-			flips += (uint64_t)__builtin_popcount(h0 ^ flow_hash(&k));
+			flips += (uint64_t)__builtin_popcount(h0 ^ flow_hash(&k, 0));
 		}
 	}
 	assert_in_range(flips / 4000, 15, 17);
+
+	/*
+	 * The seed: the same key hashes apart under two seeds (all of 1000
+	 * keys), and the keys one seed puts in one slot of 4096 scatter
+	 * under another (a precomputed cluster does not survive a new seed).
+	 */
+	{
+		uint32_t same = 0, cluster = 0, scattered[4096] = { 0 }, most = 0;
+
+		for (uint32_t i = 0; i < 1000; i++) {
+			k = key_of(4, 17, (uint16_t)i, 53);
+			same += flow_hash(&k, 0x1234) == flow_hash(&k, 0x5678);
+		}
+		assert_int_equal(same, 0);
+		for (uint32_t i = 0; i < 4 * n && cluster < 64; i++) {
+			k = key_of(4, 17, (uint16_t)(i >> 16), (uint16_t)i);
+			if ((flow_hash(&k, 0) & 4095) != 7)
+				continue;
+			cluster++;
+			scattered[flow_hash(&k, 0xfeedfacecafebeefULL) & 4095]++;
+		}
+		assert_int_equal(cluster, 64);
+		for (uint32_t i = 0; i < 4096; i++)
+			most = scattered[i] > most ? scattered[i] : most;
+		assert_true(most <= 3);
+	}
 }
 
 /* The table: layout and check ------------------------------------------ */
@@ -837,13 +863,13 @@ test_insert_lookup(void **state)
 		struct flow *f, zero;
 
 		keys[i] = key_n(i, &rng);
-		assert_null(flow_lookup(t, &keys[i], flow_hash(&keys[i])));
-		f = flow_insert(t, &keys[i], flow_hash(&keys[i]));
+		assert_null(flow_lookup(t, &keys[i], flow_hash(&keys[i], 0)));
+		f = flow_insert(t, &keys[i], flow_hash(&keys[i], 0));
 		assert_non_null(f);
 		/* Zeroed but for key, hash and gen. */
 		memset(&zero, 0, sizeof(zero));
 		assert_memory_equal(&f->key, &keys[i], sizeof(keys[i]));
-		assert_int_equal(f->hash, flow_hash(&keys[i]));
+		assert_int_equal(f->hash, flow_hash(&keys[i], 0));
 		assert_int_not_equal(gen_of(f), 0);
 		assert_int_equal(gen_of(f) & 1, 0);
 		assert_memory_equal((uint8_t *)f + offsetof(struct flow, tenant),
@@ -855,7 +881,7 @@ test_insert_lookup(void **state)
 	assert_int_equal(t->count, n);
 	assert_table_sound(t);
 	for (uint32_t i = 0; i < n; i++) {
-		struct flow *f = flow_lookup(t, &keys[i], flow_hash(&keys[i]));
+		struct flow *f = flow_lookup(t, &keys[i], flow_hash(&keys[i], 0));
 
 		assert_non_null(f);
 		assert_int_equal(f->tenant, i + 1);
@@ -863,16 +889,16 @@ test_insert_lookup(void **state)
 		/* A key differing in one byte is another flow. */
 		absent = keys[i];
 		absent.net ^= 1;
-		assert_null(flow_lookup(t, &absent, flow_hash(&absent)));
+		assert_null(flow_lookup(t, &absent, flow_hash(&absent, 0)));
 	}
 	/* Full: max entries and no more. */
 	absent = key_n(n, &rng);
-	assert_null(flow_insert(t, &absent, flow_hash(&absent)));
+	assert_null(flow_insert(t, &absent, flow_hash(&absent, 0)));
 	assert_int_equal(t->count, n);
-	flow_remove(t, flow_lookup(t, &keys[17], flow_hash(&keys[17])));
-	assert_null(flow_lookup(t, &keys[17], flow_hash(&keys[17])));
-	assert_non_null(flow_insert(t, &absent, flow_hash(&absent)));
-	assert_null(flow_insert(t, &keys[17], flow_hash(&keys[17])));
+	flow_remove(t, flow_lookup(t, &keys[17], flow_hash(&keys[17], 0)));
+	assert_null(flow_lookup(t, &keys[17], flow_hash(&keys[17], 0)));
+	assert_non_null(flow_insert(t, &absent, flow_hash(&absent, 0)));
+	assert_null(flow_insert(t, &keys[17], flow_hash(&keys[17], 0)));
 	assert_table_sound(t);
 	free(keys);
 	free(t);
@@ -967,7 +993,7 @@ test_random_churn(void **state)
 			/* A third of the keys crowd into 8 homes, so clusters are long. */
 			x->hash = r % 3 == 0 ?
 			    (uint32_t)(xorshift64(&rng) & 0x700) | (uint32_t)(r >> 40 & 7) * 32 :
-			    flow_hash(&x->key);
+			    flow_hash(&x->key, 0);
 			x->id = next++;
 			f = flow_insert(t, &x->key, x->hash);
 			assert_non_null(f);
@@ -1049,7 +1075,7 @@ expire_case(uint32_t nslots, uint32_t n, int clustered, uint64_t seed)
 
 		ref[i].key = key_n(i + 1, &rng);
 		ref[i].hash = clustered ? (uint32_t)(r % 4) * 3 + nslots - 6 :
-		    flow_hash(&ref[i].key);
+		    flow_hash(&ref[i].key, 0);
 		ref[i].id = i + 1;
 		f = flow_insert(t, &ref[i].key, ref[i].hash);
 		assert_non_null(f);
@@ -1124,7 +1150,7 @@ test_expire_budget(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < 40; i++) {
 		k = key_n(i, NULL);
-		f = flow_insert(t, &k, flow_hash(&k));
+		f = flow_insert(t, &k, flow_hash(&k, 0));
 		f->last_ns = 10;
 	}
 	/* The cursor advances by the budget, wraps, and ends up aging all. */
@@ -1231,7 +1257,7 @@ struct race {
 static uint32_t
 race_check(const struct flow_key *k, uint32_t tenant)
 {
-	return flow_hash(k) * 2654435761u ^ tenant;
+	return flow_hash(k, 0) * 2654435761u ^ tenant;
 }
 
 static void *
@@ -1364,7 +1390,7 @@ time_lookups(uint32_t nslots, uint32_t n)
 	assert_true(keys != NULL && hashes != NULL);
 	for (uint32_t i = 0; i < n; i++) {
 		keys[i] = key_n(i, &rng);
-		hashes[i] = flow_hash(&keys[i]);
+		hashes[i] = flow_hash(&keys[i], 0);
 		assert_non_null(flow_insert(t, &keys[i], hashes[i]));
 	}
 	/* Warm up, then hash and look up, then look up with the hash known. */
@@ -1373,7 +1399,7 @@ time_lookups(uint32_t nslots, uint32_t n)
 	t0 = now_ns();
 	for (uint32_t r = 0; r < rounds; r++)
 		for (uint32_t i = 0; i < n; i++)
-			sum += (uintptr_t)flow_lookup(t, &keys[i], flow_hash(&keys[i]));
+			sum += (uintptr_t)flow_lookup(t, &keys[i], flow_hash(&keys[i], 0));
 	t1 = now_ns();
 	for (uint32_t r = 0; r < rounds; r++)
 		for (uint32_t i = 0; i < n; i++)

@@ -103,7 +103,7 @@
 #define WORKER_LOAD_EVERY_NS (25 * 1000000ULL)	/* uplink tx rate sampled */
 #define WORKER_SCHED_FRAMES 512		/* frames a paced uplink holds, at most */
 #define WORKER_SCHED_LANES 1024
-#define WORKER_SCHED_LANE_MS 20		/* a tenant's backlog in a class: 20 ms at the pace, */
+#define WORKER_SCHED_LANE_MS 50		/* a tenant's backlog in a class: 50 ms at the pace, */
 #define WORKER_SCHED_LANE_MIN 65536ULL	/* at least 64 KiB (bytes) */
 #define WORKER_MOVES_PER_SEC 100	/* flow moves reported to the parent, at most */
 

@@ -237,7 +237,7 @@ like "$(calc "$bk > 10000 and $rt < $bk / 3")" True \
 # headers, the overlay's 24, outer IPv4 and UDP): 19.6 Mbit/s carries 18.18.
 # The floor is 80% of it: on a busy two-core machine (make check runs labs
 # side by side) the sender and the worker stall for tens of milliseconds,
-# which the 20 ms lane does not always ride out (91% seen under CI).
+# which the 50 ms lane does not always ride out (91% seen under CI with 20 ms).
 like "$(calc "0.8 * 18.18 <= $(cat "$T/rate.5501") <= 1.03 * 18.18")" True \
     "the paced uplink still carries its rate: $(cat "$T/rate.5501") Mbit/s of payload, 18.18 at the pace (19.6 of 20 Mbit/s)"
 # Two tenants in one class: one floods at twice the link, the other sends

@@ -563,15 +563,21 @@ worker_publish(struct worker *w)
 	w->published_ns = w->now_ns;
 }
 
-/* Count a drop; the buffer (if any) is freed at the end of the burst. */
 static void
-worker_drop(struct worker *w, uint32_t port, int net, enum stats_drop why, uint32_t idx)
+worker_drop_count(struct worker *w, uint32_t port, int net, enum stats_drop why)
 {
 	w->acc.drops[why]++;
 	if (port < PORT_MAX)
 		worker_port_ctr(w, port)->drops++;
 	if (net >= 0)
 		worker_net_ctr(w, net)->drops++;
+}
+
+/* Count a drop; the buffer (if any) is freed at the end of the burst. */
+static void
+worker_drop(struct worker *w, uint32_t port, int net, enum stats_drop why, uint32_t idx)
+{
+	worker_drop_count(w, port, net, why);
 	w->dropped[w->ndropped++] = idx;
 }
 
@@ -1104,12 +1110,8 @@ static int worker_net_find(const struct worker *, uint32_t);
 static void
 worker_drop_now(struct worker *w, uint32_t port, uint32_t idx)
 {
-	int net = worker_net_find(w, worker_buf(w, idx)->network);
-
-	w->acc.drops[STATS_DROP_queue_full]++;
-	worker_port_ctr(w, port)->drops++;
-	if (net >= 0)
-		worker_net_ctr(w, net)->drops++;
+	worker_drop_count(w, port, worker_net_find(w, worker_buf(w, idx)->network),
+	    STATS_DROP_queue_full);
 	worker_release(w, &idx, 1);
 }
 

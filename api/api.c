@@ -22,9 +22,9 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
-#include "runtime/log.h"
-#include "runtime/token.h"
-#include "runtime/util.h"
+#include "lib/log.h"
+#include "lib/token.h"
+#include "lib/util.h"
 
 #define API_MAX_LISTENERS 2
 

@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "runtime/msg.h"
-#include "runtime/proto.h"
+#include "lib/msg.h"
+#include "proto/proto.h"
 
 #define API_BODY_MAX (1024 * 1024)
 #define API_MAX_PARAMS 4

@@ -1,7 +1,7 @@
 /*
  * GET /v1/events: server-sent events (text/event-stream).
  *
- * The parent pushes every event over a channel of its own (runtime/events.h);
+ * The parent pushes every event over a channel of its own (cnwd/events.h);
  * a thread of this process reads it into a ring of the last API_EVENTS_RING
  * events, and wakes the streams waiting for one.  A stream is a
  * libmicrohttpd callback response: when it has nothing to send it
@@ -29,8 +29,8 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define API_EVENTS_RING 1024
 #define API_EVENTS_KEEPALIVE_MS 15000

@@ -11,7 +11,7 @@
 
 #include "api/api.h"
 #include "hal/discover.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 static json_t *
 api_iface_addrs(const struct disc_iface *i)

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static int api_sock = -1;
 static uint32_t api_next_id;

@@ -15,7 +15,7 @@
 
 #include "api/api.h"
 #include "config.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 /* Paths ------------------------------------------------------------- */
 

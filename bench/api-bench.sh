@@ -15,7 +15,7 @@
 #
 # usage: bench/api-bench.sh [--cnwd PATH] [--httpload PATH] [--bare PATH]
 #                           [--duration SEC] [--rounds N] [--connections "1 4"]
-# Binaries default to ${BUILDDIR:-.}/runtime/cnwd, .../bench/httpload and
+# Binaries default to ${BUILDDIR:-.}/cnwd/cnwd, .../bench/httpload and
 # .../bench/bare_mhd (env CNWD, HTTPLOAD, BARE override them). Other knobs:
 # DURATION (5), ROUNDS (3, the median is reported), CONNECTIONS ("1 4"),
 # TENANTS (100), POSTS (2000), LOG_LEVEL (cnwd's, default info), PIN_CPU
@@ -28,7 +28,7 @@
 set -euo pipefail
 
 BUILDDIR=${BUILDDIR:-.}
-CNWD=${CNWD:-$BUILDDIR/runtime/cnwd}
+CNWD=${CNWD:-$BUILDDIR/cnwd/cnwd}
 HTTPLOAD=${HTTPLOAD:-$BUILDDIR/bench/httpload}
 BARE=${BARE:-$BUILDDIR/bench/bare_mhd}
 DURATION=${DURATION:-5}

@@ -16,7 +16,7 @@ BUILDDIR=${BUILDDIR:-$here/..}
 SECS=${SECS:-5}
 PINGS=${PINGS:-500}
 export LAB_DIR=$(mktemp -d /tmp/cnw-dpbench.XXXXXX)
-export CNWD=$BUILDDIR/runtime/cnwd CNWCTL=$BUILDDIR/api/cnwctl
+export CNWD=$BUILDDIR/cnwd/cnwd CNWCTL=$BUILDDIR/cli/cnwctl
 fwd=""
 cleanup() {
 	[ -n "$fwd" ] && kill "$fwd" 2>/dev/null

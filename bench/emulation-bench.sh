@@ -20,7 +20,7 @@ BUILDDIR=${BUILDDIR:-$here/..}
 SECS=${SECS:-3}
 export LAB_DIR=$(mktemp -d /tmp/cnw-emubench.XXXXXX)
 export LAB_EDGE=eb LAB_GW=gb
-export CNWD=$BUILDDIR/runtime/cnwd CNWCTL=$BUILDDIR/api/cnwctl
+export CNWD=$BUILDDIR/cnwd/cnwd CNWCTL=$BUILDDIR/cli/cnwctl
 OWD=$BUILDDIR/tests/tools/owd
 cleanup() {
 	bash "$here/../examples/lab/lab.sh" down >/dev/null 2>&1 || true

@@ -17,7 +17,7 @@ set -euo pipefail
 N=${N:-256}
 here=$(cd "$(dirname "$0")" && pwd)
 BUILDDIR=${BUILDDIR:-$here/..}
-CNWD=${CNWD:-$BUILDDIR/runtime/cnwd}
+CNWD=${CNWD:-$BUILDDIR/cnwd/cnwd}
 T=$(mktemp -d /tmp/cnw-nbench.XXXXXX)
 INST=nb$((RANDOM % 1000))
 pid=""

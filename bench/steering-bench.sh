@@ -38,7 +38,7 @@ LB_RATE=${LB_RATE:-50000}
 STEP=${STEP:-1.5}
 export LAB_DIR=$(mktemp -d /tmp/cnw-steerbench.XXXXXX)
 export LAB_EDGE=sbe LAB_GW=sbg
-export CNWD=$BUILDDIR/runtime/cnwd CNWCTL=$BUILDDIR/api/cnwctl
+export CNWD=$BUILDDIR/cnwd/cnwd CNWCTL=$BUILDDIR/cli/cnwctl
 OWD=$BUILDDIR/tests/tools/owd
 E=$LAB_EDGE G=$LAB_GW
 EN=$E.cameras.net GN=$G.cameras.net

@@ -135,13 +135,12 @@ ring_of(struct bench *b, uint32_t port, char which)
 static void
 bench_tenant(struct bench *b)
 {
-	struct proto_wtenant *t = calloc(1, sizeof(*t));
+	struct worker_tenant_cfg *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		die("out of memory");
 	t->id = TENANT_ID;
 	t->nrules = RULES;
-	t->gen = 1;
 	t->flows_max = 65536;		/* the API's default quota */
 	t->bandwidth_kbps = BANDWIDTH_KBPS;
 	for (uint32_t i = 0; i < RULES; i++) {
@@ -192,8 +191,8 @@ bench_tenant(struct bench *b)
 static void
 bench_setup(struct bench *b)
 {
-	struct proto_port pp = { .port = TAP, .kind = PORT_TAP, .state = PROTO_PORT_UP };
-	struct proto_wnetwork n;
+	struct worker_port_cfg pp = { .port = TAP, .kind = PORT_TAP, .state = WORKER_PORT_UP };
+	struct worker_net_cfg n;
 
 	b->size = port_region_size();
 	b->base = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -214,7 +213,7 @@ bench_setup(struct bench *b)
 		die("cannot attach");
 	worker_set_probing(b->w, 0);
 	worker_port_set(b->w, &pp);
-	pp = (struct proto_port){ .port = UPLINK, .kind = PORT_UDP, .state = PROTO_PORT_UP };
+	pp = (struct worker_port_cfg){ .port = UPLINK, .kind = PORT_UDP, .state = WORKER_PORT_UP };
 	worker_port_set(b->w, &pp);
 	memset(&n, 0, sizeof(n));
 	b->net = n.id = overlay_network_id("bench", "net");

@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "hal/driver.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* IEEE 802 local experimental ethertype 1. */
 #define AFPACKET_ETHERTYPE 0x88B5

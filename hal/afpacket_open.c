@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "hal/afpacket.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 #define AFP_RX_BLOCK_SIZE (128u << 10)
 #define AFP_RX_BLOCK_NR 64

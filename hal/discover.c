@@ -19,7 +19,7 @@
  * operation, replaying them ends where the kernel is (at worst a moment of
  * stale state and an extra event).
  *
- * Written as runtime/nl.c: libmnl to build and walk messages, attribute
+ * Written as lib/nl.c: libmnl to build and walk messages, attribute
  * callbacks that check each type before it is stored in a table.
  */
 #include <errno.h>
@@ -45,7 +45,7 @@
 #include <linux/sockios.h>
 
 #include "hal/discover.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 /* <net/if.h> stops at IFF_DYNAMIC; these come from <linux/if.h>, which clashes with it. */
 #ifndef IFF_LOWER_UP

@@ -32,7 +32,7 @@
 
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* Kinds of interface, as the API shows them. */
 enum disc_kind {

@@ -14,7 +14,7 @@
 
 #include "hal/afpacket.h"
 #include "hal/host.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 static const struct hal_driver *const hal_builtin_drivers[] = {
 	&hal_driver_tap,

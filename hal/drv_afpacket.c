@@ -44,7 +44,7 @@
 
 #include "hal/afpacket.h"
 #include "hal/host.h"
-#include "runtime/log.h"
+#include "lib/log.h"
 
 /* Datagrams reassembled at once. */
 #define AFP_SLOTS 8

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "hal/host.h"
-#include "runtime/log.h"
+#include "lib/log.h"
 
 /* sizeof(struct virtio_net_hdr): TUNSETVNETHDRSZ as the parent set it. */
 #define TAP_VNET_HDR_LEN 10

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "hal/host.h"
-#include "runtime/log.h"
+#include "lib/log.h"
 
 /* Datagrams per system call; larger bursts are done in several. */
 #define UDP_BATCH 64

@@ -53,8 +53,8 @@
 #include "hal/host.h"
 #include "netfn/port.h"
 #include "netfn/shm.h"
-#include "runtime/log.h"
-#include "runtime/proto.h"
+#include "lib/log.h"
+#include "proto/proto.h"
 
 /* Spin budget bounds, nanoseconds: a few microseconds, about what a wake-up costs. */
 #define HAL_SPIN_MIN_NS 1000
@@ -87,7 +87,7 @@ struct hal_ring {
 
 struct hal_host {
 	/* Set-up: what the parent sent. */
-	struct proto_driver_config cfg;
+	struct hal_config cfg;
 	int have_config;
 	const struct hal_driver *drv;
 	int dev_fd, region_fd, kick_self, kick_worker;
@@ -112,7 +112,7 @@ struct hal_host {
 	 * emulated; the drills (admin down, flap).  emu_any is the one test
 	 * the fast path pays when nothing is emulated.
 	 */
-	struct proto_emu emu;
+	struct hal_emu_cfg emu;
 	int have_emu;
 	struct emu_queue *eq[2];
 	int eon[2];
@@ -166,7 +166,7 @@ hal_take_fd(int *dst, struct msg *m)
 static int
 hal_setup_config(struct hal_host *h, const struct msg *m)
 {
-	struct proto_driver_config c;
+	struct hal_config c;
 
 	if (m->hdr.len != sizeof(c))
 		return -1;
@@ -191,15 +191,15 @@ hal_setup_config(struct hal_host *h, const struct msg *m)
 static int
 hal_setup_kick(struct hal_host *h, struct msg *m)
 {
-	struct proto_kick k;
+	struct port_kick k;
 
 	if (m->hdr.len != sizeof(k))
 		return -1;
 	memcpy(&k, m->data, sizeof(k));
-	if (k.which == PROTO_KICK_DRIVER && hal_take_fd(&h->kick_self, m) == 0)
-		h->kick_port[PROTO_KICK_DRIVER] = k.port;
-	else if (k.which == PROTO_KICK_WORKER && hal_take_fd(&h->kick_worker, m) == 0)
-		h->kick_port[PROTO_KICK_WORKER] = k.port;
+	if (k.which == PORT_KICK_DRIVER && hal_take_fd(&h->kick_self, m) == 0)
+		h->kick_port[PORT_KICK_DRIVER] = k.port;
+	else if (k.which == PORT_KICK_WORKER && hal_take_fd(&h->kick_worker, m) == 0)
+		h->kick_port[PORT_KICK_WORKER] = k.port;
 	else
 		return -1;
 	return 0;
@@ -208,7 +208,7 @@ hal_setup_kick(struct hal_host *h, struct msg *m)
 static int
 hal_setup_region(struct hal_host *h, struct msg *m)
 {
-	struct proto_region r;
+	struct shm_size r;
 
 	if (m->hdr.len != sizeof(r) || hal_take_fd(&h->region_fd, m) < 0)
 		return -1;
@@ -230,7 +230,7 @@ hal_setup_emu(struct hal_host *h, const struct msg *m)
 static int
 hal_setup_plugin(struct hal_host *h, struct msg *m)
 {
-	struct proto_plugin pl;
+	struct hal_plugin_cfg pl;
 
 	if (m->hdr.len != sizeof(pl) || hal_take_fd(&h->plugin_fd, m) < 0)
 		return -1;
@@ -530,7 +530,7 @@ hal_emu_queued(const struct hal_host *h, int dir)
  * departure (emu_queue_set), so a live change never reorders a flow.
  */
 static void
-hal_emu_apply(struct hal_host *h, const struct proto_emu *e, uint64_t now)
+hal_emu_apply(struct hal_host *h, const struct hal_emu_cfg *e, uint64_t now)
 {
 	static const uint64_t ingress_salt = 0x9e3779b97f4a7c15ull;
 	/* A flap pattern starts (with an outage) when it is set, not at every change. */
@@ -663,7 +663,7 @@ hal_emu_rx_release(struct hal_host *h, uint64_t now)
 static void
 hal_emu_stats(struct hal_host *h, uint64_t now)
 {
-	struct proto_emu_stats st;
+	struct hal_emu_stats st;
 	uint64_t sum = 0;
 
 	if (now < h->stats_next)
@@ -927,7 +927,7 @@ hal_step(struct hal_host *h)
 static void
 hal_link_report(struct hal_host *h, const struct hal_link *l, int always)
 {
-	struct proto_link pl = { .up = l->up != 0, .mtu = l->mtu, .speed_mbps = l->speed_mbps };
+	struct hal_link_msg pl = { .up = l->up != 0, .mtu = l->mtu, .speed_mbps = l->speed_mbps };
 
 	if (!always && l->up == h->link.up && l->mtu == h->link.mtu &&
 	    l->speed_mbps == h->link.speed_mbps)
@@ -970,8 +970,8 @@ hal_parent_readable(struct hal_host *h)
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if (m.hdr.type == MSG_DRIVER_EMU && m.hdr.len == sizeof(struct proto_emu)) {
-		struct proto_emu e;
+	if (m.hdr.type == MSG_DRIVER_EMU && m.hdr.len == sizeof(struct hal_emu_cfg)) {
+		struct hal_emu_cfg e;
 		char why[128];
 
 		memcpy(&e, m.data, sizeof(e));

@@ -15,8 +15,8 @@
  *   MSG_DRIVER_CONFIG  which driver, its port, name and arguments
  *   MSG_DRIVER_DEVICE  fd: the open device (taken over by the driver)
  *   MSG_DRIVER_REGION  fd: the worker's region memfd
- *   MSG_DRIVER_KICK    fd: an eventfd, PROTO_KICK_DRIVER (we block on it)
- *                      or PROTO_KICK_WORKER (we write it to wake the worker)
+ *   MSG_DRIVER_KICK    fd: an eventfd, PORT_KICK_DRIVER (we block on it)
+ *                      or PORT_KICK_WORKER (we write it to wake the worker)
  *   MSG_DRIVER_EMU     an uplink's link emulation and drills (also live)
  *   MSG_DRIVER_PLUGIN  fd: the sealed, verified copy of an external driver
  * To the parent: MSG_DRIVER_LINK at start and whenever the link changes
@@ -32,12 +32,13 @@
 #include <stdint.h>
 
 #include "hal/driver.h"
-#include "runtime/msg.h"
+#include "hal/emu.h"
+#include "lib/msg.h"
 
 /* Frames per burst: what the host asks of the driver and of each ring. */
 #define HAL_BURST 32
 
-/* The driver role (runtime/roles.c) --------------------------------------- */
+/* The driver role (cnwd/roles.c) --------------------------------------- */
 
 /* One set-up message; 0, or -1 if it is not one of ours or is malformed. */
 int hal_child_setup(int sock, struct msg *m);
@@ -72,5 +73,39 @@ int hal_args_number(const char *s, size_t len, uint64_t min, uint64_t max, uint6
  * defaults.  0, or -1 with a message in err naming what is wrong.
  */
 int hal_args_parse(const char *args, struct hal_args *out, char *err, size_t errlen);
+
+/* What the parent and a driver tell each other (MSG_DRIVER_*) ------------ */
+
+struct hal_config {
+	char driver[16];		/* "tap", "udp", "afpacket", a plug-in */
+	char name[64];			/* what it serves: "cams.zone3", "wan1" */
+	char args[256];			/* driver-specific */
+	uint32_t port;			/* its port in the region */
+	uint32_t pad;
+};
+
+struct hal_link_msg {
+	uint32_t up;
+	uint32_t mtu;
+	uint64_t speed_mbps;
+};
+
+struct hal_emu_cfg {
+	struct emu_params params;
+	uint32_t admin_down;
+	uint32_t has_flap;
+	struct emu_flap flap;		/* starts (down) when received */
+	uint32_t wire_overhead;		/* bytes the link adds per frame, for the rate */
+	uint32_t pad;
+};
+
+struct hal_emu_stats {
+	struct emu_counters dir[2];	/* egress, ingress */
+};
+
+struct hal_plugin_cfg {
+	char name[16];			/* the driver it must register */
+	uint64_t size;			/* bytes in the memfd */
+};
 
 #endif

@@ -24,7 +24,7 @@
 #include <openssl/pem.h>
 
 #include "hal/sign.h"
-#include "runtime/util.h"
+#include "lib/util.h"
 
 /* Linux 6.3: without it a memfd may be made non-executable (vm.memfd_noexec). */
 #ifndef MFD_EXEC

@@ -20,7 +20,7 @@
  * file the caller can read and need no daemon.
  *
  * Every function that can fail takes a struct cnw_error last and returns -1
- * with it filled (runtime/error.h).  A plug-in that does not verify is not a
+ * with it filled (lib/error.h).  A plug-in that does not verify is not a
  * failure of sign_check() or sign_verify_file(): they return 0 and say why in
  * struct sign_result.
  */
@@ -29,7 +29,7 @@
 
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 #define SIGN_LEN	64			/* an Ed25519 signature */
 #define SIGN_MAX_SIZE	(64u << 20)		/* largest plug-in, 64 MiB */

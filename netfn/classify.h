@@ -16,7 +16,7 @@
 #include "netfn/flow.h"
 
 #define CLS_RULES_MAX 128		/* per tenant */
-#define CLS_UPLINKS_MAX 8		/* = PROTO_UPLINKS_MAX */
+#define CLS_UPLINKS_MAX 8		/* = WORKER_NET_UPLINKS */
 #define CLS_NO_PORT 0xff		/* in uplink_port[]: matches no network's uplink */
 
 enum policy_action { POLICY_ALLOW = 0, POLICY_DENY = 1, POLICY_ACTION_MAX };

@@ -89,4 +89,12 @@ port_ring(struct port_region *r, uint64_t off)
 	return (struct ring *)((char *)r + off);
 }
 
+enum { PORT_KICK_DRIVER = 0, PORT_KICK_WORKER = 1 };
+
+/* Which eventfd: the one the driver waits on, or the one the worker waits on. */
+struct port_kick {
+	uint32_t port;
+	uint32_t which;			/* PROTO_KICK_* */
+};
+
 #endif

@@ -4,7 +4,7 @@
  *
  * Why.  A tenant's bandwidth quota and a policy's rate cap are enforced by
  * the worker, frame by frame, with a token bucket (tb_*).  And an uplink
- * whose capacity is known (an emulated rate, proto_wuplink.shape_kbps) is
+ * whose capacity is known (an emulated rate, worker_uplink_cfg.shape_kbps) is
  * paced by the worker itself: if the worker pushed frames at it as fast as
  * they came, the backlog would build in a queue we do not control (the
  * driver's, the link's), first come first served, and a realtime frame

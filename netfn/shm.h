@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct shm {
 	void *base;			/* NULL when not mapped */
@@ -39,5 +39,10 @@ int shm_create(struct shm *m, const char *name, size_t size, struct cnw_error *e
 int shm_map(struct shm *m, int fd, int prot, struct cnw_error *err);
 /* Unmap and close; harmless after a failed shm_create/shm_map or twice. */
 void shm_unmap(struct shm *m);
+
+/* A region's size, sent with its memfd (the receiver maps this many bytes). */
+struct shm_size {
+	uint64_t size;			/* bytes to map */
+};
 
 #endif

@@ -40,7 +40,7 @@
  * from its own driver), and reading other drivers' buffers (one region per
  * worker, DESIGN.md).
  *
- * Driver restarts.  The parent sends PROTO_PORT_RESET once a port's driver
+ * Driver restarts.  The parent sends WORKER_PORT_RESET once a port's driver
  * is dead and before the next one starts (its restart backoff is at least
  * 100 ms): the worker takes back every buffer owner[] says the dead one
  * held and empties the port's four rings by moving the dead side's index
@@ -80,7 +80,8 @@
 #include "netfn/shm.h"
 #include "netfn/steer.h"
 #include "netfn/worker.h"
-#include "runtime/log.h"
+#include "proto/proto.h"
+#include "lib/log.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
@@ -201,8 +202,8 @@ struct worker_net {
 	uint8_t plen6;
 	uint8_t subnet6[16];
 	uint32_t nuplinks;
-	struct worker_uplink uplinks[PROTO_UPLINKS_MAX];
-	uint32_t seq[PROTO_UPLINKS_MAX];	/* next sequence number per path */
+	struct worker_uplink uplinks[WORKER_NET_UPLINKS];
+	uint32_t seq[WORKER_NET_UPLINKS];	/* next sequence number per path */
 	int32_t tenant;			/* its tenant's slot */
 	uint32_t dup_seq;		/* next redundancy sequence (OVERLAY_DATA_DUP) */
 	struct dedup *dedup;		/* the receiver's filter, made at the first copy */
@@ -891,7 +892,7 @@ static void
 worker_report_move(struct worker *w, const struct worker_net *nw, const struct flow *f,
     const uint8_t from[2], int why, const struct steer_path *cand, uint32_t ncand)
 {
-	struct proto_flow_move m;
+	struct worker_move m;
 
 	if (w->parent < 0)
 		return;
@@ -942,7 +943,7 @@ worker_flow_ports(struct worker *w, const uint8_t port[2], int delta)
 static void
 worker_steer(struct worker *w, struct worker_net *nw, struct flow *f, const struct cls_rule *r)
 {
-	struct steer_path cand[PROTO_UPLINKS_MAX];
+	struct steer_path cand[WORKER_NET_UPLINKS];
 	struct steer_req q = {
 		.mode = f->steering,
 		.cur = { f->port[0], f->port[1] },
@@ -1875,26 +1876,26 @@ worker_sched_drop(struct worker *w, uint32_t port)
 }
 
 int
-worker_port_set(struct worker *w, const struct proto_port *m)
+worker_port_set(struct worker *w, const struct worker_port_cfg *m)
 {
 	struct worker_port *p;
 
-	if (m->port >= PORT_MAX || m->kind > PORT_UDP || m->state > PROTO_PORT_RESET ||
-	    (m->kind == PORT_NONE && m->state == PROTO_PORT_UP))
+	if (m->port >= PORT_MAX || m->kind > PORT_UDP || m->state > WORKER_PORT_RESET ||
+	    (m->kind == PORT_NONE && m->state == WORKER_PORT_UP))
 		return -1;
 	p = &w->ports[m->port];
-	if (m->state == PROTO_PORT_RESET)
+	if (m->state == WORKER_PORT_RESET)
 		worker_port_reset(w, m->port);
-	if (m->state == PROTO_PORT_UP && !p->up) {
+	if (m->state == WORKER_PORT_UP && !p->up) {
 		p->complained = 0;
 		worker_paths_reset(w, m->port);
 	}
-	if (m->state != PROTO_PORT_UP || m->kind == PORT_NONE)
+	if (m->state != WORKER_PORT_UP || m->kind == PORT_NONE)
 		worker_sched_drop(w, m->port);
-	if ((m->state == PROTO_PORT_UP) != (p->up != 0))
+	if ((m->state == WORKER_PORT_UP) != (p->up != 0))
 		w->changed_ns = w->now_ns;
 	p->kind = m->kind;
-	p->up = m->state == PROTO_PORT_UP;
+	p->up = m->state == WORKER_PORT_UP;
 	worker_list(w, m->port, m->kind != PORT_NONE);
 	worker_fill_retarget(w);
 	return 0;
@@ -1905,12 +1906,12 @@ worker_kick_set(struct worker *w, uint32_t port, uint32_t which, int fd)
 {
 	int *slot, flags;
 
-	if (port >= PORT_MAX || which > PROTO_KICK_WORKER || fd < 0)
+	if (port >= PORT_MAX || which > PORT_KICK_WORKER || fd < 0)
 		return -1;
 	/* Never block on it: a driver could fill the counter to make us hang. */
 	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -1;
-	slot = which == PROTO_KICK_DRIVER ? &w->ports[port].kick_driver :
+	slot = which == PORT_KICK_DRIVER ? &w->ports[port].kick_driver :
 	    &w->ports[port].kick_worker;
 	if (*slot >= 0)
 		close(*slot);
@@ -1936,9 +1937,9 @@ worker_hash_rebuild(struct worker *w)
 }
 
 static int
-worker_network_valid(const struct proto_wnetwork *m)
+worker_network_valid(const struct worker_net_cfg *m)
 {
-	if (m->id == 0 || m->tap_port >= PORT_MAX || m->nuplinks > PROTO_UPLINKS_MAX ||
+	if (m->id == 0 || m->tap_port >= PORT_MAX || m->nuplinks > WORKER_NET_UPLINKS ||
 	    m->plen4 > 32 || m->plen6 > 128)
 		return 0;
 	for (uint32_t k = 0; k < m->nuplinks; k++)
@@ -1999,7 +2000,7 @@ worker_net_tap(struct worker *w, int slot, uint32_t tap_port)
 }
 
 int
-worker_network_set(struct worker *w, const struct proto_wnetwork *m)
+worker_network_set(struct worker *w, const struct worker_net_cfg *m)
 {
 	struct worker_net *nw;
 	int slot;
@@ -2185,7 +2186,7 @@ worker_tenant_slot(struct worker *w, uint32_t id)
  * generation changed), so traffic never stops for a policy change.
  */
 int
-worker_tenant_set(struct worker *w, const struct proto_wtenant *m)
+worker_tenant_set(struct worker *w, const struct worker_tenant_cfg *m)
 {
 	struct worker_tenant *t;
 	struct cls_rule *rules = NULL;
@@ -2252,7 +2253,7 @@ worker_tenant_del(struct worker *w, uint32_t id)
 
 /* What the HAL says of an uplink: its capacity, and whether we pace it. */
 int
-worker_uplink_set(struct worker *w, const struct proto_wuplink *m)
+worker_uplink_set(struct worker *w, const struct worker_uplink_cfg *m)
 {
 	struct worker_port *p;
 	uint64_t lane;
@@ -2467,7 +2468,7 @@ struct worker_queued {
 	uint32_t type;
 	uint32_t len;
 	int fd;
-	uint8_t data[sizeof(struct proto_wtenant)];	/* the largest */
+	uint8_t data[sizeof(struct worker_tenant_cfg)];	/* the largest */
 };
 
 static struct {
@@ -2478,15 +2479,15 @@ static struct {
 	struct msg *msg;
 } worker_proc = { .region_fd = -1, .stats_fd = -1, .flows_fd = -1 };
 
-_Static_assert(sizeof(struct proto_wtenant) >= sizeof(struct proto_wnetwork) &&
-    sizeof(struct proto_wtenant) >= sizeof(struct proto_wuplink) &&
-    sizeof(struct proto_wtenant) >= sizeof(struct proto_kick) &&
-    sizeof(struct proto_wtenant) >= sizeof(struct proto_port), "queued messages fit");
+_Static_assert(sizeof(struct worker_tenant_cfg) >= sizeof(struct worker_net_cfg) &&
+    sizeof(struct worker_tenant_cfg) >= sizeof(struct worker_uplink_cfg) &&
+    sizeof(struct worker_tenant_cfg) >= sizeof(struct port_kick) &&
+    sizeof(struct worker_tenant_cfg) >= sizeof(struct worker_port_cfg), "queued messages fit");
 
 static int
 worker_setup_fd(int *slot, struct msg *m)
 {
-	const struct proto_region *r = (const struct proto_region *)m->data;
+	const struct shm_size *r = (const struct shm_size *)m->data;
 
 	if (m->fd < 0 || r->size == 0)
 		return -1;
@@ -2563,7 +2564,7 @@ worker_dispatch(struct worker *w, struct msg *m)
 
 	switch (m->hdr.type) {
 	case MSG_WORKER_KICK: {
-		const struct proto_kick *k = d;
+		const struct port_kick *k = d;
 
 		if ((rc = worker_kick_set(w, k->port, k->which, m->fd)) == 0)
 			m->fd = -1;
@@ -2576,13 +2577,13 @@ worker_dispatch(struct worker *w, struct msg *m)
 		rc = worker_network_set(w, d);
 		break;
 	case MSG_WORKER_NETWORK_DEL:
-		rc = worker_network_del(w, ((const struct proto_wnetwork *)d)->id);
+		rc = worker_network_del(w, ((const struct worker_net_cfg *)d)->id);
 		break;
 	case MSG_WORKER_TENANT:
 		rc = worker_tenant_set(w, d);
 		break;
 	case MSG_WORKER_TENANT_DEL:
-		rc = worker_tenant_del(w, ((const struct proto_wtenant *)d)->id);
+		rc = worker_tenant_del(w, ((const struct worker_tenant_cfg *)d)->id);
 		break;
 	case MSG_WORKER_UPLINK:
 		rc = worker_uplink_set(w, d);

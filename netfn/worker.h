@@ -8,7 +8,7 @@
  *     segment, told about ports and networks by plain calls, and moved one
  *     burst per port at a time by worker_poll().  The unit tests act as the
  *     drivers on the region's rings and drive this directly;
- *   - the role (worker_child_*), which runtime/proc.c runs: it receives the
+ *   - the role (worker_child_*), which cnwd/proc.c runs: it receives the
  *     region and the stats segment at set-up, maps them, and loops over the
  *     ports and the parent's socket, sleeping on eventfds when idle.
  */
@@ -18,16 +18,80 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/msg.h"
+#include "netfn/classify.h"
+#include "netfn/flow.h"
 #include "netfn/port.h"
 #include "netfn/stats.h"
-#include "runtime/msg.h"
-#include "runtime/proto.h"
 
 #define WORKER_BURST 32			/* frames per ring per pass */
 
+/* What the parent tells the worker (the payloads of MSG_WORKER_*) --------- */
+
+struct worker_port_cfg {
+	uint32_t port;
+	uint32_t kind;			/* enum port_kind */
+	uint32_t state;			/* WORKER_PORT_* */
+	uint32_t pad;
+};
+enum {
+	WORKER_PORT_DOWN = 0,		/* no driver, or its link is down */
+	WORKER_PORT_UP = 1,		/* driver running and link up */
+	WORKER_PORT_RESET = 2,		/* the driver died: take back its buffers */
+};
+
+#define WORKER_NET_UPLINKS 8
+
+struct worker_net_cfg {
+	uint32_t id;			/* overlay network id */
+	uint32_t tap_port;
+	uint8_t subnet4[4];
+	uint8_t plen4;
+	uint8_t has6;
+	uint8_t plen6;
+	uint8_t pad;
+	uint8_t subnet6[16];
+	uint32_t tenant;		/* the tenant's row id (struct worker_tenant_cfg) */
+	uint32_t nuplinks;		/* in order of preference */
+	struct {
+		uint32_t port;		/* the uplink's udp port in the region */
+		uint16_t family;	/* the peer's endpoint over that uplink */
+		uint16_t udp_port;	/* network byte order */
+		uint8_t addr[16];
+	} uplinks[WORKER_NET_UPLINKS];
+};
+
+struct worker_tenant_cfg {
+	uint32_t id;			/* the tenant's row id */
+	uint32_t nrules;		/* <= CLS_RULES_MAX, in order; each message is a change */
+	uint32_t pad[2];
+	uint64_t flows_max;		/* its flows quota */
+	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic (0: none allowed) */
+	struct cls_rule rules[CLS_RULES_MAX];
+};
+
+struct worker_uplink_cfg {
+	uint32_t port;
+	uint32_t wire_overhead;		/* bytes the link adds to each frame, for pacing */
+	uint64_t capacity_kbps;		/* nominal egress rate (emulated, or the link's speed); 0 unknown */
+	uint64_t shape_kbps;		/* the worker paces this uplink to this rate (a finite emulated rate), 0 = not */
+};
+
+/* Why a flow moved (enum steer_reason in netfn/steer.h). */
+struct worker_move {
+	uint32_t tenant;		/* row id */
+	uint32_t network;		/* overlay network id */
+	struct flow_key key;
+	uint8_t from[2], to[2];		/* ports, FLOW_NO_PORT if none */
+	uint32_t reason;
+	uint32_t delay_us[2];		/* the from and to paths' delay, 0 unknown */
+	uint32_t suppressed;		/* moves not reported since the last report */
+};
+
+
 struct worker;
 
-/* The role (runtime/roles.c) ---------------------------------------- */
+/* The role (cnwd/roles.c) ---------------------------------------- */
 
 /*
  * A set-up message: MSG_WORKER_REGION and MSG_WORKER_STATS (each with its
@@ -55,20 +119,20 @@ int worker_attach(struct worker *w, struct port_region *r, size_t mapped,
 void worker_free(struct worker *w);
 
 /*
- * A port's driver is up, down, or dead (PROTO_PORT_RESET: every buffer it
+ * A port's driver is up, down, or dead (WORKER_PORT_RESET: every buffer it
  * held is taken back and its rings emptied; it stays down until UP).  Kind
  * PORT_NONE with DOWN or RESET retires the port.  0, or -1 if malformed.
  */
-int worker_port_set(struct worker *w, const struct proto_port *p);
+int worker_port_set(struct worker *w, const struct worker_port_cfg *p);
 /* Add or replace a network (by id).  0, or -1 if malformed or no room. */
-int worker_network_set(struct worker *w, const struct proto_wnetwork *n);
+int worker_network_set(struct worker *w, const struct worker_net_cfg *n);
 /* 0, or -1 if no such network. */
 int worker_network_del(struct worker *w, uint32_t id);
 /* A tenant's quotas and compiled rules (replacing its previous ones); 0, or -1 if malformed. */
-int worker_tenant_set(struct worker *w, const struct proto_wtenant *t);
+int worker_tenant_set(struct worker *w, const struct worker_tenant_cfg *t);
 int worker_tenant_del(struct worker *w, uint32_t id);
 /* An uplink's capacity and pacing; 0, or -1 if malformed. */
-int worker_uplink_set(struct worker *w, const struct proto_wuplink *u);
+int worker_uplink_set(struct worker *w, const struct worker_uplink_cfg *u);
 /*
  * The flow table in the caller's memory of worker_flows_size() bytes
  * (the parent's memfd), before worker_attach; without it, worker_attach
@@ -79,8 +143,8 @@ size_t worker_flows_size(void);
 /* The socket flow moves are reported on (MSG_WORKER_MOVE), or -1. */
 void worker_set_parent(struct worker *w, int sock);
 /*
- * The eventfd of a port's driver (PROTO_KICK_DRIVER: the worker writes it)
- * or of the worker (PROTO_KICK_WORKER: the worker waits on it).  On 0 the
+ * The eventfd of a port's driver (PORT_KICK_DRIVER: the worker writes it)
+ * or of the worker (PORT_KICK_WORKER: the worker waits on it).  On 0 the
  * worker owns fd (closing any previous one); on -1 the caller still does.
  */
 int worker_kick_set(struct worker *w, uint32_t port, uint32_t which, int fd);

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 #include "tenants/tenant.h"
 
 struct store;
@@ -24,7 +24,7 @@ struct store;
 #define NETWORK_DEVICE "cnw0"
 #define ROUTE_VIA_MAX 12
 #define NETWORK_ROUTES_MAX 256		/* per network */
-#define NETWORK_UPLINKS_MAX 8		/* = PROTO_UPLINKS_MAX */
+#define NETWORK_UPLINKS_MAX 8		/* = WORKER_NET_UPLINKS */
 #define NETWORK_GSO_MAX 60000		/* bytes of one GSO packet from cnw0 */
 
 struct network {
@@ -76,6 +76,9 @@ typedef int (*route_each_fn)(const struct route *r, void *arg);
 /* Canonicalise a subnet into out; 400 with a precise reason otherwise. */
 int network_validate_subnet(const char *what, const char *in, int family, char *out,
     size_t outlen, struct cnw_error *err);
+/* A route's prefix in canonical form, checked against its network (OUT). */
+int route_validate_prefix(const char *in, const struct network *n, char *out, size_t outlen,
+    struct cnw_error *err);
 int route_validate_via(const char *via, struct cnw_error *err);
 /* The namespace name of a network: -1 if it would not fit. */
 int network_netns_name(const char *instance, const char *tenant, const char *name,

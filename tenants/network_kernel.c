@@ -24,9 +24,9 @@
 
 #include <linux/rtnetlink.h>
 
-#include "runtime/netns.h"
-#include "runtime/nl.h"
-#include "runtime/util.h"
+#include "lib/netns.h"
+#include "lib/nl.h"
+#include "lib/util.h"
 #include "tenants/network.h"
 
 struct network_apply {
@@ -82,7 +82,7 @@ network_desired(struct network_apply *a, int oif, struct cnw_error *err)
 			    a->n->name);
 		r = &a->want[a->nwant++];
 		memset(r, 0, sizeof(*r));
-		if (nl_prefix_parse(a->routes[i].prefix, &r->dst) < 0)
+		if (prefix_parse(a->routes[i].prefix, &r->dst) < 0)
 			return cnw_err(err, CNW_EINTERNAL, "stored route %s does not parse",
 			    a->routes[i].prefix);
 		r->type = strcmp(a->routes[i].via, "blackhole") == 0 ? RTN_BLACKHOLE :
@@ -96,7 +96,7 @@ static int
 network_route_wanted(const struct network_apply *a, const struct nl_route *r)
 {
 	for (size_t i = 0; i < a->nwant; i++)
-		if (nl_prefix_equal(&a->want[i].dst, &r->dst) && a->want[i].type == r->type &&
+		if (prefix_equal(&a->want[i].dst, &r->dst) && a->want[i].type == r->type &&
 		    (r->type != RTN_UNICAST || a->want[i].oif == r->oif))
 			return 1;
 	return 0;
@@ -134,13 +134,13 @@ network_routes_prune(struct network_apply *a, int family, struct cnw_error *err)
 static int
 network_address(struct nl *nl, int ifindex, const char *subnet, struct cnw_error *err)
 {
-	struct nl_prefix p, gw;
+	struct prefix p, gw;
 
 	if (subnet[0] == '\0')
 		return 0;
-	if (nl_prefix_parse(subnet, &p) < 0)
+	if (prefix_parse(subnet, &p) < 0)
 		return cnw_err(err, CNW_EINTERNAL, "stored subnet %s does not parse", subnet);
-	nl_prefix_host(&p, 1, &gw);
+	prefix_host(&p, 1, &gw);
 	return nl_addr_replace(nl, ifindex, &gw, err);
 }
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "runtime/nl.h"
-#include "runtime/store.h"
+#include "lib/addr.h"
+#include "lib/store.h"
 #include "tenants/policy.h"
 #include "tenants/uplink.h"
 
@@ -194,7 +194,7 @@ static int
 policy_check_prefix(const char *what, char *s, size_t len, int *family,
     struct cnw_error *err)
 {
-	struct nl_prefix p, net;
+	struct prefix p, net;
 	char in[NETWORK_CIDR_MAX + 8], canon[NETWORK_CIDR_MAX];
 
 	if (strnlen(s, len) == len)
@@ -203,17 +203,17 @@ policy_check_prefix(const char *what, char *s, size_t len, int *family,
 		snprintf(in, sizeof(in), "%s", s);
 	else
 		snprintf(in, sizeof(in), "%s/%d", s, strchr(s, ':') ? 128 : 32);
-	if (nl_prefix_parse(in, &p) < 0)
+	if (prefix_parse(in, &p) < 0)
 		return cnw_err(err, CNW_EINVAL, "%s \"%s\" is not a prefix like 10.1.0.0/16, "
 		    "fd00:1::/48 or an address", what, s);
-	if (!nl_prefix_is_network(&p)) {
+	if (!prefix_is_network(&p)) {
 		net = p;
 		policy_clear_host(net.addr, p.plen, p.family == AF_INET ? 32 : 128);
-		nl_prefix_format(&net, canon, sizeof(canon));
+		prefix_format(&net, canon, sizeof(canon));
 		return cnw_err(err, CNW_EINVAL, "%s %s is not a network address (did you mean %s?)",
 		    what, s, canon);
 	}
-	nl_prefix_format(&p, s, len);
+	prefix_format(&p, s, len);
 	*family = p.family;
 	return 0;
 }
@@ -825,10 +825,10 @@ static int
 policy_compile_prefix(const struct policy *p, const char *what, const char *in,
     uint8_t addr[16], uint8_t *plen, uint8_t *ipv, struct cnw_error *err)
 {
-	struct nl_prefix x;
+	struct prefix x;
 	uint8_t v;
 
-	if (nl_prefix_parse(in, &x) < 0)
+	if (prefix_parse(in, &x) < 0)
 		return cnw_err(err, CNW_EINVAL, "policy \"%s\": %s \"%s\" is not a prefix",
 		    p->name, what, in);
 	v = x.family == AF_INET ? 4 : 6;

@@ -12,8 +12,8 @@
 
 #include <openssl/crypto.h>
 
-#include "runtime/store.h"
-#include "runtime/token.h"
+#include "lib/store.h"
+#include "lib/token.h"
 #include "tenants/network.h"
 #include "tenants/tenant.h"
 

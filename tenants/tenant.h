@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 #define TENANT_NAME_MAX 31	/* ^[a-z][a-z0-9-]{0,30}$ */
 #define TENANT_DESC_MAX 255	/* bytes of UTF-8 */

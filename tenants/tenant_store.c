@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/store.h"
-#include "runtime/token.h"
+#include "lib/store.h"
+#include "lib/token.h"
 #include "tenants/tenant.h"
 
 #define TENANT_COLUMNS \

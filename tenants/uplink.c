@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "runtime/conf.h"
-#include "runtime/store.h"
+#include "lib/addr.h"
+#include "lib/store.h"
 #include "tenants/policy.h"
 #include "tenants/uplink.h"
 
@@ -49,7 +49,7 @@ uplink_parse_endpoint(const char *s, uint16_t *family, uint8_t addr[16], uint16_
 		*port = 0;
 		return 0;
 	}
-	if (config_parse_listen(s, &ss, &len) < 0)
+	if (addr_endpoint_parse(s, &ss, &len) < 0)
 		return -1;
 	memset(addr, 0, 16);
 	if (ss.ss_family == AF_INET) {

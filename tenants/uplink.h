@@ -7,7 +7,7 @@
  * the address its overlay endpoint has over that uplink.  A network names a
  * peer and the uplinks it may use, in order of preference.  Only the admin
  * manages uplinks and peers; rows here, kernel and processes in the
- * parent's data-path reconcile (runtime/datapath.c).
+ * parent's data-path reconcile (cnwd/datapath.c).
  */
 #ifndef CNW_UPLINK_H
 #define CNW_UPLINK_H
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "hal/emu.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 #include "tenants/tenant.h"
 
 struct store;
@@ -23,7 +23,7 @@ struct store;
 #define UPLINK_IFNAME_MAX 15
 #define UPLINK_NETNS_MAX 63
 #define UPLINK_ADDR_MAX 56		/* "[ffff:...]:65535" */
-#define PEER_ENDPOINTS_MAX 8		/* = PROTO_UPLINKS_MAX */
+#define PEER_ENDPOINTS_MAX 8		/* = WORKER_NET_UPLINKS */
 #define UPLINK_DRIVER_MAX 15		/* a built-in driver or a plug-in's name */
 #define UPLINK_FLAP_MAX 64		/* "down=200ms,up=800ms,count=5" */
 

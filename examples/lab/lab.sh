@@ -18,8 +18,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 LAB_DIR=${LAB_DIR:-$top/_lab}
-CNWD=${CNWD:-$top/runtime/cnwd}
-CNWCTL=${CNWCTL:-$top/api/cnwctl}
+CNWD=${CNWD:-$top/cnwd/cnwd}
+CNWCTL=${CNWCTL:-$top/cli/cnwctl}
 EDGE=${LAB_EDGE:-edge}
 GW=${LAB_GW:-gw}
 SITES=("$EDGE" "$GW")

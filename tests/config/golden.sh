@@ -4,7 +4,7 @@
 # the file's path) and exit 0 for "configuration OK", 1 otherwise.  TAP out.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-cnwd=${CNWD:-$here/../../runtime/cnwd}
+cnwd=${CNWD:-$here/../../cnwd/cnwd}
 n=0 failed=0
 cases=("$here"/cases/*.conf)
 echo "1..$(( ${#cases[@]} + 1 ))"

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "runtime/msg.h"
-#include "runtime/proto.h"
+#include "lib/msg.h"
+#include "proto/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

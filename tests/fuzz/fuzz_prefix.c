@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "runtime/nl.h"
+#include "lib/addr.h"
 #include "tenants/network.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char in[96], out[NETWORK_CIDR_MAX], again[NETWORK_CIDR_MAX];
 	struct cnw_error err;
-	struct nl_prefix p;
+	struct prefix p;
 	int families[] = { AF_INET, AF_INET6 };
 
 	if (size >= sizeof(in))
@@ -28,9 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < 2; i++) {
 		if (network_validate_subnet("subnet", in, families[i], out, sizeof(out), &err) < 0)
 			continue;
-		if (nl_prefix_parse(out, &p) < 0 || !nl_prefix_is_network(&p))
+		if (prefix_parse(out, &p) < 0 || !prefix_is_network(&p))
 			abort();
-		nl_prefix_format(&p, again, sizeof(again));
+		prefix_format(&p, again, sizeof(again));
 		if (strcmp(out, again) != 0)
 			abort();
 	}

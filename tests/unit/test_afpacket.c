@@ -58,8 +58,8 @@
 #include <cmocka.h>
 
 #include "hal/afpacket.h"
-#include "runtime/log.h"
-#include "runtime/sandbox.h"
+#include "lib/log.h"
+#include "lib/sandbox.h"
 
 #define IF_A "afp0"
 #define IF_B "afp1"
@@ -476,7 +476,7 @@ test_open_geometry(void **state)
 	assert_int_equal(g->tx_frame_size, 2048);
 	assert_int_equal(g->tx_frame_nr, 512);
 	assert_int_equal(g->tx_block_size * g->tx_block_nr, 2048 * 512);
-	/* The argument string fits proto_driver_config's 128 bytes with room for a speed. */
+	/* The argument string fits hal_config's 128 bytes with room for a speed. */
 	assert_true(afpacket_geom_args(g, args, sizeof(args)) > 0);
 	snprintf(want, sizeof(want), "mtu=1500,mac=" MAC_A_STR ",rxbs=131072,rxbn=64,"
 	    "txbs=131072,txbn=8,txfs=2048,txfn=512");

@@ -14,8 +14,9 @@
 
 #include <cmocka.h>
 
-#include "runtime/conf.h"
-#include "runtime/log.h"
+#include "cnwd/conf.h"
+#include "lib/addr.h"
+#include "lib/log.h"
 
 static char path[64];
 
@@ -143,10 +144,10 @@ test_listen_parser(void **state)
 	socklen_t len;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(config_parse_listen(good[i], &ss, &len), 0);
+		assert_int_equal(addr_endpoint_parse(good[i], &ss, &len), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(config_parse_listen(bad[i], &ss, &len), -1);
-	assert_int_equal(config_parse_listen("[::1]:443", &ss, &len), 0);
+		assert_int_equal(addr_endpoint_parse(bad[i], &ss, &len), -1);
+	assert_int_equal(addr_endpoint_parse("[::1]:443", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 443);
 }

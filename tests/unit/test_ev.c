@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/ev.h"
-#include "runtime/util.h"
+#include "lib/ev.h"
+#include "lib/util.h"
 
 struct ctx {
 	struct ev_loop *l;

@@ -55,9 +55,9 @@
 #include "hal/host.h"
 #include "netfn/port.h"
 #include "netfn/shm.h"
-#include "runtime/log.h"
-#include "runtime/proto.h"
-#include "runtime/sandbox.h"
+#include "lib/log.h"
+#include "proto/proto.h"
+#include "lib/sandbox.h"
 
 #define FRAME_CAP 2048
 
@@ -854,10 +854,10 @@ host_fork(struct host *h)
 static void
 host_send_setup(struct host *h, const char *driver, const char *args, int with_region)
 {
-	struct proto_driver_config c = { .port = HOST_PORT };
-	struct proto_region reg = { .size = h->shm.size };
-	struct proto_kick kd = { .port = HOST_PORT, .which = PROTO_KICK_DRIVER };
-	struct proto_kick kw = { .port = HOST_PORT, .which = PROTO_KICK_WORKER };
+	struct hal_config c = { .port = HOST_PORT };
+	struct shm_size reg = { .size = h->shm.size };
+	struct port_kick kd = { .port = HOST_PORT, .which = PORT_KICK_DRIVER };
+	struct port_kick kw = { .port = HOST_PORT, .which = PORT_KICK_WORKER };
 
 	snprintf(c.driver, sizeof(c.driver), "%s", driver);
 	snprintf(c.name, sizeof(c.name), "wan-test");
@@ -945,7 +945,7 @@ host_teardown(void **state)
 static void
 host_expect_link(struct host *h, uint32_t mtu)
 {
-	const struct proto_link *l = (const struct proto_link *)h->m.data;
+	const struct hal_link_msg *l = (const struct hal_link_msg *)h->m.data;
 	char why[128];
 
 	assert_true(wait_fd(h->sock, POLLIN, 3000));
@@ -1063,7 +1063,7 @@ test_host_rx_tx(void **state)
 }
 
 /*
- * The same under the driver role's real sandbox (runtime/sandbox.c: ids
+ * The same under the driver role's real sandbox (lib/sandbox.c: ids
  * dropped, no capabilities, its seccomp allowlist), after sleeping idle
  * and being woken: every system call the host makes is on the list (a call
  * that is not ends the child with a message naming it).
@@ -1340,7 +1340,7 @@ static void
 test_host_setup_refuses(void **state)
 {
 	static struct msg m;
-	struct proto_driver_config c = { .port = 1 };
+	struct hal_config c = { .port = 1 };
 
 	memset(&m.hdr, 0, sizeof(m.hdr));
 	m.fd = -1;

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/msg.h"
-#include "runtime/proto.h"
+#include "lib/msg.h"
+#include "proto/proto.h"
 
 struct pair {
 	int a, b;

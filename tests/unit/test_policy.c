@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/store.h"
+#include "lib/store.h"
 #include "tenants/network.h"
 #include "tenants/policy.h"
 #include "tenants/tenant.h"

@@ -1,6 +1,6 @@
 /*
  * Signed driver plug-ins (hal/sign.c) and "cnwctl driver keygen|sign|verify"
- * (api/cnwctl_driver.c).
+ * (cli/cnwctl_driver.c).
  *
  * Every test gets a fresh mkdtemp directory holding
  *
@@ -36,7 +36,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "api/cnwctl_driver.h"
+#include "cli/cnwctl_driver.h"
 #include "hal/sign.h"
 
 #define ALL_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)

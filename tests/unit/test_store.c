@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/store.h"
-#include "runtime/token.h"
+#include "lib/store.h"
+#include "lib/token.h"
 #include "tenants/tenant.h"
 
 struct fixture {

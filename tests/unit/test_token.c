@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/token.h"
+#include "lib/token.h"
 
 static void
 test_generate_is_64_hex_and_differs(void **state)

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
-#include "runtime/nl.h"
+#include "lib/addr.h"
 #include "tenants/network.h"
 #include "tenants/tenant.h"
 
@@ -128,34 +128,34 @@ test_json_rejects(void **state)
 static void
 test_prefixes(void **state)
 {
-	struct nl_prefix a, b, h;
+	struct prefix a, b, h;
 	char s[NETWORK_CIDR_MAX];
 
-	assert_int_equal(nl_prefix_parse("10.10.0.0/24", &a), 0);
+	assert_int_equal(prefix_parse("10.10.0.0/24", &a), 0);
 	assert_int_equal(a.family, AF_INET);
 	assert_int_equal(a.plen, 24);
-	assert_true(nl_prefix_is_network(&a));
-	nl_prefix_host(&a, 1, &h);
-	nl_prefix_format(&h, s, sizeof(s));
+	assert_true(prefix_is_network(&a));
+	prefix_host(&a, 1, &h);
+	prefix_format(&h, s, sizeof(s));
 	assert_string_equal(s, "10.10.0.1/24");
-	assert_int_equal(nl_prefix_parse("10.10.0.128/25", &b), 0);
-	assert_true(nl_prefix_overlaps(&a, &b));
-	assert_int_equal(nl_prefix_parse("10.10.1.0/24", &b), 0);
-	assert_false(nl_prefix_overlaps(&a, &b));
-	assert_int_equal(nl_prefix_parse("fd00:10::/64", &b), 0);
-	assert_false(nl_prefix_overlaps(&a, &b));	/* families differ */
-	nl_prefix_host(&b, 1, &h);
-	nl_prefix_format(&h, s, sizeof(s));
+	assert_int_equal(prefix_parse("10.10.0.128/25", &b), 0);
+	assert_true(prefix_overlaps(&a, &b));
+	assert_int_equal(prefix_parse("10.10.1.0/24", &b), 0);
+	assert_false(prefix_overlaps(&a, &b));
+	assert_int_equal(prefix_parse("fd00:10::/64", &b), 0);
+	assert_false(prefix_overlaps(&a, &b));	/* families differ */
+	prefix_host(&b, 1, &h);
+	prefix_format(&h, s, sizeof(s));
 	assert_string_equal(s, "fd00:10::1/64");
 	/* carries across bytes */
-	assert_int_equal(nl_prefix_parse("10.0.0.0/8", &a), 0);
-	nl_prefix_host(&a, 256 + 1, &h);
-	nl_prefix_format(&h, s, sizeof(s));
+	assert_int_equal(prefix_parse("10.0.0.0/8", &a), 0);
+	prefix_host(&a, 256 + 1, &h);
+	prefix_format(&h, s, sizeof(s));
 	assert_string_equal(s, "10.0.1.1/8");
 	static const char *const bad[] = { "", "10.0.0.0", "10.0.0.0/", "10.0.0.0/33",
 		"10.0.0.0/-1", "10.0.0/8", "fd00::/129", "10.0.0.0/8x", "x/8", "10.0.0.0/0008" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(nl_prefix_parse(bad[i], &a), -1);
+		assert_int_equal(prefix_parse(bad[i], &a), -1);
 }
 
 static void

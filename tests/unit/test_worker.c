@@ -38,9 +38,9 @@
 #include "netfn/shm.h"
 #include "netfn/stats.h"
 #include "netfn/worker.h"
-#include "runtime/log.h"
-#include "runtime/msg.h"
-#include "runtime/proto.h"
+#include "lib/log.h"
+#include "lib/msg.h"
+#include "proto/proto.h"
 
 #define VNET 10
 #define TAP 0			/* the network's cnw0 */
@@ -62,10 +62,10 @@ struct fx {
 
 /* Setting up ---------------------------------------------------------- */
 
-static struct proto_wnetwork
+static struct worker_net_cfg
 net_msg(uint32_t id, uint32_t tap, const char *v4, uint8_t plen4, const char *v6, uint8_t plen6)
 {
-	struct proto_wnetwork n;
+	struct worker_net_cfg n;
 
 	memset(&n, 0, sizeof(n));
 	n.id = id;
@@ -81,7 +81,7 @@ net_msg(uint32_t id, uint32_t tap, const char *v4, uint8_t plen4, const char *v6
 }
 
 static void
-net_uplink(struct proto_wnetwork *n, uint32_t port, const char *peer, uint16_t udp_port)
+net_uplink(struct worker_net_cfg *n, uint32_t port, const char *peer, uint16_t udp_port)
 {
 	uint32_t k = n->nuplinks++;
 
@@ -94,7 +94,7 @@ net_uplink(struct proto_wnetwork *n, uint32_t port, const char *peer, uint16_t u
 static void
 port_msg(struct worker *w, uint32_t port, uint32_t kind, uint32_t state)
 {
-	struct proto_port p = { .port = port, .kind = kind, .state = state };
+	struct worker_port_cfg p = { .port = port, .kind = kind, .state = state };
 
 	assert_int_equal(worker_port_set(w, &p), 0);
 }
@@ -107,7 +107,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct proto_wnetwork n;
+	struct worker_net_cfg n;
 
 	assert_non_null(f);
 	f->size = port_region_size();
@@ -123,10 +123,10 @@ setup(void **state)
 	assert_non_null(f->w);
 	assert_int_equal(worker_attach(f->w, f->r, f->size, f->s, stats_size()), 0);
 	worker_set_probing(f->w, 0);	/* the forwarding tests count every frame */
-	port_msg(f->w, TAP, PORT_TAP, PROTO_PORT_UP);
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_UP);
-	port_msg(f->w, UP2, PORT_UDP, PROTO_PORT_UP);
-	port_msg(f->w, TAP2, PORT_TAP, PROTO_PORT_UP);
+	port_msg(f->w, TAP, PORT_TAP, WORKER_PORT_UP);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_UP);
+	port_msg(f->w, UP2, PORT_UDP, WORKER_PORT_UP);
+	port_msg(f->w, TAP2, PORT_TAP, WORKER_PORT_UP);
 	f->net1 = overlay_network_id("acme", "cams");
 	f->net2 = overlay_network_id("acme", "lights");
 	n = net_msg(f->net1, TAP, "10.1.0.0", 23, "fd00:1::", 64);
@@ -352,10 +352,10 @@ assert_no_leak(struct fx *f)
 static void
 reset_all(struct fx *f)
 {
-	port_msg(f->w, TAP, PORT_TAP, PROTO_PORT_RESET);
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_RESET);
-	port_msg(f->w, UP2, PORT_UDP, PROTO_PORT_RESET);
-	port_msg(f->w, TAP2, PORT_TAP, PROTO_PORT_RESET);
+	port_msg(f->w, TAP, PORT_TAP, WORKER_PORT_RESET);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_RESET);
+	port_msg(f->w, UP2, PORT_UDP, WORKER_PORT_RESET);
+	port_msg(f->w, TAP2, PORT_TAP, WORKER_PORT_RESET);
 	assert_int_equal(worker_free_buffers(f->w), PORT_POOL_BUFS);
 	for (uint32_t p = 0; p < PORT_MAX; p++)
 		assert_int_equal(worker_lent(f->w, p), 0);
@@ -645,7 +645,7 @@ test_no_healthy_uplink(void **state)
 	struct pool_buf *b;
 
 	/* The first uplink down: the second carries it, as path 1, to its peer. */
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_DOWN);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_DOWN);
 	drv_rx(f, TAP, frame, len);
 	worker_poll(f->w);
 	assert_tx_empty(f, UP1);
@@ -654,18 +654,18 @@ test_no_healthy_uplink(void **state)
 	assert_int_equal(h.path, 1);
 	assert_int_equal(ntohs(b->peer.port), 4790);
 	/* Both down: dropped. */
-	port_msg(f->w, UP2, PORT_UDP, PROTO_PORT_DOWN);
+	port_msg(f->w, UP2, PORT_UDP, WORKER_PORT_DOWN);
 	drv_rx(f, TAP, frame, len);
 	worker_poll(f->w);
 	assert_tx_empty(f, UP2);
 	assert_int_equal(snap(f)->drops[STATS_DROP_no_uplink], 1);
 	/* The first back up: it is the first choice again. */
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_UP);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_UP);
 	drv_rx(f, TAP, frame, len);
 	worker_poll(f->w);
 	drv_tx_one(f, UP1);
 	/* A down tap: frames for it are dropped, not queued for no one. */
-	port_msg(f->w, TAP, PORT_TAP, PROTO_PORT_DOWN);
+	port_msg(f->w, TAP, PORT_TAP, WORKER_PORT_DOWN);
 	{
 		uint8_t datagram[2048];
 
@@ -721,8 +721,8 @@ test_reset_reclaims_buffers(void **state)
 	drv_comp(f, UP1, idx, 3);
 	assert_true(worker_lent(f->w, TAP) > 0 && worker_lent(f->w, UP1) > 0);
 
-	port_msg(f->w, TAP, PORT_TAP, PROTO_PORT_RESET);
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_RESET);
+	port_msg(f->w, TAP, PORT_TAP, WORKER_PORT_RESET);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_RESET);
 	assert_int_equal(worker_lent(f->w, TAP), 0);
 	assert_int_equal(worker_lent(f->w, UP1), 0);
 	for (const char *w = "frtc"; *w != '\0'; w++) {
@@ -735,8 +735,8 @@ test_reset_reclaims_buffers(void **state)
 	assert_int_equal(worker_lent(f->w, TAP), 0);
 
 	/* The restarted drivers start from the rings as they are, and work. */
-	port_msg(f->w, TAP, PORT_TAP, PROTO_PORT_UP);
-	port_msg(f->w, UP1, PORT_UDP, PROTO_PORT_UP);
+	port_msg(f->w, TAP, PORT_TAP, WORKER_PORT_UP);
+	port_msg(f->w, UP1, PORT_UDP, WORKER_PORT_UP);
 	worker_poll(f->w);
 	drv_rx(f, TAP, frame, len);
 	worker_poll(f->w);
@@ -995,9 +995,9 @@ test_wakeup_only_when_sleeping(void **state)
 	uint64_t v;
 
 	assert_true(efd >= 0);
-	assert_int_equal(worker_kick_set(f->w, UP1, PROTO_KICK_DRIVER, dup(efd)), 0);
+	assert_int_equal(worker_kick_set(f->w, UP1, PORT_KICK_DRIVER, dup(efd)), 0);
 	assert_int_equal(worker_kick_set(f->w, UP1, 7, efd), -1);
-	assert_int_equal(worker_kick_set(f->w, PORT_MAX, PROTO_KICK_DRIVER, efd), -1);
+	assert_int_equal(worker_kick_set(f->w, PORT_MAX, PORT_KICK_DRIVER, efd), -1);
 	assert_int_equal(worker_pending(f->w), 0);
 
 	/* Awake driver: no system call, no wake-up. */
@@ -1043,7 +1043,7 @@ static void
 test_network_table(void **state)
 {
 	struct fx *f = *state;
-	struct proto_wnetwork n = net_msg(f->net1, TAP, "10.9.0.0", 16, NULL, 0);
+	struct worker_net_cfg n = net_msg(f->net1, TAP, "10.9.0.0", 16, NULL, 0);
 	uint8_t frame[256];
 
 	/* Malformed: id 0, a port out of range, prefix too long. */
@@ -1094,18 +1094,18 @@ static void
 test_port_messages(void **state)
 {
 	struct fx *f = *state;
-	struct proto_port bad[] = {
-		{ .port = PORT_MAX, .kind = PORT_TAP, .state = PROTO_PORT_UP },
-		{ .port = 1, .kind = 3, .state = PROTO_PORT_UP },
+	struct worker_port_cfg bad[] = {
+		{ .port = PORT_MAX, .kind = PORT_TAP, .state = WORKER_PORT_UP },
+		{ .port = 1, .kind = 3, .state = WORKER_PORT_UP },
 		{ .port = 1, .kind = PORT_UDP, .state = 3 },
-		{ .port = 1, .kind = PORT_NONE, .state = PROTO_PORT_UP },
+		{ .port = 1, .kind = PORT_NONE, .state = WORKER_PORT_UP },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(worker_port_set(f->w, &bad[i]), -1);
 	/* Retiring a port takes its buffers back and stops serving it. */
 	assert_true(worker_lent(f->w, UP2) > 0);
-	port_msg(f->w, UP2, PORT_NONE, PROTO_PORT_RESET);
+	port_msg(f->w, UP2, PORT_NONE, WORKER_PORT_RESET);
 	assert_int_equal(worker_lent(f->w, UP2), 0);
 	worker_poll(f->w);
 	assert_int_equal(worker_lent(f->w, UP2), 0);
@@ -1299,7 +1299,7 @@ cpu_ticks(pid_t pid)
 	return utime + stime;
 }
 
-/* As runtime/proc.c does: set-up messages until MSG_CHILD_START, then main. */
+/* As cnwd/proc.c does: set-up messages until MSG_CHILD_START, then main. */
 static int
 child_run(int sock)
 {
@@ -1323,7 +1323,7 @@ child_run(int sock)
 static void
 send_kick(int sock, uint32_t port, uint32_t which, int *fd)
 {
-	struct proto_kick k = { .port = port, .which = which };
+	struct port_kick k = { .port = port, .which = which };
 	int dupfd = dup(*fd);
 
 	assert_int_equal(msg_send(sock, MSG_WORKER_KICK, 0, 0, &k, sizeof(k), &dupfd), 0);
@@ -1361,9 +1361,9 @@ test_worker_process(void **state)
 {
 	struct shm region, stats, flows;
 	struct cnw_error err = { 0 };
-	struct proto_region pr;
-	struct proto_wnetwork n;
-	struct proto_port pp;
+	struct shm_size pr;
+	struct worker_net_cfg n;
+	struct worker_port_cfg pp;
 	struct stats_segment *copy;
 	struct port_region *r;
 	struct pool *pool;
@@ -1407,12 +1407,12 @@ test_worker_process(void **state)
 		kd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		kw[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		assert_true(kd[i] >= 0 && kw[i] >= 0);
-		send_kick(sv[0], i == 0 ? TAP : UP1, PROTO_KICK_DRIVER, &kd[i]);
-		send_kick(sv[0], i == 0 ? TAP : UP1, PROTO_KICK_WORKER, &kw[i]);
+		send_kick(sv[0], i == 0 ? TAP : UP1, PORT_KICK_DRIVER, &kd[i]);
+		send_kick(sv[0], i == 0 ? TAP : UP1, PORT_KICK_WORKER, &kw[i]);
 	}
-	pp = (struct proto_port){ .port = TAP, .kind = PORT_TAP, .state = PROTO_PORT_UP };
+	pp = (struct worker_port_cfg){ .port = TAP, .kind = PORT_TAP, .state = WORKER_PORT_UP };
 	assert_int_equal(msg_send(sv[0], MSG_WORKER_PORT, 0, 0, &pp, sizeof(pp), NULL), 0);
-	pp = (struct proto_port){ .port = UP1, .kind = PORT_UDP, .state = PROTO_PORT_UP };
+	pp = (struct worker_port_cfg){ .port = UP1, .kind = PORT_UDP, .state = WORKER_PORT_UP };
 	assert_int_equal(msg_send(sv[0], MSG_WORKER_PORT, 0, 0, &pp, sizeof(pp), NULL), 0);
 
 	/* The tap driver waits for fill buffers, receives a frame, hands it over. */

@@ -1,0 +1,17 @@
+# cnwd/: the parent process: start-up, the control requests, the data
+# path's and the inventory's reconcile, the roles of its children.
+noinst_LIBRARIES += cnwd/libcnwd.a
+cnwd_libcnwd_a_SOURCES = \
+	cnwd/cnwd.h cnwd/conf.c cnwd/conf.h cnwd/events.c cnwd/events.h \
+	cnwd/control.c cnwd/roles.c cnwd/proc.c cnwd/proc.h \
+	cnwd/reconcile.c cnwd/reconcile.h cnwd/datapath.c cnwd/datapath.h \
+	cnwd/inventory.c cnwd/inventory.h
+
+sbin_PROGRAMS += cnwd/cnwd
+cnwd_cnwd_SOURCES = cnwd/cnwd.c
+
+systemdsystemunit_DATA = cnwd/cnwd.service
+EXTRA_DIST += cnwd/cnwd.service
+
+install-data-local:
+	$(MKDIR_P) $(DESTDIR)$(pkglibdir)/drivers $(DESTDIR)$(sysconfdir)/cnw/trusted-keys

@@ -2,9 +2,9 @@
 # by make check all the same, so that none of them stops compiling unseen.
 BENCH_TOOLS = bench/httpload bench/bare_mhd bench/ring-bench bench/tapfwd bench/worker-bench
 check_PROGRAMS += $(BENCH_TOOLS)
-bench_worker_bench_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP)
+bench_worker_bench_LDADD = $(NETFN_LIBS)
 bench_tapfwd_LDADD =
-bench_ring_bench_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP)
+bench_ring_bench_LDADD = $(NETFN_LIBS)
 bench_httpload_LDADD =
 bench_bare_mhd_LDADD = $(MHD_LIBS)
 

@@ -1,7 +1,8 @@
 /*
  * The table of child roles: one row per kind of sandboxed child, with its
  * callbacks on both sides of fork + exec.  Adding a role (the fast-path
- * worker, a driver) is adding a row and a sandbox policy.
+ * worker, a driver) is adding a row and a sandbox policy.  The child sides
+ * of the worker and the driver are cnwd/role_worker.c and role_driver.c.
  */
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "cnwd/cnwd.h"
 #include "cnwd/datapath.h"
 #include "cnwd/proc.h"
+#include "cnwd/roles.h"
 
 static const struct proc_role proc_roles[] = {
 	{
@@ -30,9 +32,9 @@ static const struct proc_role proc_roles[] = {
 		.setup = datapath_worker_setup,
 		.started = datapath_worker_started,
 		.dispatch = datapath_child_dispatch,
-		.child_prepare = worker_child_prepare,
-		.child_setup = worker_child_setup,
-		.child_main = worker_child_main,
+		.child_prepare = role_worker_prepare,
+		.child_setup = role_worker_setup,
+		.child_main = role_worker_main,
 	},
 	{
 		.name = "driver",
@@ -41,10 +43,10 @@ static const struct proc_role proc_roles[] = {
 		.setup = datapath_driver_setup,
 		.started = datapath_driver_started,
 		.dispatch = datapath_child_dispatch,
-		.child_prepare = hal_child_prepare,
-		.child_unprivileged = hal_child_unprivileged,
-		.child_setup = hal_child_setup,
-		.child_main = hal_child_main,
+		.child_prepare = hal_host_prepare,
+		.child_unprivileged = hal_host_unprivileged,
+		.child_setup = role_driver_setup,
+		.child_main = role_driver_main,
 	},
 };
 

@@ -52,9 +52,10 @@
 #include "hal/emu.h"
 #include "hal/host.h"
 #include "netfn/port.h"
+#include "netfn/ring_guard.h"
 #include "netfn/shm.h"
 #include "lib/log.h"
-#include "proto/proto.h"
+#include "lib/util.h"
 
 /* Spin budget bounds, nanoseconds: a few microseconds, about what a wake-up costs. */
 #define HAL_SPIN_MIN_NS 1000
@@ -70,14 +71,6 @@
 #define HAL_EMU_MEM ((size_t)256 << 20)
 /* How often the emulation's counters go to the parent while they change. */
 #define HAL_EMU_STATS_NS 1000000000ull
-
-/* One of the port's rings as this side uses it: the shared ring, our geometry. */
-struct hal_ring {
-	struct ring *r;			/* in the region */
-	uint32_t size, mask;		/* private copies, checked once */
-	uint32_t pos;			/* our own index: head if we produce, tail if we consume */
-	uint32_t peer;			/* the other side's index, as last seen */
-};
 
 #define HAL_HOST_COUNTERS(X)						\
 	X(bad_index, "buffer indexes from the worker out of range (ignored)") \
@@ -95,12 +88,13 @@ struct hal_host {
 	uint64_t region_size;
 
 	/* Running. */
-	int sock;
+	int sock;			/* the parent's, polled */
+	const struct hal_host_calls *calls;
 	struct shm shm;
 	struct port_shm *port;
 	struct pool geom;		/* private copy of the pool's header */
 	uint8_t *bufs;			/* buffer 0, in our mapping */
-	struct hal_ring fill, rx, tx, comp;
+	struct ring_guard fill, rx, tx, comp;
 	struct hal_dev *dev;
 	struct hal_link link;
 	uint64_t spin_ns;
@@ -152,25 +146,22 @@ static struct hal_host hal_host = {
 /* Set-up ------------------------------------------------------------------- */
 
 static int
-hal_take_fd(int *dst, struct msg *m)
+hal_take_fd(int *dst, int fd)
 {
-	if (m->fd < 0)
+	if (fd < 0)
 		return -1;
 	if (*dst >= 0)
 		close(*dst);
-	*dst = m->fd;
-	m->fd = -1;
+	*dst = fd;
 	return 0;
 }
 
-static int
-hal_setup_config(struct hal_host *h, const struct msg *m)
+int
+hal_host_set_config(const struct hal_config *cfg)
 {
-	struct hal_config c;
+	struct hal_host *h = &hal_host;
+	struct hal_config c = *cfg;
 
-	if (m->hdr.len != sizeof(c))
-		return -1;
-	memcpy(&c, m->data, sizeof(c));
 	c.driver[sizeof(c.driver) - 1] = c.name[sizeof(c.name) - 1] = '\0';
 	c.args[sizeof(c.args) - 1] = '\0';
 	h->drv = hal_driver_find(c.driver);
@@ -188,78 +179,66 @@ hal_setup_config(struct hal_host *h, const struct msg *m)
 	return 0;
 }
 
-static int
-hal_setup_kick(struct hal_host *h, struct msg *m)
+int
+hal_host_set_device(int fd)
 {
-	struct port_kick k;
+	return hal_take_fd(&hal_host.dev_fd, fd);
+}
 
-	if (m->hdr.len != sizeof(k))
-		return -1;
-	memcpy(&k, m->data, sizeof(k));
-	if (k.which == PORT_KICK_DRIVER && hal_take_fd(&h->kick_self, m) == 0)
-		h->kick_port[PORT_KICK_DRIVER] = k.port;
-	else if (k.which == PORT_KICK_WORKER && hal_take_fd(&h->kick_worker, m) == 0)
-		h->kick_port[PORT_KICK_WORKER] = k.port;
+int
+hal_host_set_kick(const struct port_kick *k, int fd)
+{
+	struct hal_host *h = &hal_host;
+
+	if (k->which == PORT_KICK_DRIVER && hal_take_fd(&h->kick_self, fd) == 0)
+		h->kick_port[PORT_KICK_DRIVER] = k->port;
+	else if (k->which == PORT_KICK_WORKER && hal_take_fd(&h->kick_worker, fd) == 0)
+		h->kick_port[PORT_KICK_WORKER] = k->port;
 	else
 		return -1;
 	return 0;
 }
 
-static int
-hal_setup_region(struct hal_host *h, struct msg *m)
-{
-	struct shm_size r;
-
-	if (m->hdr.len != sizeof(r) || hal_take_fd(&h->region_fd, m) < 0)
-		return -1;
-	memcpy(&r, m->data, sizeof(r));
-	h->region_size = r.size;
-	return 0;
-}
-
-static int
-hal_setup_emu(struct hal_host *h, const struct msg *m)
-{
-	if (m->hdr.len != sizeof(h->emu))
-		return -1;
-	memcpy(&h->emu, m->data, sizeof(h->emu));
-	h->have_emu = 1;
-	return 0;
-}
-
-static int
-hal_setup_plugin(struct hal_host *h, struct msg *m)
-{
-	struct hal_plugin_cfg pl;
-
-	if (m->hdr.len != sizeof(pl) || hal_take_fd(&h->plugin_fd, m) < 0)
-		return -1;
-	memcpy(&pl, m->data, sizeof(pl));
-	snprintf(h->plugin_name, sizeof(h->plugin_name), "%s", pl.name);
-	return 0;
-}
-
 int
-hal_child_setup(int sock, struct msg *m)
+hal_host_set_region(int fd, uint64_t size)
+{
+	if (hal_take_fd(&hal_host.region_fd, fd) < 0)
+		return -1;
+	hal_host.region_size = size;
+	return 0;
+}
+
+static void hal_emu_apply(struct hal_host *h, const struct hal_emu_cfg *e, uint64_t now);
+
+void
+hal_host_set_emu(const struct hal_emu_cfg *e)
 {
 	struct hal_host *h = &hal_host;
 
-	switch (m->hdr.type) {
-	case MSG_DRIVER_EMU:
-		return hal_setup_emu(h, m);
-	case MSG_DRIVER_PLUGIN:
-		return hal_setup_plugin(h, m);
-	case MSG_DRIVER_CONFIG:
-		return hal_setup_config(h, m);
-	case MSG_DRIVER_DEVICE:
-		return hal_take_fd(&h->dev_fd, m);
-	case MSG_DRIVER_REGION:
-		return hal_setup_region(h, m);
-	case MSG_DRIVER_KICK:
-		return hal_setup_kick(h, m);
-	default:
-		return -1;
+	/* Running: applied now; at set-up, by hal_open once the driver is. */
+	if (h->dev != NULL) {
+		hal_emu_apply(h, e, cnw_now_ns());
+		return;
 	}
+	h->emu = *e;
+	h->have_emu = 1;
+}
+
+int
+hal_host_set_plugin(const struct hal_plugin_cfg *pl, int fd)
+{
+	struct hal_host *h = &hal_host;
+
+	if (hal_take_fd(&h->plugin_fd, fd) < 0)
+		return -1;
+	snprintf(h->plugin_name, sizeof(h->plugin_name), "%s", pl->name);
+	return 0;
+}
+
+const char *
+hal_host_name(void)
+{
+	return hal_host.cfg.name;
 }
 
 /*
@@ -268,7 +247,7 @@ hal_child_setup(int sock, struct msg *m)
  * microseconds, not the default 50 us of slack.
  */
 void
-hal_child_prepare(void)
+hal_host_prepare(void)
 {
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 }
@@ -281,7 +260,7 @@ hal_child_prepare(void)
  * code then runs under the same filter as a built-in driver.
  */
 void
-hal_child_unprivileged(void)
+hal_host_unprivileged(void)
 {
 	struct hal_host *h = &hal_host;
 	const struct hal_driver *drv;
@@ -309,25 +288,15 @@ hal_child_unprivileged(void)
 	h->plugin_fd = -1;
 }
 
-/* Rings, with our private geometry ------------------------------------------ */
-
-static uint32_t
-hal_ring_used(const struct hal_ring *hr, uint32_t head, uint32_t tail)
-{
-	uint32_t used = head - tail;
-
-	/* A nonsense peer index reads as a full (or empty-handed) ring, never more. */
-	return used <= hr->size ? used : hr->size;
-}
+/* Rings ------------------------------------------------------------------- */
 
 /*
  * Attach to the ring at off of a region of mapped bytes, checking that it
- * lies inside and has the size the region announces.  Our own index starts
- * where the shared one is, so a restarted driver carries on its
- * predecessor's rings.
+ * lies inside and has the size the region announces; then our side of it
+ * keeps its own geometry (netfn/ring_guard.h).
  */
 static int
-hal_ring_attach(struct hal_ring *hr, void *base, size_t mapped, uint64_t off,
+hal_ring_attach(struct ring_guard *g, void *base, size_t mapped, uint64_t off,
     uint32_t size, int producer)
 {
 	size_t bytes = ring_memsize(size);
@@ -338,93 +307,8 @@ hal_ring_attach(struct hal_ring *hr, void *base, size_t mapped, uint64_t off,
 	r = (struct ring *)((char *)base + off);
 	if (r->size != size || r->mask != size - 1)
 		return -1;
-	hr->r = r;
-	hr->size = size;
-	hr->mask = size - 1;
-	/* Acquire pairs with the peer's release store of its index (ring.h). */
-	if (producer) {
-		hr->pos = atomic_load_explicit(&r->prod.head, memory_order_relaxed);
-		hr->peer = atomic_load_explicit(&r->cons.tail, memory_order_acquire);
-	} else {
-		hr->pos = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
-		hr->peer = atomic_load_explicit(&r->prod.head, memory_order_acquire);
-	}
+	ring_guard_attach(g, r, size, producer);
 	return 0;
-}
-
-/* Producer: free slots, reading the consumer's index only when the cache says fewer than want. */
-static uint32_t
-hal_ring_room(struct hal_ring *hr, uint32_t want)
-{
-	uint32_t room = hr->size - hal_ring_used(hr, hr->pos, hr->peer);
-
-	if (room < want) {
-		/*
-		 * Acquire pairs with the release store of cons.tail in the
-		 * worker's ring_dequeue_burst: its reads of the slots it freed
-		 * are done before we overwrite them.
-		 */
-		hr->peer = atomic_load_explicit(&hr->r->cons.tail, memory_order_acquire);
-		room = hr->size - hal_ring_used(hr, hr->pos, hr->peer);
-	}
-	return room;
-}
-
-/* Consumer: indexes ready, reading the producer's index only when the cache says fewer than want. */
-static uint32_t
-hal_ring_ready(struct hal_ring *hr, uint32_t want)
-{
-	uint32_t ready = hal_ring_used(hr, hr->peer, hr->pos);
-
-	if (ready < want) {
-		/*
-		 * Acquire pairs with the release store of prod.head in the
-		 * worker's ring_enqueue_burst: the slots up to that head are
-		 * written before we read them.
-		 */
-		hr->peer = atomic_load_explicit(&hr->r->prod.head, memory_order_acquire);
-		ready = hal_ring_used(hr, hr->peer, hr->pos);
-	}
-	return ready;
-}
-
-/* Enqueue n indexes; the caller made sure of the room (hal_ring_room). */
-static void
-hal_ring_put(struct hal_ring *hr, const uint32_t *objs, uint32_t n)
-{
-	if (n == 0)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		hr->r->slots[(hr->pos + i) & hr->mask] = objs[i];
-	hr->pos += n;
-	/*
-	 * Release pairs with the acquire load of prod.head in the worker's
-	 * ring_dequeue_burst: the slots written above are visible before the
-	 * head that publishes them.
-	 */
-	atomic_store_explicit(&hr->r->prod.head, hr->pos, memory_order_release);
-}
-
-/* Dequeue up to n indexes; how many came out. */
-static uint32_t
-hal_ring_get(struct hal_ring *hr, uint32_t *objs, uint32_t n)
-{
-	uint32_t ready = hal_ring_ready(hr, n);
-
-	if (n > ready)
-		n = ready;
-	if (n == 0)
-		return 0;
-	for (uint32_t i = 0; i < n; i++)
-		objs[i] = hr->r->slots[(hr->pos + i) & hr->mask];
-	hr->pos += n;
-	/*
-	 * Release pairs with the acquire load of cons.tail in the worker's
-	 * ring_enqueue_burst: our reads of these slots are done before it
-	 * may reuse them.
-	 */
-	atomic_store_explicit(&hr->r->cons.tail, hr->pos, memory_order_release);
-	return n;
 }
 
 /* Buffers ------------------------------------------------------------------- */
@@ -485,7 +369,6 @@ hal_kick_worker(struct hal_host *h)
 
 /* Emulation -------------------------------------------------------------------- */
 
-static uint64_t hal_now_ns(void);
 static void hal_link_report(struct hal_host *h, const struct hal_link *l, int always);
 static void hal_fill_take(struct hal_host *h);
 
@@ -632,7 +515,7 @@ hal_emu_rx_release(struct hal_host *h, uint64_t now)
 	if (h->eq[1] == NULL || emu_queue_next_ns(h->eq[1]) > now)
 		return 0;
 	hal_fill_take(h);
-	room = hal_ring_room(&h->rx, h->nspare);
+	room = ring_guard_room(&h->rx, h->nspare);
 	n = emu_queue_peek_burst(h->eq[1], now, room < h->nspare ? room : h->nspare, data, len,
 	    meta);
 	for (unsigned i = 0; i < n; i++) {
@@ -654,7 +537,7 @@ hal_emu_rx_release(struct hal_host *h, uint64_t now)
 	emu_queue_pop_n(h->eq[1], n);
 	memmove(h->spare, h->spare + n, (h->nspare - n) * sizeof(h->spare[0]));
 	h->nspare -= n;
-	hal_ring_put(&h->rx, out, n);
+	(void)ring_guard_put(&h->rx, out, n);
 	h->enqueued = 1;
 	return (int)n;
 }
@@ -678,7 +561,7 @@ hal_emu_stats(struct hal_host *h, uint64_t now)
 	if (sum == h->stats_sum)
 		return;
 	h->stats_sum = sum;
-	if (msg_send(h->sock, MSG_DRIVER_EMU_STATS, 0, 0, &st, sizeof(st), NULL) < 0)
+	if (h->calls->emu_stats(h->calls->arg, &st) < 0)
 		log_warn("%s: reporting the emulation's counters", h->cfg.name);
 }
 
@@ -706,7 +589,7 @@ hal_fill_take(struct hal_host *h)
 
 	if (h->nspare == HAL_BURST)
 		return;
-	got = hal_ring_get(&h->fill, idx, HAL_BURST - h->nspare);
+	got = ring_guard_get(&h->fill, idx, HAL_BURST - h->nspare);
 	for (uint32_t i = 0; i < got; i++) {
 		if (pool_index_valid(&h->geom, idx[i]))
 			h->spare[h->nspare++] = idx[i];
@@ -775,7 +658,7 @@ hal_rx_publish(struct hal_host *h, unsigned got, unsigned n)
 		rest[nrest++] = h->spare[i];
 	memcpy(h->spare, rest, nrest * sizeof(rest[0]));
 	h->nspare = nrest;
-	hal_ring_put(&h->rx, out, got);
+	(void)ring_guard_put(&h->rx, out, got);
 	h->enqueued |= got > 0;
 	return 0;
 }
@@ -794,7 +677,7 @@ hal_rx_step(struct hal_host *h)
 	hal_fill_take(h);
 	if (h->nspare == 0)
 		return 0;
-	room = hal_ring_room(&h->rx, h->nspare);
+	room = ring_guard_room(&h->rx, h->nspare);
 	if ((n = room < h->nspare ? room : h->nspare) == 0)
 		return 0;
 	hal_rx_frames(h, n);
@@ -805,7 +688,7 @@ hal_rx_step(struct hal_host *h)
 	}
 	if (h->emu_any && got > 0 && hal_emu_takes(h, 1)) {
 		/* Copied into the ingress queue; the buffers stay ours, spare. */
-		uint64_t now = hal_now_ns();
+		uint64_t now = cnw_now_ns();
 
 		for (int i = 0; i < got; i++)
 			if (h->rxf[i].len <= h->rxf[i].cap)
@@ -841,12 +724,12 @@ hal_tx_frame(struct hal_host *h, uint32_t idx, struct hal_frame *f)
 static void
 hal_tx_take(struct hal_host *h, uint32_t *done, unsigned *ndone)
 {
-	uint32_t idx[HAL_BURST], room = hal_ring_room(&h->comp, HAL_BURST), got;
+	uint32_t idx[HAL_BURST], room = ring_guard_room(&h->comp, HAL_BURST), got;
 
 	if (room <= h->npend)
 		return;
 	room -= h->npend;
-	got = hal_ring_get(&h->tx, idx, HAL_BURST - h->npend < room ? HAL_BURST - h->npend : room);
+	got = ring_guard_get(&h->tx, idx, HAL_BURST - h->npend < room ? HAL_BURST - h->npend : room);
 	for (uint32_t i = 0; i < got; i++) {
 		if (!pool_index_valid(&h->geom, idx[i])) {
 			hal_bad_index(h, "tx", idx[i]);
@@ -870,7 +753,7 @@ hal_tx_step(struct hal_host *h)
 	hal_tx_take(h, done, &ndone);
 	if (h->emu_any && h->npend > 0 && hal_emu_takes(h, 0)) {
 		/* Copied into the egress queue (or lost with the link): sent, as the worker sees it. */
-		uint64_t now = hal_now_ns();
+		uint64_t now = cnw_now_ns();
 
 		for (unsigned i = 0; i < h->npend; i++)
 			hal_emu_offer(h, 0, &h->pendf[i], now);
@@ -891,7 +774,7 @@ hal_tx_step(struct hal_host *h)
 		memmove(h->pendf, h->pendf + sent, h->npend * sizeof(h->pendf[0]));
 	}
 	/* Room was reserved in hal_tx_take: comp has one free slot per pending frame. */
-	hal_ring_put(&h->comp, done, ndone);
+	(void)ring_guard_put(&h->comp, done, ndone);
 	h->enqueued |= ndone > 0;
 	return (int)ndone;
 }
@@ -906,7 +789,7 @@ hal_step(struct hal_host *h)
 	if ((rx = hal_rx_step(h)) < 0 || (tx = hal_tx_step(h)) < 0)
 		return -1;
 	if (h->emu_any) {
-		uint64_t now = hal_now_ns();
+		uint64_t now = cnw_now_ns();
 		int er, et;
 
 		if (now >= h->flap_next)
@@ -934,7 +817,7 @@ hal_link_report(struct hal_host *h, const struct hal_link *l, int always)
 		return;
 	h->link = *l;
 	log_info("%s: link %s", h->cfg.name, l->up ? "up" : "down");
-	if (msg_send(h->sock, MSG_DRIVER_LINK, 0, 0, &pl, sizeof(pl), NULL) < 0)
+	if (h->calls->link(h->calls->arg, &pl) < 0)
 		log_warn("%s: reporting the link", h->cfg.name);
 }
 
@@ -954,48 +837,14 @@ hal_link_event(struct hal_host *h)
 	return rc < 0 ? -1 : 0;
 }
 
-/* 1 when the parent has gone (end of file), 0 otherwise. */
-static int
-hal_parent_readable(struct hal_host *h)
-{
-	static struct msg m;
-	int rc = msg_recv(h->sock, &m);
-
-	if (rc == 0 || (rc < 0 && (errno == ECONNRESET || errno == EPIPE)))
-		return 1;
-	if (rc < 0) {
-		if (errno != EAGAIN)
-			log_warn("%s: message from the parent", h->cfg.name);
-		return 0;
-	}
-	if (m.fd >= 0)
-		close(m.fd);
-	if (m.hdr.type == MSG_DRIVER_EMU && m.hdr.len == sizeof(struct hal_emu_cfg)) {
-		struct hal_emu_cfg e;
-		char why[128];
-
-		memcpy(&e, m.data, sizeof(e));
-		/* The parent checked it; a driver checks what it is sent all the same. */
-		if (msg_check(proto_types, proto_ntypes, &m, PROTO_FROM_PARENT, why,
-		    sizeof(why)) < 0) {
-			log_warnx("%s: emulation from the parent refused: %s", h->cfg.name, why);
-			return 0;
-		}
-		hal_emu_apply(h, &e, hal_now_ns());
-		return 0;
-	}
-	log_warnx("%s: unexpected message %u from the parent; ignored", h->cfg.name, m.hdr.type);
-	return 0;
-}
-
 /* Waiting ------------------------------------------------------------------- */
 
 /* Frames on tx that a pass could take: room in pend, and in comp for them once sent. */
 static int
 hal_tx_takeable(struct hal_host *h)
 {
-	return h->npend < HAL_BURST && hal_ring_ready(&h->tx, 1) > 0 &&
-	    hal_ring_room(&h->comp, h->npend + 1) > h->npend;
+	return h->npend < HAL_BURST && ring_guard_ready(&h->tx, 1) > 0 &&
+	    ring_guard_room(&h->comp, h->npend + 1) > h->npend;
 }
 
 /* Work a pass would find in the rings (read after driver_sleeping was set). */
@@ -1004,17 +853,17 @@ hal_rings_pending(struct hal_host *h)
 {
 	if (hal_tx_takeable(h))
 		return 1;
-	return h->nspare == 0 && hal_ring_ready(&h->fill, 1) > 0;
+	return h->nspare == 0 && ring_guard_ready(&h->fill, 1) > 0;
 }
 
 /* Blocked on the worker draining rx or comp, which it does not signal. */
 static int
 hal_blocked_on_worker(struct hal_host *h)
 {
-	if (h->nspare > 0 && hal_ring_room(&h->rx, 1) == 0)
+	if (h->nspare > 0 && ring_guard_room(&h->rx, 1) == 0)
 		return 1;
-	return h->npend < HAL_BURST && hal_ring_ready(&h->tx, 1) > 0 &&
-	    hal_ring_room(&h->comp, h->npend + 1) <= h->npend;
+	return h->npend < HAL_BURST && ring_guard_ready(&h->tx, 1) > 0 &&
+	    ring_guard_room(&h->comp, h->npend + 1) <= h->npend;
 }
 
 /*
@@ -1032,7 +881,7 @@ hal_poll(struct hal_host *h, int64_t timeout_ns)
 	};
 	uint64_t v;
 
-	if (h->nspare > 0 && hal_ring_room(&h->rx, 1) > 0)
+	if (h->nspare > 0 && ring_guard_room(&h->rx, 1) > 0)
 		pfd[0].events |= POLLIN;
 	struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
 
@@ -1053,7 +902,7 @@ hal_poll(struct hal_host *h, int64_t timeout_ns)
 	if ((pfd[0].revents & (POLLERR | POLLHUP)) && hal_link_event(h) < 0)
 		return -1;
 	if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
-		return hal_parent_readable(h);
+		return h->calls->parent(h->calls->arg);
 	return 0;
 }
 
@@ -1079,7 +928,7 @@ hal_sleep(struct hal_host *h)
 
 	if (h->emu_any) {
 		/* Wake for the next departure, flap or report of the emulation. */
-		uint64_t next = hal_emu_next(h), now = hal_now_ns();
+		uint64_t next = hal_emu_next(h), now = cnw_now_ns();
 
 		if (next != UINT64_MAX) {
 			int64_t wait = next > now ? (int64_t)(next - now) : 0;
@@ -1094,15 +943,6 @@ hal_sleep(struct hal_host *h)
 	return rc;
 }
 
-static uint64_t
-hal_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Passes over the rings and the device for up to the spin budget; frames
  * moved, or -1.  The budget adapts: a spin that found work was worth it
@@ -1112,13 +952,12 @@ hal_now_ns(void)
 static int
 hal_spin(struct hal_host *h)
 {
-	uint64_t start = hal_now_ns();
+	uint64_t start = cnw_now_ns();
 	int work;
 
-	do {
-		__builtin_ia32_pause();
+	do
 		work = hal_step(h);
-	} while (work == 0 && hal_now_ns() - start < h->spin_ns);
+	while (work == 0 && cnw_spin(start, h->spin_ns));
 	if (work > 0 && h->spin_ns < HAL_SPIN_MAX_NS)
 		h->spin_ns *= 2;
 	else if (work == 0 && h->spin_ns > HAL_SPIN_MIN_NS)
@@ -1265,7 +1104,7 @@ hal_open(struct hal_host *h)
 	}
 	h->real = l;
 	if (h->have_emu)
-		hal_emu_apply(h, &h->emu, hal_now_ns());
+		hal_emu_apply(h, &h->emu, cnw_now_ns());
 	hal_link_effective(h, 1);
 	h->spin_ns = HAL_SPIN_START_NS;
 	log_info("%s: driver %s on port %u", h->cfg.name, h->drv->name, h->cfg.port);
@@ -1304,12 +1143,13 @@ hal_close(struct hal_host *h)
 }
 
 int
-hal_child_main(int sock)
+hal_host_main(int sock, const struct hal_host_calls *calls)
 {
 	struct hal_host *h = &hal_host;
 	int rc = 1;
 
 	h->sock = sock;
+	h->calls = calls;
 	if (hal_open(h) == 0)
 		rc = hal_run(h);
 	hal_close(h);

@@ -11,6 +11,9 @@
  * does the wake-up protocol (spin, sleeping flag, eventfd), so every driver
  * gets them right by construction.
  *
+ * The host is an engine of plain calls (below); its role, which takes the
+ * parent's messages and calls it, is cnwd/role_driver.c.
+ *
  * Set-up (before the sandbox), from the parent, each in its own message:
  *   MSG_DRIVER_CONFIG  which driver, its port, name and arguments
  *   MSG_DRIVER_DEVICE  fd: the open device (taken over by the driver)
@@ -33,21 +36,10 @@
 
 #include "hal/driver.h"
 #include "hal/emu.h"
-#include "lib/msg.h"
+#include "netfn/port.h"
 
 /* Frames per burst: what the host asks of the driver and of each ring. */
 #define HAL_BURST 32
-
-/* The driver role (cnwd/roles.c) --------------------------------------- */
-
-/* One set-up message; 0, or -1 if it is not one of ours or is malformed. */
-int hal_child_setup(int sock, struct msg *m);
-/* Before the sandbox: timer slack for the emulation's timers. */
-void hal_child_prepare(void);
-/* Privileges dropped, filter not yet loaded: load a verified plug-in. */
-void hal_child_unprivileged(void);
-/* Sandboxed: map, check, start the driver and move frames until EOF. */
-int hal_child_main(int sock);
 
 /* For the built-in drivers (hal/drivers.c) -------------------------------- */
 
@@ -107,5 +99,42 @@ struct hal_plugin_cfg {
 	char name[16];			/* the driver it must register */
 	uint64_t size;			/* bytes in the memfd */
 };
+
+/* The host ------------------------------------------------------------------ */
+
+/*
+ * Set-up, before hal_host_main, each from its message: 0, or -1 if it is
+ * refused (a descriptor is the host's on 0, still the caller's on -1).
+ */
+int hal_host_set_config(const struct hal_config *c);
+int hal_host_set_device(int fd);
+int hal_host_set_region(int fd, uint64_t size);
+int hal_host_set_kick(const struct port_kick *k, int fd);
+int hal_host_set_plugin(const struct hal_plugin_cfg *p, int fd);
+/* An uplink's emulation and drills: kept at set-up, applied at once while running. */
+void hal_host_set_emu(const struct hal_emu_cfg *e);
+/* Before the sandbox: timer slack for the emulation's timers. */
+void hal_host_prepare(void);
+/* Privileges dropped, filter not yet loaded: load a verified plug-in. */
+void hal_host_unprivileged(void);
+/* What it serves ("wan1"), for messages. */
+const char *hal_host_name(void);
+
+/* How the running host reaches its parent; each returns as described. */
+struct hal_host_calls {
+	/* sock is readable: 1 when the parent has gone, else 0 */
+	int (*parent)(void *arg);
+	/* the link changed (MSG_DRIVER_LINK): 0, or -1 with errno */
+	int (*link)(void *arg, const struct hal_link_msg *l);
+	/* the emulation's counters moved (MSG_DRIVER_EMU_STATS): 0, or -1 with errno */
+	int (*emu_stats)(void *arg, const struct hal_emu_stats *s);
+	void *arg;
+};
+
+/*
+ * Sandboxed: map, check, start the driver and move frames until the parent
+ * has gone (0) or on a fatal error (1); sock is the parent's, polled.
+ */
+int hal_host_main(int sock, const struct hal_host_calls *calls);
 
 #endif

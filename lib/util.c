@@ -42,19 +42,13 @@ cnw_time_rfc3339(char buf[static 21], long long unix_seconds)
 long long
 cnw_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(cnw_now_ns() / 1000000);
 }
 
 long long
 cnw_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)(cnw_now_ns() / 1000);
 }
 
 int

@@ -10,7 +10,9 @@
 #define CNW_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void cnw_freep(void *p) { free(*(void **)p); }
@@ -49,6 +51,39 @@ void cnw_time_rfc3339(char buf[static 21], long long unix_seconds);
 /* Monotonic milliseconds, microseconds. */
 long long cnw_now_ms(void);
 long long cnw_now_us(void);
+/* Monotonic nanoseconds; inline, as the fast path reads it once per pass. */
+static inline uint64_t
+cnw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A pause in a loop that spins on memory another CPU writes: the CPU's
+ * hint (x86 pause, arm64 yield) lets the sibling hyperthread run and ends
+ * the loop without a memory-order mis-speculation; nothing elsewhere.
+ */
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* One turn of a bounded spin: a pause, then 1 while budget_ns since start_ns lasts. */
+static inline int
+cnw_spin(uint64_t start_ns, uint64_t budget_ns)
+{
+	cpu_relax();
+	return cnw_now_ns() - start_ns < budget_ns;
+}
+
 /* Write a whole buffer to fd, retrying on EINTR and short writes. */
 int cnw_write_all(int fd, const void *buf, size_t len);
 

@@ -4,7 +4,7 @@
 noinst_LIBRARIES += netfn/libnetfn.a
 netfn_libnetfn_a_SOURCES = \
 	netfn/shm.c netfn/shm.h \
-	netfn/ring.h \
+	netfn/ring.h netfn/ring_guard.h \
 	netfn/pool.c netfn/pool.h \
 	netfn/port.c netfn/port.h \
 	netfn/stats.c netfn/stats.h \
@@ -15,4 +15,6 @@ netfn_libnetfn_a_SOURCES = \
 	netfn/steer.c netfn/steer.h \
 	netfn/dedup.c netfn/dedup.h \
 	netfn/sched.c netfn/sched.h \
-	netfn/worker.c netfn/worker.h
+	netfn/worker.c netfn/worker.h netfn/worker_impl.h netfn/worker_check.h \
+	netfn/worker_buf.c netfn/worker_count.c netfn/worker_tap.c netfn/worker_steer.c \
+	netfn/worker_udp.c netfn/worker_table.c netfn/worker_main.c

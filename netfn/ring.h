@@ -27,7 +27,7 @@
  * the reader validates anyway, see pool_index_valid), never makes us read
  * or write outside the slots; a peer that rewrites size or mask is not
  * defended against here: a side that distrusts its peer keeps its own copy
- * of the geometry (to do with hal/).
+ * of the geometry (netfn/ring_guard.h).
  */
 #ifndef CNW_RING_H
 #define CNW_RING_H

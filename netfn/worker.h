@@ -3,14 +3,13 @@
  * between the drivers' rings (netfn/port.h), adding the overlay header on
  * the way to an uplink and taking it off on the way to a tenant network.
  *
- * Two layers, so the packet path can be tested without processes:
- *   - the forwarding core: a struct worker attached to a region and a stats
- *     segment, told about ports and networks by plain calls, and moved one
- *     burst per port at a time by worker_poll().  The unit tests act as the
- *     drivers on the region's rings and drive this directly;
- *   - the role (worker_child_*), which cnwd/proc.c runs: it receives the
- *     region and the stats segment at set-up, maps them, and loops over the
- *     ports and the parent's socket, sleeping on eventfds when idle.
+ * A struct worker is attached to a region and a stats segment, told about
+ * ports and networks by plain calls, and moved one burst per port at a
+ * time by worker_poll(); worker_run() loops over it, spinning and then
+ * sleeping on the drivers' eventfds and a socket when idle.  The unit tests
+ * act as the drivers on the region's rings and drive it directly; the role
+ * that runs it in a process, taking the parent's messages, is
+ * cnwd/role_worker.c.
  */
 #ifndef CNW_WORKER_H
 #define CNW_WORKER_H
@@ -18,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/msg.h"
 #include "netfn/classify.h"
 #include "netfn/flow.h"
 #include "netfn/port.h"
@@ -91,20 +89,6 @@ struct worker_move {
 
 struct worker;
 
-/* The role (cnwd/roles.c) ---------------------------------------- */
-
-/*
- * A set-up message: MSG_WORKER_REGION and MSG_WORKER_STATS (each with its
- * memfd, which the worker takes: m->fd becomes -1); KICK, PORT and
- * NETWORK messages sent before MSG_CHILD_START are kept and applied once
- * the region is mapped.  -1 for anything else.
- */
-int worker_child_setup(int sock, struct msg *m);
-/* Before the sandbox: allocate the worker's private state. */
-void worker_child_prepare(void);
-/* Sandboxed: map, check, forward until the parent's socket closes (0). */
-int worker_child_main(int sock);
-
 /* The forwarding core ------------------------------------------------ */
 
 struct worker *worker_new(void);
@@ -140,8 +124,14 @@ int worker_uplink_set(struct worker *w, const struct worker_uplink_cfg *u);
  */
 int worker_flows_attach(struct worker *w, void *mem, size_t size);
 size_t worker_flows_size(void);
-/* The socket flow moves are reported on (MSG_WORKER_MOVE), or -1. */
-void worker_set_parent(struct worker *w, int sock);
+/*
+ * Where flow moves are reported (an event for the parent), at most
+ * 100 a second (WORKER_MOVES_PER_SEC): fn returns 0 if the report went, -1 if
+ * not (it counts as suppressed and goes in the next one's count).  NULL:
+ * not reported.
+ */
+typedef int worker_report_fn(void *arg, const struct worker_move *m);
+void worker_set_report(struct worker *w, worker_report_fn *fn, void *arg);
 /*
  * The eventfd of a port's driver (PORT_KICK_DRIVER: the worker writes it)
  * or of the worker (PORT_KICK_WORKER: the worker waits on it).  On 0 the
@@ -161,6 +151,19 @@ unsigned worker_poll(struct worker *w);
 void worker_publish(struct worker *w);
 /* 1 if a driver has put anything on an rx or completion ring. */
 int worker_pending(const struct worker *w);
+
+/*
+ * What the parent has sent, when sock is readable (and every millisecond
+ * while busy): 1 to go on, with *handled set if there was anything; 0 on
+ * the parent's end of file; -1 on an error.
+ */
+typedef int worker_parent_fn(void *arg, int *handled);
+/*
+ * Forward until on_parent returns 0 (then 0) or something breaks (-1):
+ * passes while there is work, a spin, then a sleep on the drivers'
+ * eventfds and sock (non-blocking, the parent's).
+ */
+int worker_run(struct worker *w, int sock, worker_parent_fn *on_parent, void *arg);
 
 /* For tests and diagnostics ----------------------------------------- */
 /* Path probes on (the default) or off: forwarding tests count every frame. */

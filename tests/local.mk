@@ -14,16 +14,16 @@ UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
 
 # Tests of one lower layer link only that layer and the ones below it.
-tests_unit_test_ring_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
+tests_unit_test_ring_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_ev_LDADD = $(LIB_LIBS) $(UNIT_LDADD)
 tests_unit_test_token_LDADD = $(LIB_LIBS) $(UNIT_LDADD)
-tests_unit_test_flow_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_classify_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_pathmon_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_steer_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_sched_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_overlay_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
-tests_unit_test_emu_LDADD = $(HAL_LIBS) $(ROLE_GLUE_TEMP) $(UNIT_LDADD)
+tests_unit_test_flow_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_classify_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_pathmon_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_steer_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_sched_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_overlay_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_emu_LDADD = $(HAL_LIBS) $(UNIT_LDADD)
 tests_unit_test_sign_SOURCES = tests/unit/test_sign.c cli/cnwctl_driver.c
 
 # Fuzz targets, run over a seeded corpus in make check; make fuzz runs them

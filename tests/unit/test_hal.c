@@ -56,6 +56,7 @@
 #include "netfn/port.h"
 #include "netfn/shm.h"
 #include "lib/log.h"
+#include "cnwd/roles.h"
 #include "proto/proto.h"
 #include "lib/sandbox.h"
 
@@ -817,13 +818,13 @@ host_child(int sock)
 			_exit(3);
 		if (m.hdr.type == MSG_CHILD_START)
 			break;
-		if (hal_child_setup(sock, &m) < 0)
+		if (role_driver_setup(sock, &m) < 0)
 			_exit(4);
 	}
-	hal_child_prepare();
+	hal_host_prepare();
 	if (host_sandboxed)
 		host_enter_sandbox();
-	_exit(hal_child_main(sock));
+	_exit(role_driver_main(sock));
 }
 
 static void
@@ -1345,19 +1346,19 @@ test_host_setup_refuses(void **state)
 	memset(&m.hdr, 0, sizeof(m.hdr));
 	m.fd = -1;
 	m.hdr.type = MSG_API_LISTEN;
-	assert_int_equal(hal_child_setup(-1, &m), -1);
+	assert_int_equal(role_driver_setup(-1, &m), -1);
 	m.hdr.type = MSG_DRIVER_CONFIG;
 	m.hdr.len = sizeof(c);
 	snprintf(c.driver, sizeof(c.driver), "nosuch");
 	memcpy(m.data, &c, sizeof(c));
-	assert_int_equal(hal_child_setup(-1, &m), -1);
+	assert_int_equal(role_driver_setup(-1, &m), -1);
 	snprintf(c.driver, sizeof(c.driver), "udp");
 	c.port = PORT_MAX;
 	memcpy(m.data, &c, sizeof(c));
-	assert_int_equal(hal_child_setup(-1, &m), -1);
+	assert_int_equal(role_driver_setup(-1, &m), -1);
 	m.hdr.type = MSG_DRIVER_DEVICE;	/* no descriptor */
 	m.hdr.len = 0;
-	assert_int_equal(hal_child_setup(-1, &m), -1);
+	assert_int_equal(role_driver_setup(-1, &m), -1);
 }
 
 /*

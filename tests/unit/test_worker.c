@@ -40,6 +40,7 @@
 #include "netfn/worker.h"
 #include "lib/log.h"
 #include "lib/msg.h"
+#include "cnwd/roles.h"
 #include "proto/proto.h"
 
 #define VNET 10
@@ -1312,12 +1313,12 @@ child_run(int sock)
 			return 10;
 		if (m->hdr.type == MSG_CHILD_START)
 			break;
-		if (worker_child_setup(sock, m) < 0)
+		if (role_worker_setup(sock, m) < 0)
 			return 11;
 	}
 	free(m);
-	worker_child_prepare();
-	return worker_child_main(sock);
+	role_worker_prepare();
+	return role_worker_main(sock);
 }
 
 static void

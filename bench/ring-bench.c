@@ -38,6 +38,7 @@
 #include "netfn/pool.h"
 #include "netfn/ring.h"
 #include "netfn/shm.h"
+#include "lib/util.h"
 
 #define BURST 32
 #define NBUFS 4096
@@ -67,20 +68,7 @@ struct bench {
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	sched_yield();
-#endif
+	return cnw_now_ns() / 1e9;
 }
 
 static void

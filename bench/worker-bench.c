@@ -56,6 +56,7 @@
 #include "netfn/port.h"
 #include "netfn/stats.h"
 #include "netfn/worker.h"
+#include "lib/util.h"
 
 #define RUNS 5
 #define TAP 0
@@ -93,10 +94,7 @@ struct bench {
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return cnw_now_ns() / 1e9;
 }
 
 static void

@@ -39,12 +39,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hal/afpacket.h"
 #include "hal/host.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 /* Datagrams reassembled at once. */
 #define AFP_SLOTS 8
@@ -332,15 +332,6 @@ afp_check_socket(int fd, int *ifindex, uint8_t mac[6], char *err, size_t errlen)
 	return 0;
 }
 
-static uint64_t
-afp_clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Map both rings; the kernel refuses any size but its rings' own. */
 static int
 afp_map(struct hal_dev *dev, const struct afpacket_geom *g, char *err, size_t errlen)
@@ -424,7 +415,7 @@ afp_init(int fd, const char *args, char *err, size_t errlen)
 	 * Ids start somewhere new each time, so a restarted sender does not
 	 * complete a peer's stale slot from its previous life.
 	 */
-	now = afp_clock_ns();
+	now = cnw_now_ns();
 	dev->tx_id = (uint32_t)(now ^ (now >> 32));
 	return dev;
 }
@@ -452,7 +443,7 @@ static uint64_t
 afp_now(struct hal_dev *dev)
 {
 	if (!dev->now_valid) {
-		dev->now_ns = afp_clock_ns();
+		dev->now_ns = cnw_now_ns();
 		dev->now_valid = 1;
 	}
 	return dev->now_ns;

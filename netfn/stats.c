@@ -15,9 +15,9 @@
  */
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #include "netfn/stats.h"
+#include "lib/util.h"
 
 /* How long a reader waits for the worker to finish a burst before giving up. */
 #define STATS_SNAPSHOT_TIMEOUT_NS (50 * 1000 * 1000)
@@ -76,23 +76,6 @@ stats_end(struct stats_segment *s)
 	atomic_store_explicit(&s->epoch, e + 1, memory_order_release);
 }
 
-static long long
-stats_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void
-stats_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 /* One attempt: 1 if out now holds a consistent copy. */
 static int
 stats_try_copy(const struct stats_segment *s, struct stats_segment *out)
@@ -113,15 +96,15 @@ stats_try_copy(const struct stats_segment *s, struct stats_segment *out)
 int
 stats_snapshot(const struct stats_segment *s, struct stats_segment *out)
 {
-	long long deadline = stats_now_ns() + STATS_SNAPSHOT_TIMEOUT_NS;
+	uint64_t deadline = cnw_now_ns() + STATS_SNAPSHOT_TIMEOUT_NS;
 	unsigned tries = 0;
 
 	if (s->magic != STATS_MAGIC || s->version != STATS_VERSION)
 		return -1;
 	while (!stats_try_copy(s, out)) {
-		stats_relax();
+		cpu_relax();
 		/* The clock is read now and then, not on every pause. */
-		if (++tries % 64 == 0 && stats_now_ns() > deadline)
+		if (++tries % 64 == 0 && cnw_now_ns() > deadline)
 			return -1;
 	}
 	return 0;

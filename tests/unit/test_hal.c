@@ -56,6 +56,7 @@
 #include "netfn/port.h"
 #include "netfn/shm.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "cnwd/roles.h"
 #include "proto/proto.h"
 #include "lib/sandbox.h"
@@ -65,15 +66,6 @@
 static int in_private_netns;
 
 /* Helpers ------------------------------------------------------------------ */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Frames over freshly allocated buffers of cap bytes each. */
 static struct hal_frame *
@@ -619,9 +611,9 @@ echo_reply_check(const uint8_t *p)
 static int
 tap_rx_ipv4(struct hal_dev *dev, struct hal_frame *f, unsigned n, uint8_t proto)
 {
-	long long end = now_ms() + 1000;
+	long long end = cnw_now_ms() + 1000;
 
-	while (now_ms() < end) {
+	while (cnw_now_ms() < end) {
 		int got;
 
 		wait_fd(hal_driver_tap.pollfd(dev), POLLIN, 100);
@@ -911,11 +903,11 @@ host_stop(struct host *h)
 		close(h->sock);
 	h->sock = -1;
 	if (h->pid > 0) {
-		long long end = now_ms() + 3000;
+		long long end = cnw_now_ms() + 3000;
 
-		while (waitpid(h->pid, &status, WNOHANG) == 0 && now_ms() < end)
+		while (waitpid(h->pid, &status, WNOHANG) == 0 && cnw_now_ms() < end)
 			usleep(1000);
-		if (now_ms() >= end) {
+		if (cnw_now_ms() >= end) {
 			kill(h->pid, SIGKILL);
 			waitpid(h->pid, &status, 0);
 			status = -1;
@@ -988,10 +980,10 @@ host_send_tx(struct host *h, const uint32_t *idx, unsigned n)
 static void
 host_collect(struct ring *r, uint32_t *idx, unsigned n)
 {
-	long long end = now_ms() + 3000;
+	long long end = cnw_now_ms() + 3000;
 	unsigned got = 0;
 
-	while (got < n && now_ms() < end) {
+	while (got < n && cnw_now_ms() < end) {
 		got += ring_dequeue_burst(r, idx + got, n - got);
 		if (got < n)
 			usleep(100);
@@ -1110,9 +1102,9 @@ host_drain_in_order(struct host *h, uint32_t *idx, unsigned max, unsigned *next)
 static void
 host_wait_rx_count(struct host *h, uint32_t want)
 {
-	long long end = now_ms() + 3000;
+	long long end = cnw_now_ms() + 3000;
 
-	while (ring_count(h->rx) < want && now_ms() < end)
+	while (ring_count(h->rx) < want && cnw_now_ms() < end)
 		usleep(500);
 	assert_int_equal(ring_count(h->rx), want);
 }
@@ -1124,10 +1116,10 @@ host_wait_rx_count(struct host *h, uint32_t want)
 static struct pool_buf *
 host_rx_ipv4(struct host *h, uint8_t proto)
 {
-	long long end = now_ms() + 3000;
+	long long end = cnw_now_ms() + 3000;
 	uint32_t idx;
 
-	while (now_ms() < end) {
+	while (cnw_now_ms() < end) {
 		struct pool_buf *b;
 		const uint8_t *ip;
 
@@ -1303,8 +1295,8 @@ test_host_idle_sleeps(void **state)
 
 	host_start(h, "", 0);
 	host_lend(h, 32);
-	end = now_ms() + 3000;
-	while (!atomic_load(&h->port->driver_sleeping) && now_ms() < end)
+	end = cnw_now_ms() + 3000;
+	while (!atomic_load(&h->port->driver_sleeping) && cnw_now_ms() < end)
 		usleep(1000);
 	assert_int_equal(atomic_load(&h->port->driver_sleeping), 1);
 	before = proc_cpu_ns(h->pid);
@@ -1382,12 +1374,12 @@ static unsigned
 host_cost_rx(struct host *h, unsigned total)
 {
 	unsigned long long cpu0 = proc_cpu_ns(h->pid);
-	long long t0 = now_ms(), end = t0 + 20000;
+	long long t0 = cnw_now_ms(), end = t0 + 20000;
 	uint32_t idx[HAL_BURST];
 	unsigned got = 0;
 
 	host_lend(h, 256);
-	while (got < total && now_ms() < end) {
+	while (got < total && cnw_now_ms() < end) {
 		unsigned n = ring_dequeue_burst(h->rx, idx, HAL_BURST);
 
 		for (unsigned i = 0; i < n; i++)
@@ -1400,7 +1392,7 @@ host_cost_rx(struct host *h, unsigned total)
 		}
 		got += n;
 	}
-	host_cost_print("rx", got, proc_cpu_ns(h->pid) - cpu0, now_ms() - t0);
+	host_cost_print("rx", got, proc_cpu_ns(h->pid) - cpu0, cnw_now_ms() - t0);
 	return got;
 }
 
@@ -1408,7 +1400,7 @@ static unsigned
 host_cost_tx(struct host *h, unsigned total)
 {
 	unsigned long long cpu0 = proc_cpu_ns(h->pid);
-	long long t0 = now_ms(), end = t0 + 20000;
+	long long t0 = cnw_now_ms(), end = t0 + 20000;
 	uint32_t idx[512];
 	unsigned queued = 0, done = 0;
 
@@ -1424,7 +1416,7 @@ host_cost_tx(struct host *h, unsigned total)
 	}
 	host_send_tx(h, idx, 512);
 	queued = 512;
-	while (done < total && now_ms() < end) {
+	while (done < total && cnw_now_ms() < end) {
 		uint32_t back[HAL_BURST];
 		unsigned n = ring_dequeue_burst(h->comp, back, HAL_BURST);
 
@@ -1434,7 +1426,7 @@ host_cost_tx(struct host *h, unsigned total)
 			queued += n;
 		}
 	}
-	host_cost_print("tx", done, proc_cpu_ns(h->pid) - cpu0, now_ms() - t0);
+	host_cost_print("tx", done, proc_cpu_ns(h->pid) - cpu0, cnw_now_ms() - t0);
 	return done;
 }
 

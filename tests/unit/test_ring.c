@@ -29,6 +29,7 @@
 #include "netfn/pool.h"
 #include "netfn/ring.h"
 #include "netfn/shm.h"
+#include "lib/util.h"
 
 /* Helpers ------------------------------------------------------------- */
 
@@ -55,10 +56,7 @@ ring_start_at(struct ring *r, uint32_t start)
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return cnw_now_ns() / 1e9;
 }
 
 static uint32_t

@@ -1,6 +1,7 @@
 /*
  * The driver host (see host.h): the loop of a driver process, between one
- * device and its port of the fast path's shared region.
+ * device and its port of the fast path's shared region; its set-up and
+ * start are hal/host_setup.c.
  *
  * Per iteration: take empty buffers the worker lent on the fill ring, let
  * the driver receive into them, publish the filled ones on the rx ring;
@@ -27,8 +28,8 @@
  * worker_sleeping flag is set, so a busy path makes no wake-up system call.
  *
  * Cost per burst of 32 frames of 64 bytes on this 2-vCPU VM, from
- * tests/unit/test_hal's test_host_cost (which prints each figure beside its
- * baseline in the same run):
+ * bench/hal-bench (which prints each figure beside its baseline in the same
+ * run):
  *   udp rx  650-710 ns/frame of driver CPU, 21-23 us per burst, against
  *           500-580 ns/frame for bare recvmmsg bursts: the kernel's UDP
  *           receive is most of it, the host about 100 ns/frame;
@@ -38,278 +39,16 @@
  *           each way, with the system calls taken out (a null device in
  *           place of udp, measured once by hand; not in the tree).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "hal/emu.h"
-#include "hal/host.h"
-#include "netfn/port.h"
-#include "netfn/ring_guard.h"
-#include "netfn/shm.h"
+#include "hal/host_impl.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-/* Spin budget bounds, nanoseconds: a few microseconds, about what a wake-up costs. */
-#define HAL_SPIN_MIN_NS 1000
-#define HAL_SPIN_START_NS 4000
-#define HAL_SPIN_MAX_NS 16000
-/* Blocked on a full rx or comp ring: the worker does not wake us when it drains one. */
-#define HAL_BLOCKED_POLL_MS 1
-/* Look at the parent's socket and the device's errors at least this often when busy. */
-#define HAL_BUSY_CHECK_STEPS 4096
-/* The least room we lend a driver for one frame (a vnet header and then some). */
-#define HAL_MIN_ROOM 64
-/* Memory of an emulation queue per direction (reserved, touched only as used). */
-#define HAL_EMU_MEM ((size_t)256 << 20)
-/* How often the emulation's counters go to the parent while they change. */
-#define HAL_EMU_STATS_NS 1000000000ull
-
-#define HAL_HOST_COUNTERS(X)						\
-	X(bad_index, "buffer indexes from the worker out of range (ignored)") \
-	X(bad_frame, "frames to send outside their buffer (returned unsent)") \
-	X(kicks, "wake-ups written to the worker")			\
-	X(sleeps, "times the driver blocked")
-
-struct hal_host {
-	/* Set-up: what the parent sent. */
-	struct hal_config cfg;
-	int have_config;
-	const struct hal_driver *drv;
-	int dev_fd, region_fd, kick_self, kick_worker;
-	uint32_t kick_port[2];
-	uint64_t region_size;
-
-	/* Running. */
-	int sock;			/* the parent's, polled */
-	const struct hal_host_calls *calls;
-	struct shm shm;
-	struct port_shm *port;
-	struct pool geom;		/* private copy of the pool's header */
-	uint8_t *bufs;			/* buffer 0, in our mapping */
-	struct ring_guard fill, rx, tx, comp;
-	struct hal_dev *dev;
-	struct hal_link link;
-	uint64_t spin_ns;
-	unsigned busy_steps;
-
-	/*
-	 * Link emulation (hal/emu.h), as the parent last sent it: a queue per
-	 * direction (egress 0, ingress 1), made the first time a direction is
-	 * emulated; the drills (admin down, flap).  emu_any is the one test
-	 * the fast path pays when nothing is emulated.
-	 */
-	struct hal_emu_cfg emu;
-	int have_emu;
-	struct emu_queue *eq[2];
-	int eon[2];
-	int emu_any;
-	int emu_down;			/* admin down, or down in the flap pattern */
-	int emu_tx_blocked;		/* due egress frames wait for room in the device */
-	uint64_t flap_start, flap_next;
-	uint64_t stats_next, stats_sum;
-	struct hal_link real;		/* the device's link, as the driver says */
-
-	/* An external driver: its verified copy (hal/sign.h), loaded before the filter. */
-	int plugin_fd;
-	char plugin_name[16];
-	void *plugin;
-
-	/* Buffers we hold: lent and empty (spare), or waiting for the device (pend). */
-	uint32_t spare[HAL_BURST];
-	unsigned nspare;
-	uint32_t pend[HAL_BURST];
-	struct hal_frame pendf[HAL_BURST];
-	unsigned npend;
-	struct hal_frame rxf[HAL_BURST];
-	int enqueued;			/* this pass put something in rx or comp */
-
-	struct {
-#define HAL_COUNTER_FIELD(field, what) uint64_t field;
-		HAL_HOST_COUNTERS(HAL_COUNTER_FIELD)
-#undef HAL_COUNTER_FIELD
-	} count;
-};
-
-static struct hal_host hal_host = {
-	.dev_fd = -1, .region_fd = -1, .kick_self = -1, .kick_worker = -1,
-	.sock = -1, .shm = { .fd = -1 }, .plugin_fd = -1,
-};
-
-/* Set-up ------------------------------------------------------------------- */
-
-static int
-hal_take_fd(int *dst, int fd)
-{
-	if (fd < 0)
-		return -1;
-	if (*dst >= 0)
-		close(*dst);
-	*dst = fd;
-	return 0;
-}
-
-int
-hal_host_set_config(const struct hal_config *cfg)
-{
-	struct hal_host *h = &hal_host;
-	struct hal_config c = *cfg;
-
-	c.driver[sizeof(c.driver) - 1] = c.name[sizeof(c.name) - 1] = '\0';
-	c.args[sizeof(c.args) - 1] = '\0';
-	h->drv = hal_driver_find(c.driver);
-	if (h->drv == NULL && (h->plugin_fd < 0 || strcmp(h->plugin_name, c.driver) != 0)) {
-		log_warnx("%s: no driver \"%s\" is built in, and no plug-in of that name came",
-		    c.name, c.driver);
-		return -1;
-	}
-	if (c.port >= PORT_MAX) {
-		log_warnx("%s: port %u is out of range", c.name, c.port);
-		return -1;
-	}
-	h->cfg = c;
-	h->have_config = 1;
-	return 0;
-}
-
-int
-hal_host_set_device(int fd)
-{
-	return hal_take_fd(&hal_host.dev_fd, fd);
-}
-
-int
-hal_host_set_kick(const struct port_kick *k, int fd)
-{
-	struct hal_host *h = &hal_host;
-
-	if (k->which == PORT_KICK_DRIVER && hal_take_fd(&h->kick_self, fd) == 0)
-		h->kick_port[PORT_KICK_DRIVER] = k->port;
-	else if (k->which == PORT_KICK_WORKER && hal_take_fd(&h->kick_worker, fd) == 0)
-		h->kick_port[PORT_KICK_WORKER] = k->port;
-	else
-		return -1;
-	return 0;
-}
-
-int
-hal_host_set_region(int fd, uint64_t size)
-{
-	if (hal_take_fd(&hal_host.region_fd, fd) < 0)
-		return -1;
-	hal_host.region_size = size;
-	return 0;
-}
-
-static void hal_emu_apply(struct hal_host *h, const struct hal_emu_cfg *e, uint64_t now);
-
-void
-hal_host_set_emu(const struct hal_emu_cfg *e)
-{
-	struct hal_host *h = &hal_host;
-
-	/* Running: applied now; at set-up, by hal_open once the driver is. */
-	if (h->dev != NULL) {
-		hal_emu_apply(h, e, cnw_now_ns());
-		return;
-	}
-	h->emu = *e;
-	h->have_emu = 1;
-}
-
-int
-hal_host_set_plugin(const struct hal_plugin_cfg *pl, int fd)
-{
-	struct hal_host *h = &hal_host;
-
-	if (hal_take_fd(&h->plugin_fd, fd) < 0)
-		return -1;
-	snprintf(h->plugin_name, sizeof(h->plugin_name), "%s", pl->name);
-	return 0;
-}
-
-const char *
-hal_host_name(void)
-{
-	return hal_host.cfg.name;
-}
-
-/*
- * Before the sandbox: the device and region arrive open, and the driver's
- * init uses only calls the sandbox allows.  The emulation's timers want
- * microseconds, not the default 50 us of slack.
- */
-void
-hal_host_prepare(void)
-{
-	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-}
-
-/*
- * After the privileges are gone, before the filter: an external driver is
- * loaded from the sealed copy the parent verified (/proc/self/fd/N of the
- * memfd; a process may open its own descriptors whatever its uid).  Its
- * constructors run as nobody, with no capabilities and no_new_privs; its
- * code then runs under the same filter as a built-in driver.
- */
-void
-hal_host_unprivileged(void)
-{
-	struct hal_host *h = &hal_host;
-	const struct hal_driver *drv;
-	char path[64];
-
-	if (h->plugin_fd < 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", h->plugin_fd);
-	if ((h->plugin = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		fatalx("plug-in %s: %s", h->plugin_name, dlerror());
-	if ((drv = dlsym(h->plugin, "hal_driver_entry")) == NULL)
-		fatalx("plug-in %s exports no hal_driver_entry", h->plugin_name);
-	if (drv->abi != HAL_DRIVER_ABI)
-		fatalx("plug-in %s is built for driver ABI %u; this cnwd has %u", h->plugin_name,
-		    drv->abi, HAL_DRIVER_ABI);
-	if (drv->name == NULL || strcmp(drv->name, h->plugin_name) != 0)
-		fatalx("plug-in %s registers a driver named \"%s\"", h->plugin_name,
-		    drv->name ? drv->name : "(none)");
-	if (drv->init == NULL || drv->status == NULL || drv->pollfd == NULL ||
-	    drv->rx_burst == NULL || drv->tx_burst == NULL || drv->link_event == NULL ||
-	    drv->cleanup == NULL)
-		fatalx("plug-in %s leaves a callback of the ABI empty", h->plugin_name);
-	h->drv = drv;
-	close(h->plugin_fd);
-	h->plugin_fd = -1;
-}
-
-/* Rings ------------------------------------------------------------------- */
-
-/*
- * Attach to the ring at off of a region of mapped bytes, checking that it
- * lies inside and has the size the region announces; then our side of it
- * keeps its own geometry (netfn/ring_guard.h).
- */
-static int
-hal_ring_attach(struct ring_guard *g, void *base, size_t mapped, uint64_t off,
-    uint32_t size, int producer)
-{
-	size_t bytes = ring_memsize(size);
-	struct ring *r;
-
-	if (bytes == 0 || off % RING_CACHE_LINE != 0 || off > mapped || bytes > mapped - off)
-		return -1;
-	r = (struct ring *)((char *)base + off);
-	if (r->size != size || r->mask != size - 1)
-		return -1;
-	ring_guard_attach(g, r, size, producer);
-	return 0;
-}
 
 /* Buffers ------------------------------------------------------------------- */
 
@@ -373,7 +112,7 @@ static void hal_link_report(struct hal_host *h, const struct hal_link *l, int al
 static void hal_fill_take(struct hal_host *h);
 
 /* The link as the parent and the worker see it: the device's, and the drills. */
-static void
+void
 hal_link_effective(struct hal_host *h, int always)
 {
 	struct hal_link l = h->real;
@@ -412,7 +151,7 @@ hal_emu_queued(const struct hal_host *h, int dir)
  * direction turned on gets its queue; frames already queued keep their
  * departure (emu_queue_set), so a live change never reorders a flow.
  */
-static void
+void
 hal_emu_apply(struct hal_host *h, const struct hal_emu_cfg *e, uint64_t now)
 {
 	static const uint64_t ingress_salt = 0x9e3779b97f4a7c15ull;
@@ -989,157 +728,6 @@ hal_run(struct hal_host *h)
 		if (rc != 0)
 			return rc > 0 ? 0 : 1;
 	}
-}
-
-/* Start and stop ------------------------------------------------------------ */
-
-static int
-hal_setup_complete(const struct hal_host *h)
-{
-	const char *missing = !h->have_config ? "MSG_DRIVER_CONFIG" :
-	    h->dev_fd < 0 ? "MSG_DRIVER_DEVICE" : h->region_fd < 0 ? "MSG_DRIVER_REGION" :
-	    h->kick_self < 0 || h->kick_worker < 0 ? "MSG_DRIVER_KICK" : NULL;
-
-	if (missing != NULL) {
-		log_warnx("%s: set-up incomplete: no %s from the parent", h->cfg.name, missing);
-		return -1;
-	}
-	if (h->kick_port[0] != h->cfg.port || h->kick_port[1] != h->cfg.port) {
-		log_warnx("%s: wake-up descriptors are for another port", h->cfg.name);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The pool: checked where it lies, then its header copied and the copy
- * checked again, so nothing the worker writes later (or meanwhile) moves
- * a buffer outside the region.
- */
-static int
-hal_pool_attach(struct hal_host *h, uint64_t pool_off)
-{
-	const struct pool *p = (const struct pool *)((char *)h->shm.base + pool_off);
-	const struct pool *g = &h->geom;
-	size_t room;
-
-	if (pool_off % RING_CACHE_LINE != 0 || pool_off >= h->shm.size)
-		return -1;
-	room = h->shm.size - pool_off;
-	if (pool_check(p, room) < 0)
-		return -1;
-	memcpy(&h->geom, p, sizeof(h->geom));
-	if (g->nbufs == 0 || g->buf_size != sizeof(struct pool_buf) + g->data_size ||
-	    pool_memsize(g->nbufs, g->data_size) == 0 || g->bufs_off > room ||
-	    (size_t)g->nbufs * g->buf_size > room - g->bufs_off)
-		return -1;
-	h->bufs = (uint8_t *)p + g->bufs_off;
-	return 0;
-}
-
-static int
-hal_rings_attach(struct hal_host *h, uint32_t size)
-{
-	uint64_t fill = h->port->fill_off, rx = h->port->rx_off;
-	uint64_t tx = h->port->tx_off, comp = h->port->comp_off;
-	void *base = h->shm.base;
-	size_t n = h->shm.size;
-
-	return hal_ring_attach(&h->fill, base, n, fill, size, 0) < 0 ||
-	    hal_ring_attach(&h->rx, base, n, rx, size, 1) < 0 ||
-	    hal_ring_attach(&h->tx, base, n, tx, size, 0) < 0 ||
-	    hal_ring_attach(&h->comp, base, n, comp, size, 1) < 0 ? -1 : 0;
-}
-
-/* Map the region, check it, find our port. */
-static int
-hal_region_attach(struct hal_host *h)
-{
-	struct cnw_error err = { 0 };
-	const struct port_region *r;
-	uint64_t pool_off;
-	uint32_t ring_size;
-
-	if (shm_map(&h->shm, h->region_fd, PROT_READ | PROT_WRITE, &err) < 0) {
-		log_warnx("%s: %s", h->cfg.name, err.msg);
-		return -1;
-	}
-	h->region_fd = -1;		/* the mapping owns it */
-	r = h->shm.base;
-	if (h->shm.size < h->region_size || port_region_check(r, h->shm.size) < 0) {
-		log_warnx("%s: the shared region (%zu bytes) fails its check", h->cfg.name,
-		    h->shm.size);
-		return -1;
-	}
-	/* Read once: what is checked is what is used. */
-	pool_off = r->pool_off;
-	ring_size = r->ring_size;
-	h->port = (struct port_shm *)&r->ports[h->cfg.port];
-	if (h->port->kind == PORT_NONE || hal_pool_attach(h, pool_off) < 0 ||
-	    hal_rings_attach(h, ring_size) < 0) {
-		log_warnx("%s: port %u of the shared region is not laid out", h->cfg.name,
-		    h->cfg.port);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-hal_open(struct hal_host *h)
-{
-	char err[256] = "";
-	struct hal_link l = { 0 };
-
-	if (hal_setup_complete(h) < 0 || hal_region_attach(h) < 0)
-		return -1;
-	h->dev = h->drv->init(h->dev_fd, h->cfg.args, err, sizeof(err));
-	if (h->dev == NULL) {
-		log_warnx("%s: %s", h->cfg.name, err[0] ? err : "driver init failed");
-		return -1;
-	}
-	h->dev_fd = -1;			/* the driver's now; its cleanup closes it */
-	if (h->drv->status(h->dev, &l) < 0) {
-		log_warnx("%s: driver %s: no link status", h->cfg.name, h->drv->name);
-		return -1;
-	}
-	h->real = l;
-	if (h->have_emu)
-		hal_emu_apply(h, &h->emu, cnw_now_ns());
-	hal_link_effective(h, 1);
-	h->spin_ns = HAL_SPIN_START_NS;
-	log_info("%s: driver %s on port %u", h->cfg.name, h->drv->name, h->cfg.port);
-	return 0;
-}
-
-static void
-hal_close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void
-hal_close(struct hal_host *h)
-{
-#define HAL_COUNTER_LOG(field, what)					\
-	if (h->count.field != 0)					\
-		log_info("%s: %llu %s", h->cfg.name, (unsigned long long)h->count.field, what);
-	HAL_HOST_COUNTERS(HAL_COUNTER_LOG)
-#undef HAL_COUNTER_LOG
-	if (h->dev != NULL)
-		h->drv->cleanup(h->dev);
-	h->dev = NULL;
-	for (int i = 0; i < 2; i++) {
-		emu_queue_free(h->eq[i]);
-		h->eq[i] = NULL;
-	}
-	shm_unmap(&h->shm);
-	h->port = NULL;
-	hal_close_fd(&h->dev_fd);
-	hal_close_fd(&h->region_fd);
-	hal_close_fd(&h->kick_self);
-	hal_close_fd(&h->kick_worker);
 }
 
 int

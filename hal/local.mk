@@ -2,7 +2,7 @@
 # emulation, interface discovery and plug-in signatures.
 noinst_LIBRARIES += hal/libhal.a
 hal_libhal_a_SOURCES = \
-	hal/driver.h hal/host.c hal/host.h hal/drivers.c hal/drv_tap.c hal/drv_udp.c \
+	hal/driver.h hal/host.c hal/host.h hal/host_impl.h hal/host_setup.c hal/drivers.c hal/drv_tap.c hal/drv_udp.c \
 	hal/afpacket.h hal/afpacket_open.c hal/drv_afpacket.c \
 	hal/emu.c hal/emu.h \
 	hal/discover.c hal/discover.h \

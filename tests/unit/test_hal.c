@@ -19,7 +19,7 @@
  *         ring holds frames back without losing any, an idle driver
  *         sleeps (no CPU), a closed parent socket ends it with 0; and
  *         under the driver role's real sandbox, on udp and on tap.
- *         It also prints what a burst costs the driver (never pass/fail).
+ *         What a burst costs the driver is bench/hal-bench's.
  *
  * The whole program runs in a network namespace of its own (unshare at
  * start; tests run as root), so the TUN device and the sockets touch
@@ -1353,149 +1353,6 @@ test_host_setup_refuses(void **state)
 	assert_int_equal(role_driver_setup(-1, &m), -1);
 }
 
-/*
- * What a burst costs the driver (figures, never pass/fail), with the driver
- * the bottleneck: rx drains datagrams queued on its socket beforehand, this
- * process recycling rx to fill as the worker would; tx sends frames this
- * process keeps the tx ring full of.  64-byte datagrams on loopback; the
- * driver's CPU time from /proc/PID/schedstat.  HAL_COST_FRAMES overrides
- * how many (default 50000).
- */
-static void
-host_cost_print(const char *what, unsigned frames, unsigned long long cpu_ns, long long wall_ms)
-{
-	print_message("host %s: %u frames of 64 bytes, %.0f ns/frame driver CPU (%.1f us per "
-	    "burst of %d), %.0f frames/s\n", what, frames, (double)cpu_ns / frames,
-	    (double)cpu_ns / frames * HAL_BURST / 1000.0, HAL_BURST,
-	    frames * 1000.0 / (double)(wall_ms > 0 ? wall_ms : 1));
-}
-
-static unsigned
-host_cost_rx(struct host *h, unsigned total)
-{
-	unsigned long long cpu0 = proc_cpu_ns(h->pid);
-	long long t0 = cnw_now_ms(), end = t0 + 20000;
-	uint32_t idx[HAL_BURST];
-	unsigned got = 0;
-
-	host_lend(h, 256);
-	while (got < total && cnw_now_ms() < end) {
-		unsigned n = ring_dequeue_burst(h->rx, idx, HAL_BURST);
-
-		for (unsigned i = 0; i < n; i++)
-			pool_buf_reset(pool_buf(h->pool, idx[i]));
-		if (n > 0) {
-			assert_int_equal(ring_enqueue_burst(h->fill, idx, n), n);
-			atomic_thread_fence(memory_order_seq_cst);
-			if (atomic_load(&h->port->driver_sleeping))
-				eventfd_write(h->kick_driver, 1);
-		}
-		got += n;
-	}
-	host_cost_print("rx", got, proc_cpu_ns(h->pid) - cpu0, cnw_now_ms() - t0);
-	return got;
-}
-
-static unsigned
-host_cost_tx(struct host *h, unsigned total)
-{
-	unsigned long long cpu0 = proc_cpu_ns(h->pid);
-	long long t0 = cnw_now_ms(), end = t0 + 20000;
-	uint32_t idx[512];
-	unsigned queued = 0, done = 0;
-
-	assert_int_equal(pool_alloc_burst(h->pool, idx, 512), 512);
-	for (unsigned i = 0; i < 512; i++) {
-		struct pool_buf *b = pool_buf(h->pool, idx[i]);
-
-		pool_buf_reset(b);
-		b->len = 64;
-		b->peer.family = AF_INET;
-		b->peer.port = ((struct sockaddr_in *)&h->u.peer)->sin_port;
-		memcpy(b->peer.addr, &((struct sockaddr_in *)&h->u.peer)->sin_addr, 4);
-	}
-	host_send_tx(h, idx, 512);
-	queued = 512;
-	while (done < total && cnw_now_ms() < end) {
-		uint32_t back[HAL_BURST];
-		unsigned n = ring_dequeue_burst(h->comp, back, HAL_BURST);
-
-		done += n;
-		if (n > 0 && queued < total) {
-			host_send_tx(h, back, n);
-			queued += n;
-		}
-	}
-	host_cost_print("tx", done, proc_cpu_ns(h->pid) - cpu0, cnw_now_ms() - t0);
-	return done;
-}
-
-/*
- * The baseline, in the same run: the same datagrams queued on a socket of
- * this process and drained with bare recvmmsg bursts of 32, CPU per frame.
- */
-static void
-raw_recvmmsg_cost(unsigned total)
-{
-	struct sockaddr_storage a, b;
-	socklen_t alen, blen;
-	int fa = udp_bound(AF_INET, "127.0.0.1", &a, &alen), fb, big = 256 << 20;
-	struct hal_frame *f = frames_new(HAL_BURST, FRAME_CAP);
-	struct mmsghdr m[HAL_BURST];
-	struct iovec iov[HAL_BURST];
-	struct timespec t0, t1;
-	unsigned queued = 0, got = 0;
-	uint8_t buf[64] = { 0 };
-
-	fb = udp_bound(AF_INET, "127.0.0.1", &b, &blen);
-	assert_int_equal(setsockopt(fa, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)), 0);
-	for (; queued < total; queued++)
-		if (sendto(fb, buf, sizeof(buf), 0, (struct sockaddr *)&a, alen) < 0)
-			break;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	while (got < queued) {
-		int r;
-
-		for (unsigned j = 0; j < HAL_BURST; j++) {
-			iov[j] = (struct iovec){ .iov_base = f[j].data, .iov_len = f[j].cap };
-			memset(&m[j], 0, sizeof(m[j]));
-			m[j].msg_hdr.msg_iov = &iov[j];
-			m[j].msg_hdr.msg_iovlen = 1;
-		}
-		if ((r = recvmmsg(fa, m, HAL_BURST, MSG_DONTWAIT, NULL)) <= 0)
-			break;
-		got += (unsigned)r;
-	}
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-	print_message("baseline: bare recvmmsg, %u frames of 64 bytes, %.0f ns/frame CPU\n", got,
-	    ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / got);
-	close(fa);
-	close(fb);
-	frames_free(f, HAL_BURST);
-}
-
-static void
-test_host_cost(void **state)
-{
-	struct host *h = *state;
-	const char *env = getenv("HAL_COST_FRAMES");
-	unsigned total = env != NULL ? (unsigned)strtoul(env, NULL, 10) : 50000, queued = 0;
-	int big = 256 << 20;
-	uint8_t buf[64];
-
-	raw_recvmmsg_cost(total);
-	assert_int_equal(setsockopt(h->u.drv_fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)), 0);
-	host_start(h, "", 0);
-	memset(buf, 'c', sizeof(buf));
-	for (; queued < total; queued++)
-		if (sendto(h->u.peer_fd, buf, sizeof(buf), 0, (struct sockaddr *)&h->u.drv,
-		    h->u.drv_len) < 0)
-			break;
-	assert_true(host_cost_rx(h, queued) > 0);
-	assert_true(host_cost_tx(h, total) > 0);
-	assert_int_equal(WEXITSTATUS(host_stop(h)), 0);
-}
-
 /* Main --------------------------------------------------------------------- */
 
 /* A network namespace of our own, with its loopback up. */
@@ -1538,7 +1395,6 @@ main(void)
 		HOST(test_host_idle_sleeps),
 		HOST(test_host_incomplete_setup_fails),
 		T(test_host_setup_refuses),
-		HOST(test_host_cost),
 	};
 
 	log_init("test_hal", LOG_LVL_ERROR, 0);

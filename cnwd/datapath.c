@@ -728,8 +728,9 @@ struct dp_rules {
 
 /* A policy compiled into the next rule, its uplinks' names made ports. */
 static int
-datapath_rule_add(const struct policy *p, void *arg)
+datapath_rule_add(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct dp_rules *rs = arg;
 	struct cls_rule *r;
 
@@ -922,8 +923,9 @@ struct dp_policy_names {
 };
 
 static int
-datapath_policy_name_add(const struct policy *p, void *arg)
+datapath_policy_name_add(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct dp_policy_names *pn = arg;
 
 	if (pn->n < CLS_RULES_MAX) {
@@ -1129,8 +1131,9 @@ datapath_port_free(struct cnwd *d, struct dp_port *dpp)
 }
 
 static int
-datapath_want_uplink(const struct uplink *u, void *arg)
+datapath_want_uplink(const void *row, void *arg)
 {
+	const struct uplink *u = row;
 	struct cnwd *d = arg;
 	struct dp_port *dpp = datapath_port_find(&d->dp, PORT_UDP, u->id);
 	uint64_t capacity;
@@ -1156,8 +1159,9 @@ datapath_want_uplink(const struct uplink *u, void *arg)
 }
 
 static int
-datapath_want_network(const struct network *n, void *arg)
+datapath_want_network(const void *row, void *arg)
 {
+	const struct network *n = row;
 	struct cnwd *d = arg;
 	struct dp_port *dpp;
 	char name[64];

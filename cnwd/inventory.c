@@ -166,8 +166,9 @@ inventory_unwatch(struct cnwd *d, struct inventory_watch *w)
 }
 
 static int
-inventory_want(const struct uplink *u, void *arg)
+inventory_want(const void *row, void *arg)
 {
+	const struct uplink *u = row;
 	struct cnwd *d = arg;
 	struct inventory_watch *w = inventory_watch(d, u->netns);
 
@@ -377,8 +378,9 @@ struct inventory_uses {
 };
 
 static int
-inventory_count_uses(const struct uplink *u, void *arg)
+inventory_count_uses(const void *row, void *arg)
 {
+	const struct uplink *u = row;
 	struct inventory_uses *x = arg;
 
 	x->n += strcmp(u->driver, x->name) == 0;

@@ -79,7 +79,7 @@ struct policy_spec {
 	uint32_t fields;		/* POLICY_F_* given */
 };
 
-typedef int (*policy_each_fn)(const struct policy *p, void *arg);
+typedef row_each_fn policy_each_fn;	/* fn gets a const struct policy * */
 
 /* Names of the enums, for the API and the CLI; -1 if unknown. */
 extern const char *const policy_action_names[POLICY_ACTION_MAX];

@@ -404,8 +404,9 @@ struct names {
 };
 
 static int
-collect(const struct policy *p, void *arg)
+collect(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct names *n = arg;
 
 	snprintf(n->v[n->n], sizeof(n->v[0]), "%s", p->name);
@@ -867,8 +868,9 @@ test_compile_fields(void **state)
 
 /* What is stored compiles into a rule the worker accepts. */
 static int
-compile_check(const struct policy *p, void *arg)
+compile_check(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct cnw_error err = { 0 };
 	struct cls_rule r;
 

@@ -3,7 +3,8 @@
 noinst_LIBRARIES += cnwd/libcnwd.a
 cnwd_libcnwd_a_SOURCES = \
 	cnwd/cnwd.h cnwd/conf.c cnwd/conf.h cnwd/events.c cnwd/events.h \
-	cnwd/control.c cnwd/roles.c cnwd/proc.c cnwd/proc.h \
+	cnwd/control.c cnwd/control.h cnwd/control_nouns.c cnwd/control_ops.c \
+	cnwd/roles.c cnwd/proc.c cnwd/proc.h \
 	cnwd/reconcile.c cnwd/reconcile.h cnwd/datapath.c cnwd/datapath.h \
 	cnwd/inventory.c cnwd/inventory.h
 

@@ -243,15 +243,8 @@ extern const struct msg_type_info proto_types[];
 extern const size_t proto_ntypes;
 
 /* Parts of a list reply: how many records fit one message. */
-#define PROTO_TENANTS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct tenant))
-#define PROTO_NETWORKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_network))
-#define PROTO_ROUTES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct route))
-#define PROTO_UPLINKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct uplink))
-#define PROTO_PEERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct peer))
-#define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
 #define PROTO_INTERFACES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_interface))
 #define PROTO_DRIVERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_driver))
-#define PROTO_POLICIES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct policy))
 #define PROTO_FLOWS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_flow))
 
 #endif

@@ -166,26 +166,29 @@ control_reply_one(struct control_call *c, const struct control_noun *n, const vo
 	return control_reply(c, n->reply_one, 0, &v, n->one_size);
 }
 
+/* Create and get: the store fills a record (fn), the reply shows it. */
 static int
-control_noun_create(struct control_call *c, const struct control_noun *n)
+control_noun_one(struct control_call *c, const struct control_noun *n,
+    int (*fn)(struct control_call *c, void *out))
 {
 	union control_record r;
 
-	if (n->create(c, &r) < 0)
+	if (fn(c, &r) < 0)
 		return -1;
 	control_reply_one(c, n, &r);
 	return 0;
 }
 
 static int
+control_noun_create(struct control_call *c, const struct control_noun *n)
+{
+	return control_noun_one(c, n, n->create);
+}
+
+static int
 control_noun_get(struct control_call *c, const struct control_noun *n)
 {
-	union control_record r;
-
-	if (n->get(c, &r) < 0)
-		return -1;
-	control_reply_one(c, n, &r);
-	return 0;
+	return control_noun_one(c, n, n->get);
 }
 
 static int
@@ -220,7 +223,7 @@ control_noun_list(struct control_call *c, const struct control_noun *n)
 	struct proto_generation g = { .generation = store_generation(c->d->store) };
 	struct control_each e = { c, n, NULL };
 
-	/* Authenticated already (control_request): now, is the caller's copy current? */
+	/* Authenticated already (control_api_dispatch): now, is the caller's copy current? */
 	if (n->generation) {
 		g.unchanged = r->generation == g.generation;
 		if (control_reply(c, MSG_REPLY_GENERATION, g.unchanged ? 0 : MSG_F_MORE, &g,

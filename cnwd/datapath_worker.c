@@ -3,7 +3,6 @@
  * eventfds, each network's uplinks and peer endpoints; everything again
  * after it starts.
  */
-
 #include <string.h>
 
 #include "netfn/overlay.h"

@@ -67,13 +67,10 @@ static const struct principal admin = { .is_admin = 1, .name = "admin" };
 static void
 make_uplink(struct fixture *f, const char *name, const char *address)
 {
+	struct uplink u = { .interface = "lo", .driver = "udp" }, out;
 	struct cnw_error err = { 0 };
-	struct uplink u, out;
 
-	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", name);
-	snprintf(u.interface, sizeof(u.interface), "lo");
-	snprintf(u.driver, sizeof(u.driver), "udp");
 	snprintf(u.address, sizeof(u.address), "%s", address);
 	if (uplink_create(f->d.store, &admin, "admin", &u, NULL, &out, &err) < 0)
 		fail_msg("uplink %s: %s", name, err.msg);

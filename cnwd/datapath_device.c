@@ -18,8 +18,6 @@
 
 #define DP_SOCKBUF (8 * 1024 * 1024)
 
-/* Devices ---------------------------------------------------------------- */
-
 /* The network's device, made by the reconcile step (tenants/network_kernel.c). */
 static int
 datapath_open_tun(void *arg, struct cnw_error *err)

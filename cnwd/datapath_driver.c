@@ -15,8 +15,6 @@
 #include "cnwd/events.h"
 #include "lib/log.h"
 
-/* Drivers ------------------------------------------------------------- */
-
 /* Bytes an uplink's link adds to each frame the driver sends, for the emulated rate. */
 uint32_t
 datapath_wire_overhead(const struct uplink *u)

@@ -13,8 +13,6 @@
 #include "cnwd/datapath_int.h"
 #include "lib/util.h"
 
-/* Flows ------------------------------------------------------------------ */
-
 struct dp_policy_name {
 	int64_t id;
 	char name[TENANT_NAME_MAX + 1];

@@ -18,8 +18,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* The scheduler ----------------------------------------------------------- */
-
 /* Remember who a probed path leads to, for the API (the worker knows only addresses). */
 void
 datapath_path_name(struct cnwd *d, uint32_t port, uint16_t family, const uint8_t addr[16],

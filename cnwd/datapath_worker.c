@@ -12,8 +12,6 @@
 #include "lib/addr.h"
 #include "lib/log.h"
 
-/* The worker ---------------------------------------------------------- */
-
 /* Why an uplink's port is down, or NULL if it is up. */
 const char *
 datapath_down_reason(const struct dp_port *dpp)

@@ -26,6 +26,8 @@
 #include "hal/discover.h"
 #include "hal/discover_int.h"
 #include "lib/util.h"
+
+/* The event socket's receive buffer, so a burst of events is not lost (discover.h). */
 #define DISC_RCVBUF (4 << 20)
 /* Datagrams read per disc_monitor_read(), so a storm cannot hold the caller's loop. */
 #define DISC_READ_BUDGET 256
@@ -33,8 +35,6 @@
 #define DISC_DUMP_TRIES 5
 /* How long to wait for the kernel to answer a dump. */
 #define DISC_TIMEOUT_S 2
-
-/* The monitor ---------------------------------------------------------- */
 
 struct disc_monitor *
 disc_monitor_open(const char *netns, struct cnw_error *err)

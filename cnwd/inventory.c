@@ -34,20 +34,21 @@ struct inventory_watch {
 	struct inventory_watch *next;
 };
 
+/* Until one is registered, nobody hears of the interfaces. */
+static const struct inventory_observer inventory_nobody;
+
 static struct {
 	struct disc_table *t;
 	struct inventory_watch *watches;
 	int timer;
 	struct cnwd *d;
 	const struct inventory_observer *obs;
-} inv = { .timer = -1 };
-
-static const struct inventory_observer inventory_nobody;
+} inv = { .timer = -1, .obs = &inventory_nobody };
 
 void
 inventory_observe(const struct inventory_observer *o)
 {
-	inv.obs = o;
+	inv.obs = o != NULL ? o : &inventory_nobody;
 }
 
 static uint64_t
@@ -81,7 +82,7 @@ static void
 inventory_on_change(const struct disc_event *ev, void *arg)
 {
 	struct cnwd *d = arg;
-	const struct inventory_observer *obs = inv.obs != NULL ? inv.obs : &inventory_nobody;
+	const struct inventory_observer *obs = inv.obs;
 	const struct disc_iface *i = &ev->iface;
 	const char *type = ev->change & DISC_ADDED ? "interface.added" :
 	    ev->change & DISC_REMOVED ? "interface.removed" : "interface.changed";
@@ -306,7 +307,7 @@ static int
 inventory_collect(const struct disc_iface *i, void *arg)
 {
 	struct inventory_batch *b = arg;
-	const struct inventory_observer *obs = inv.obs != NULL ? inv.obs : &inventory_nobody;
+	const struct inventory_observer *obs = inv.obs;
 	const char *up;
 
 	if (b->r->has_netns && strcmp(b->r->netns, i->netns) != 0)

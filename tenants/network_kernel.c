@@ -43,7 +43,9 @@ struct network_apply {
 static int
 network_tun_create(struct cnw_error *err)
 {
-	static const struct tun_opts o = { .flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, .persist = 1 };
+	static const struct tun_opts o = {
+		.flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, .persist = 1,
+	};
 	cleanup_close int fd = tun_open(NETWORK_DEVICE, &o, err);
 
 	return fd < 0 ? -1 : 0;

@@ -154,6 +154,9 @@ int api_set_string(json_t *v, char *dst, size_t size, const char *what, char *wh
 		return api_set_string(v, s->field, sizeof(s->field), label, why, \
 		    whylen);						\
 	}
+/* object.c: a tenant's or a policy's name. */
+int api_set_name(json_t *v, const char *what, char *dst, size_t size, char *why,
+    size_t whylen);
 /* ["wan1", "wan2"]: uplinks' names, at most NETWORK_UPLINKS_MAX. */
 int api_set_uplink_names(json_t *v, char names[][TENANT_NAME_MAX + 1], uint32_t *n,
     char *why, size_t whylen);

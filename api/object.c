@@ -21,6 +21,24 @@ api_time(int64_t t)
 	return json_string(buf);
 }
 
+/*
+ * A tenant's or a policy's name (what): it must be a name, not only fit.
+ * Not in json.c, which the fuzzer builds alone, without tenants/.
+ */
+int
+api_set_name(json_t *v, const char *what, char *dst, size_t size, char *why, size_t whylen)
+{
+	struct cnw_error err;
+
+	if (json_string_length(v) >= size ||
+	    tenant_validate_name(what, json_string_value(v), &err) < 0) {
+		snprintf(why, whylen, "%s name must match ^[a-z][a-z0-9-]{0,30}$ "
+		    "(a lower-case letter, then up to 30 lower-case letters, digits or '-')", what);
+		return -1;
+	}
+	return api_set_string(v, dst, size, "name", why, whylen);
+}
+
 /* Reply collectors ---------------------------------------------------- */
 
 int

@@ -152,27 +152,27 @@ static int
 api_set_policy_name(json_t *v, void *out, char *why, size_t whylen)
 {
 	struct policy *p = api_policy(out);
-	struct cnw_error err;
 
-	if (json_string_length(v) >= sizeof(p->name) ||
-	    tenant_validate_name("policy", json_string_value(v), &err) < 0) {
-		snprintf(why, whylen, "policy name must match ^[a-z][a-z0-9-]{0,30}$ "
-		    "(a lower-case letter, then up to 30 lower-case letters, digits or '-')");
-		return -1;
+	return api_set_name(v, "policy", p->name, sizeof(p->name), why, whylen);
+}
+
+/* A whole number in member, from min to max. */
+#define API_POLICY_UINT_SETTER(fn, member, label, min, max)			\
+	static int								\
+	fn(json_t *v, void *out, char *why, size_t whylen)			\
+	{									\
+		uint64_t n;							\
+										\
+		if (api_uint(v, label, min, max, &n, why, whylen) < 0)		\
+			return -1;						\
+		api_policy(out)->member = n;					\
+		return 0;							\
 	}
-	return api_set_string(v, p->name, sizeof(p->name), "name", why, whylen);
-}
-
-static int
-api_set_policy_priority(json_t *v, void *out, char *why, size_t whylen)
-{
-	uint64_t n;
-
-	if (api_uint(v, "priority", 0, POLICY_PRIORITY_MAX, &n, why, whylen) < 0)
-		return -1;
-	api_policy(out)->priority = (uint32_t)n;
-	return 0;
-}
+API_POLICY_UINT_SETTER(api_set_policy_priority, priority, "priority", 0, POLICY_PRIORITY_MAX)
+API_POLICY_UINT_SETTER(api_set_policy_rate, rate_kbps, "rate_kbps", 0, POLICY_RATE_MAX)
+API_POLICY_UINT_SETTER(api_set_policy_burst, burst_kb, "burst_kb", 1, POLICY_BURST_MAX)
+API_POLICY_UINT_SETTER(api_set_policy_latency, max_latency_ms, "max_latency_ms", 0,
+    POLICY_LATENCY_MAX)
 
 /* A name ("udp") or a number 0..255. */
 static int
@@ -339,39 +339,6 @@ api_set_policy_weights(json_t *v, void *out, char *why, size_t whylen)
 		}
 		p->weights[i] = (uint32_t)w;
 	}
-	return 0;
-}
-
-static int
-api_set_policy_rate(json_t *v, void *out, char *why, size_t whylen)
-{
-	uint64_t n;
-
-	if (api_uint(v, "rate_kbps", 0, POLICY_RATE_MAX, &n, why, whylen) < 0)
-		return -1;
-	api_policy(out)->rate_kbps = n;
-	return 0;
-}
-
-static int
-api_set_policy_burst(json_t *v, void *out, char *why, size_t whylen)
-{
-	uint64_t n;
-
-	if (api_uint(v, "burst_kb", 1, POLICY_BURST_MAX, &n, why, whylen) < 0)
-		return -1;
-	api_policy(out)->burst_kb = (uint32_t)n;
-	return 0;
-}
-
-static int
-api_set_policy_latency(json_t *v, void *out, char *why, size_t whylen)
-{
-	uint64_t n;
-
-	if (api_uint(v, "max_latency_ms", 0, POLICY_LATENCY_MAX, &n, why, whylen) < 0)
-		return -1;
-	api_policy(out)->max_latency_ms = (uint32_t)n;
 	return 0;
 }
 

@@ -41,15 +41,8 @@ static int
 api_set_tenant_name(json_t *v, void *out, char *why, size_t whylen)
 {
 	struct tenant_spec *s = out;
-	struct cnw_error err;
 
-	if (json_string_length(v) >= sizeof(s->name) ||
-	    tenant_validate_name("tenant", json_string_value(v), &err) < 0) {
-		snprintf(why, whylen, "tenant name must match ^[a-z][a-z0-9-]{0,30}$ "
-		    "(a lower-case letter, then up to 30 lower-case letters, digits or '-')");
-		return -1;
-	}
-	return api_set_string(v, s->name, sizeof(s->name), "name", why, whylen);
+	return api_set_name(v, "tenant", s->name, sizeof(s->name), why, whylen);
 }
 
 static int

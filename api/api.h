@@ -142,6 +142,7 @@ int api_json_parse(const char *body, size_t len, const struct api_field *fields,
 int api_json_apply(json_t *obj, const char *where, const struct api_field *fields,
     size_t nfields, void *out, uint32_t *given, char *why, size_t whylen);
 const char *api_json_type_name(int type);
+
 /* Setters' helpers: a string that fits in dst (size with the NUL). */
 int api_set_string(json_t *v, char *dst, size_t size, const char *what, char *why,
     size_t whylen);
@@ -215,15 +216,13 @@ extern const struct api_kind api_tenant_kind, api_network_kind, api_route_kind,
 /* Run operation op of noun k. */
 void api_object(const struct api_kind *k, enum api_op op, struct api_request *req,
     struct api_response *resp);
-/* A collector (api_reply_fn) of records into arg, a struct api_collect. */
+/* What a reply's records are collected into. */
 struct api_collect {
 	const struct api_record *rec;
 	json_t *json;			/* one record, or the array of them */
 };
-int api_collect_one(const struct msg *m, void *arg);
+/* An api_reply_fn: the records of a list's parts into arg's array. */
 int api_collect_many(const struct msg *m, void *arg);
-/* A reply of nothing: MSG_REPLY_DONE. */
-int api_collect_done(const struct msg *m, void *arg);
 /* Copy path parameter i into dst; longer than any name can be is 404. */
 int api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
     struct api_response *resp);

@@ -41,7 +41,7 @@ api_set_name(json_t *v, const char *what, char *dst, size_t size, char *why, siz
 
 /* Reply collectors ---------------------------------------------------- */
 
-int
+static int
 api_collect_one(const struct msg *m, void *arg)
 {
 	struct api_collect *c = arg;
@@ -64,7 +64,7 @@ api_collect_many(const struct msg *m, void *arg)
 	return 0;
 }
 
-int
+static int
 api_collect_done(const struct msg *m, void *arg)
 {
 	return m->hdr.type == MSG_REPLY_DONE ? 0 : -1;

@@ -1,9 +1,11 @@
 # Benchmarks: run on demand (make bench), never part of the tests; built
 # by make check all the same, so that none of them stops compiling unseen.
-BENCH_TOOLS = bench/httpload bench/bare_mhd bench/ring-bench bench/tapfwd bench/worker-bench
+BENCH_TOOLS = bench/httpload bench/bare_mhd bench/ring-bench bench/tapfwd bench/worker-bench \
+	bench/flow-bench
 check_PROGRAMS += $(BENCH_TOOLS)
 bench_worker_bench_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP)
 bench_tapfwd_LDADD =
+bench_flow_bench_LDADD = $(NETFN_LIBS)
 bench_ring_bench_LDADD = $(NETFN_LIBS) $(ROLE_GLUE_TEMP)
 bench_httpload_LDADD =
 bench_bare_mhd_LDADD = $(MHD_LIBS)
@@ -14,6 +16,7 @@ EXTRA_DIST += bench/api-bench.sh bench/networks-bench.sh bench/datapath-bench.sh
 bench: cnwd/cnwd cli/cnwctl tests/tools/owd $(BENCH_TOOLS)
 	./bench/ring-bench
 	./bench/worker-bench
+	./bench/flow-bench
 	BUILDDIR='$(abs_top_builddir)' $(SHELL) $(top_srcdir)/bench/datapath-bench.sh
 	BUILDDIR='$(abs_top_builddir)' $(SHELL) $(top_srcdir)/bench/emulation-bench.sh
 	BUILDDIR='$(abs_top_builddir)' $(SHELL) $(top_srcdir)/bench/steering-bench.sh

@@ -1,6 +1,6 @@
 /*
- * Policies: a tenant's ordered traffic rules (DESIGN.md, "REST API" and
- * "Fast path and overlay").  A policy matches flows by protocol, ports,
+ * Policies: a tenant's ordered traffic rules (docs/rest-api.md, "Policies
+ * and flows"; docs/decisions.md, "The scheduler").  A policy matches flows by protocol, ports,
  * prefixes and DSCP and gives them an action, a class, a steering mode,
  * the uplinks they may use, a rate cap and a latency bound.  Rows here;
  * the parent compiles a tenant's policies (policy_compile) and sends them

@@ -9,7 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test_ring tests/unit/test_overlay tests/unit/test_worker tests/unit/test_hal \
 	tests/unit/test_emu tests/unit/test_sign tests/unit/test_discover tests/unit/test_afpacket \
 	tests/unit/test_flow tests/unit/test_classify tests/unit/test_pathmon \
-	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy \
+	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy tests/unit/test_datapath \
 	tests/unit/test_control tests/unit/test_reconcile
 UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
@@ -33,6 +33,7 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c $(FIXTURE_STORE)
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c $(FIXTURE_STORE)
 tests_unit_test_control_SOURCES = tests/unit/test_control.c $(FIXTURE_STORE)
 tests_unit_test_reconcile_SOURCES = tests/unit/test_reconcile.c $(FIXTURE_STORE)
+tests_unit_test_datapath_SOURCES = tests/unit/test_datapath.c $(FIXTURE_STORE)
 
 # Fuzz targets, run over a seeded corpus in make check; make fuzz runs them
 # under libFuzzer (clang) for FUZZ_SECONDS each.

@@ -38,8 +38,8 @@ struct row_desc {
  * then completed (load), then handed out: no statement is left open while
  * fn runs, so fn may use the store.
  */
-int row_each(struct store *st, const struct row_desc *d, struct sqlite3_stmt *s, row_each_fn fn,
-    void *arg, struct cnw_error *err);
+int row_each(struct store *st, const struct row_desc *d, struct sqlite3_stmt *s,
+    row_each_fn fn, void *arg, struct cnw_error *err);
 /* The first row of s into out: 1 found, 0 not found, -1 error. */
 int row_get(struct store *st, const struct row_desc *d, struct sqlite3_stmt *s, void *out,
     struct cnw_error *err);

@@ -54,7 +54,7 @@ int64_t inventory_iface_speed(struct cnwd *d, const char *netns, const char *ifn
 /* Apply the [interfaces] kinds of the configuration (at start and reload). */
 void inventory_configure(struct cnwd *d);
 
-/* Replies for the API (control.c). */
+/* Replies for the API (control_ops.c). */
 int inventory_reply_interfaces(struct cnwd *d, struct proc *p, uint32_t id,
     const struct proto_interface_request *r, int one, struct cnw_error *err);
 int inventory_reply_drivers(struct cnwd *d, struct proc *p, uint32_t id, struct cnw_error *err);

@@ -4,7 +4,7 @@
  * prefixes and DSCP and gives them an action, a class, a steering mode,
  * the uplinks they may use, a rate cap and a latency bound.  Rows here;
  * the parent compiles a tenant's policies (policy_compile) and sends them
- * to the fast path's worker whenever they change (cnwd/datapath.c).
+ * to the fast path's worker whenever they change (cnwd/datapath_sched.c).
  *
  * Order: by `priority` (lower first, 0..65535), then by creation.  The
  * first policy that matches a flow decides for it; a flow no policy

@@ -7,7 +7,7 @@
  * the address its overlay endpoint has over that uplink.  A network names a
  * peer and the uplinks it may use, in order of preference.  Only the admin
  * manages uplinks and peers; rows here, kernel and processes in the
- * parent's data-path reconcile (cnwd/datapath.c).
+ * parent's data-path reconcile (cnwd/datapath*.c).
  */
 #ifndef CNW_UPLINK_H
 #define CNW_UPLINK_H

@@ -59,7 +59,7 @@ ctl_format_number(const json_t *value)
 
 	if (json_is_integer(value))
 		len = asprintf(&text, "%" JSON_INTEGER_FORMAT,
-			       json_integer_value(value));
+		    json_integer_value(value));
 	else
 		len = asprintf(&text, "%g", json_real_value(value));
 	return len < 0 ? NULL : text;
@@ -73,7 +73,7 @@ ctl_format_scalar(const json_t *value)
 		return strdup("-");
 	if (json_is_string(value))
 		return strdup(json_string_length(value) > 0 ?
-			      json_string_value(value) : "-");
+		    json_string_value(value) : "-");
 	if (json_is_number(value))
 		return ctl_format_number(value);
 	if (json_is_boolean(value))
@@ -180,7 +180,7 @@ ctl_format_link(const json_t *uplink)
 {
 	const char *link = json_string_value(json_object_get(uplink, "link"));
 	const char *reason = json_string_value(json_object_get(uplink,
-							       "link_reason"));
+	    "link_reason"));
 	char *text = NULL;
 
 	if (link == NULL || *link == '\0')
@@ -220,13 +220,13 @@ ctl_write_emu_item(FILE *out, const struct ctl_emu_shown *shown, const json_t *v
 	if (shown->none != NULL && (json_is_null(value) ||
 	    (json_is_number(value) && json_number_value(value) == 0)))
 		return fprintf(out, " %s=%s", shown->label, shown->none) < 0 ?
-		       -1 : 0;
+		    -1 : 0;
 	if (value == NULL || json_is_null(value))
 		return fprintf(out, " %s=-", shown->label) < 0 ? -1 : 0;
 	if ((number = ctl_format_value(value)) == NULL)
 		return -1;
 	rc = fprintf(out, " %s=%s%s", shown->label, number,
-		     json_is_number(value) ? shown->unit : "") < 0 ? -1 : 0;
+	    json_is_number(value) ? shown->unit : "") < 0 ? -1 : 0;
 	free(number);
 	return rc;
 }
@@ -246,7 +246,7 @@ ctl_format_emu_dir(const json_t *dir)
 		return NULL;
 	for (i = 0; i < sizeof ctl_emu_shown / sizeof ctl_emu_shown[0]; i++)
 		rc |= ctl_write_emu_item(out, &ctl_emu_shown[i],
-				     json_object_get(dir, ctl_emu_shown[i].key));
+		    json_object_get(dir, ctl_emu_shown[i].key));
 	if (fclose(out) != 0 || rc != 0) {
 		free(text);
 		return NULL;
@@ -262,15 +262,15 @@ ctl_format_speed(const json_t *iface)
 {
 	const json_t *speed = json_object_get(iface, "speed_mbps");
 	const char *duplex = json_string_value(json_object_get(iface,
-							       "duplex"));
+	    "duplex"));
 	char *text = NULL;
 
 	if (!json_is_integer(speed))
 		return strdup("-");
 	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s%s",
-		     json_integer_value(speed),
-		     duplex != NULL && *duplex != '\0' ? " " : "",
-		     duplex != NULL ? duplex : "") < 0)
+	    json_integer_value(speed),
+	    duplex != NULL && *duplex != '\0' ? " " : "",
+	    duplex != NULL ? duplex : "") < 0)
 		return NULL;
 	return text;
 }
@@ -289,7 +289,7 @@ ctl_format_rate(const json_t *metrics, const char *bps_key, const char *pps_key)
 	if (!json_is_number(bps) || !json_is_number(pps))
 		return strdup("-");
 	if (asprintf(&text, "%.0f bit/s, %.1f packets/s",
-		     json_number_value(bps), json_number_value(pps)) < 0)
+	    json_number_value(bps), json_number_value(pps)) < 0)
 		return NULL;
 	return text;
 }
@@ -329,7 +329,7 @@ ctl_format_with_unit(const json_t *value, const char *unit, const char *word)
 	if (!json_is_integer(value) || json_integer_value(value) == 0)
 		return strdup(word);
 	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(value),
-		     unit) < 0)
+	    unit) < 0)
 		return NULL;
 	return text;
 }
@@ -372,13 +372,13 @@ char *
 ctl_format_none(const json_t *value)
 {
 	return value == NULL || json_is_null(value) ? strdup("none (default)") :
-	       ctl_format_value(value);
+	    ctl_format_value(value);
 }
 
 /* Writes " KEYWORD VALUE" for the member KEY of a match, if it is there. */
 static int
 ctl_write_match_item(FILE *out, const json_t *match, const char *key,
-		 const char *keyword)
+    const char *keyword)
 {
 	const json_t *value = json_object_get(match, key);
 	char *text;
@@ -389,7 +389,7 @@ ctl_write_match_item(FILE *out, const json_t *match, const char *key,
 	if ((text = ctl_format_value(value)) == NULL)
 		return -1;
 	rc = fprintf(out, " %s%s%s", keyword, *keyword != '\0' ? " " : "",
-		     text) < 0 ? -1 : 0;
+	    text) < 0 ? -1 : 0;
 	free(text);
 	return rc;
 }
@@ -458,7 +458,7 @@ ctl_format_address(const json_t *flow, const char *addr_key, const char *port_ke
 	if (!has_ports || !json_is_integer(port))
 		return strdup(addr);
 	if (asprintf(&text, strchr(addr, ':') != NULL ? "[%s]:%" JSON_INTEGER_FORMAT :
-		     "%s:%" JSON_INTEGER_FORMAT, addr, json_integer_value(port)) < 0)
+	    "%s:%" JSON_INTEGER_FORMAT, addr, json_integer_value(port)) < 0)
 		return NULL;
 	return text;
 }
@@ -491,10 +491,10 @@ ctl_format_age(const json_t *value)
 		len = asprintf(&text, "%.1fs", (double)ms / 1000);
 	else if (ms < 3600000)
 		len = asprintf(&text, "%dm%02ds", (int)(ms / 60000),
-			       (int)(ms / 1000 % 60));
+		    (int)(ms / 1000 % 60));
 	else
 		len = asprintf(&text, "%" JSON_INTEGER_FORMAT "h%02dm",
-			       ms / 3600000, (int)(ms / 60000 % 60));
+		    ms / 3600000, (int)(ms / 60000 % 60));
 	return len < 0 ? NULL : text;
 }
 
@@ -522,11 +522,11 @@ ctl_format_path(const json_t *path)
 		rc |= fprintf(out, " loss=") < 0;
 		rc |= ctl_write_real(out, json_object_get(path, "loss_percent"), "%");
 		rc |= fprintf(out, " probes=%" JSON_INTEGER_FORMAT "/%"
-			      JSON_INTEGER_FORMAT,
-			      json_integer_value(json_object_get(path,
-						 "probes_answered")),
-			      json_integer_value(json_object_get(path,
-						 "probes_sent"))) < 0;
+		    JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(path,
+		    "probes_answered")),
+		    json_integer_value(json_object_get(path,
+		    "probes_sent"))) < 0;
 		rc = fclose(out) != 0 || rc != 0 ? -1 : 0;
 	}
 	free(peer);

@@ -72,7 +72,7 @@ struct ctl_args {
 	const char *pos[CTL_MAX_POS];
 	json_t *body;			/* POST and PATCH send it */
 	const char *query[CTL_QUERY_COUNT];	/* NULL: not given */
-	char id[24];			/* the row's number_arg, written again */
+	char id[24];			/* number_arg, as cnwctl writes it */
 	char since[24];			/* --since, written again */
 };
 
@@ -82,7 +82,7 @@ struct ctl_command;
  * The options of one kind of command: getopt's table; what each option
  * does to the request (-1 and ERR for an option it does not take, ERR's
  * message empty when getopt has said why); what is checked once all are
- * in; and what --help says besides the usage.  Any of the functions may be
+ * in; and what --help says besides the usage.  FINISH and HELP may be
  * NULL.
  */
 struct ctl_optset {
@@ -111,13 +111,13 @@ enum ctl_print {
  */
 struct ctl_command {
 	const char *noun;
-	const char *verb;		/* NULL: a one-word command ("version") */
+	const char *verb;		/* NULL: one word ("version") */
 	const char *method;
 	const char *path;
 	int npos;			/* positional arguments */
 	const struct ctl_optset *options;	/* NULL: only --help */
 	struct {
-		int pos;		/* the positional argument, from 1; 0 none */
+		int pos;		/* which argument, from 1; 0: none */
 		const char *key;	/* its member of the body */
 		const char *what;	/* how a message names it */
 	} body_arg, number_arg;		/* number_arg: a whole number (ID) */

@@ -161,7 +161,8 @@ ctl_driver_verify(const struct ctl_driver_opts *o, struct cnw_error *err)
 		return cnw_err(err, CNW_EINVAL,
 		    "--key and --keys exclude each other");
 	if (o->key == NULL && o->keys == NULL)
-		return cnw_err(err, CNW_EINVAL, "missing option --key or --keys");
+		return cnw_err(err, CNW_EINVAL,
+		    "missing option --key or --keys");
 	if (sign_verify_file(o->pos[0], o->signature,
 	    o->key != NULL ? o->key : o->keys, &res, err) < 0)
 		return ctl_driver_failure(err);

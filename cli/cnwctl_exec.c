@@ -23,7 +23,7 @@
 
 #include "cli/cnwctl.h"
 
-#define NETNS_DIR		"/run/netns"	/* where "ip netns" keeps them */
+#define NETNS_DIR		"/run/netns"	/* "ip netns" keeps them */
 #define CTL_EXIT_NOT_RUN	127
 
 /*

@@ -212,7 +212,8 @@ static const struct ctl_emu_shown {
 };
 
 static int
-ctl_write_emu_item(FILE *out, const struct ctl_emu_shown *shown, const json_t *value)
+ctl_write_emu_item(FILE *out, const struct ctl_emu_shown *shown,
+    const json_t *value)
 {
 	char *number;
 	int rc;
@@ -317,7 +318,8 @@ ctl_write_real(FILE *out, const json_t *value, const char *unit)
 
 	if (!json_is_number(value))
 		return fprintf(out, "-") < 0 ? -1 : 0;
-	return fprintf(out, x >= 100 ? "%.0f%s" : "%.3g%s", x, unit) < 0 ? -1 : 0;
+	return fprintf(out, x >= 100 ? "%.0f%s" : "%.3g%s", x, unit) < 0 ?
+	    -1 : 0;
 }
 
 /* A number with its unit, or WORD for null or 0 ("none", "default"). */
@@ -328,7 +330,8 @@ ctl_format_with_unit(const json_t *value, const char *unit, const char *word)
 
 	if (!json_is_integer(value) || json_integer_value(value) == 0)
 		return strdup(word);
-	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(value),
+	if (asprintf(&text, "%" JSON_INTEGER_FORMAT "%s",
+	    json_integer_value(value),
 	    unit) < 0)
 		return NULL;
 	return text;
@@ -364,7 +367,9 @@ ctl_format_latency(const json_t *value)
 char *
 ctl_format_all_uplinks(const json_t *value)
 {
-	return json_array_size(value) == 0 ? strdup("all") : ctl_format_value(value);
+	if (json_array_size(value) == 0)
+		return strdup("all");
+	return ctl_format_value(value);
 }
 
 /* A flow's policy: null is the default. */
@@ -421,7 +426,8 @@ ctl_format_match(const json_t *match)
 	if ((out = open_memstream(&text, &len)) == NULL)
 		return NULL;
 	for (i = 0; i < sizeof items / sizeof items[0]; i++)
-		rc |= ctl_write_match_item(out, match, items[i].key, items[i].keyword);
+		rc |= ctl_write_match_item(out, match, items[i].key,
+		    items[i].keyword);
 	if (fclose(out) != 0 || rc != 0) {
 		free(text);
 		return NULL;
@@ -441,24 +447,30 @@ ctl_format_match(const json_t *match)
  * port).
  */
 static char *
-ctl_format_address(const json_t *flow, const char *addr_key, const char *port_key)
+ctl_format_address(const json_t *flow, const char *addr_key,
+    const char *port_key)
 {
-	static const char *const with_ports[] = { "tcp", "udp", "sctp", "udplite" };
-	const char *addr = json_string_value(json_object_get(flow, addr_key));
-	const char *proto = json_string_value(json_object_get(flow, "protocol"));
+	static const char *const with_ports[] = {
+		"tcp", "udp", "sctp", "udplite",
+	};
+	const char *addr, *proto;
 	const json_t *port = json_object_get(flow, port_key);
 	bool has_ports = false;
 	char *text = NULL;
 	size_t i;
 
+	addr = json_string_value(json_object_get(flow, addr_key));
+	proto = json_string_value(json_object_get(flow, "protocol"));
 	if (addr == NULL)
 		return strdup("-");
-	for (i = 0; proto != NULL && i < sizeof with_ports / sizeof with_ports[0]; i++)
+	for (i = 0; proto != NULL && i < sizeof(with_ports) /
+	    sizeof(with_ports[0]); i++)
 		has_ports |= strcmp(proto, with_ports[i]) == 0;
 	if (!has_ports || !json_is_integer(port))
 		return strdup(addr);
-	if (asprintf(&text, strchr(addr, ':') != NULL ? "[%s]:%" JSON_INTEGER_FORMAT :
-	    "%s:%" JSON_INTEGER_FORMAT, addr, json_integer_value(port)) < 0)
+	if (asprintf(&text, strchr(addr, ':') != NULL ?
+	    "[%s]:%" JSON_INTEGER_FORMAT : "%s:%" JSON_INTEGER_FORMAT, addr,
+	    json_integer_value(port)) < 0)
 		return NULL;
 	return text;
 }
@@ -498,6 +510,30 @@ ctl_format_age(const json_t *value)
 	return len < 0 ? NULL : text;
 }
 
+/* A member of PATH as a number: probes_sent is 2400, absent is 0. */
+static json_int_t
+ctl_path_count(const json_t *path, const char *key)
+{
+	return json_integer_value(json_object_get(path, key));
+}
+
+/* What ctl_format_path says after the peer, endpoint and state. */
+static int
+ctl_write_measures(FILE *out, const json_t *path)
+{
+	if (fputs(" rtt=", out) == EOF ||
+	    ctl_write_real(out, json_object_get(path, "rtt_ms"), "ms") < 0 ||
+	    fputs(" jitter=", out) == EOF ||
+	    ctl_write_real(out, json_object_get(path, "jitter_ms"), "ms") < 0 ||
+	    fputs(" loss=", out) == EOF ||
+	    ctl_write_real(out, json_object_get(path, "loss_percent"),
+	    "%") < 0)
+		return -1;
+	return fprintf(out, " probes=%" JSON_INTEGER_FORMAT "/%"
+	    JSON_INTEGER_FORMAT, ctl_path_count(path, "probes_answered"),
+	    ctl_path_count(path, "probes_sent")) < 0 ? -1 : 0;
+}
+
 /*
  * One path of an uplink: "gw 172.31.1.2:4789 up rtt=40.2ms jitter=1.5ms
  * loss=0.1% probes=2398/2400", "-" for what is not measured yet.
@@ -515,18 +551,8 @@ ctl_format_path(const json_t *path)
 
 	if (peer != NULL && endpoint != NULL && state != NULL &&
 	    (out = open_memstream(&text, &len)) != NULL) {
-		rc = fprintf(out, "%s %s %s rtt=", peer, endpoint, state) < 0;
-		rc |= ctl_write_real(out, json_object_get(path, "rtt_ms"), "ms");
-		rc |= fprintf(out, " jitter=") < 0;
-		rc |= ctl_write_real(out, json_object_get(path, "jitter_ms"), "ms");
-		rc |= fprintf(out, " loss=") < 0;
-		rc |= ctl_write_real(out, json_object_get(path, "loss_percent"), "%");
-		rc |= fprintf(out, " probes=%" JSON_INTEGER_FORMAT "/%"
-		    JSON_INTEGER_FORMAT,
-		    json_integer_value(json_object_get(path,
-		    "probes_answered")),
-		    json_integer_value(json_object_get(path,
-		    "probes_sent"))) < 0;
+		rc = fprintf(out, "%s %s %s", peer, endpoint, state) < 0 ? -1 :
+		    ctl_write_measures(out, path);
 		rc = fclose(out) != 0 || rc != 0 ? -1 : 0;
 	}
 	free(peer);

@@ -152,7 +152,8 @@ ctl_setup(CURL *curl, const struct ctl_ctx *ctx, const char *url,
 	    headers)) != CURLE_OK ||
 	    (res = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
 	    ctl_collect_reply)) != CURLE_OK ||
-	    (res = curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply)) != CURLE_OK)
+	    (res = curl_easy_setopt(curl, CURLOPT_WRITEDATA,
+	    reply)) != CURLE_OK)
 		return res;
 	if (payload != NULL &&
 	    ((res = curl_easy_setopt(curl, CURLOPT_POSTFIELDS,

@@ -5,9 +5,9 @@
  * table, a function that puts each option where the request wants it (a
  * member of the JSON body, a query parameter), a check once all are in and
  * what --help says besides the usage.  Options that come in families (the
- * quotas of a tenant, the emulation of an uplink) are one X-macro each
- * (and the policy's in cnwctl_policy.c), so the option, its getopt entry and its
- * JSON key are written once.  Only what is not a number where one is
+ * quotas of a tenant, the emulation of an uplink; a policy's, in
+ * cnwctl_policy.c) are one X-macro each, so the option, its getopt entry
+ * and its JSON key are written once.  Only what is not a number where one is
  * wanted is refused here, naming the option as given; ranges and names are
  * the API's to check.  Every error here is a usage error (CNW_EINVAL).
  */
@@ -362,7 +362,8 @@ ctl_peer_option(struct ctl_args *args, int opt, const char *value,
 	if (opt != OPT_ENDPOINT)
 		return -1;
 	if ((whole = json_string(value)) == NULL)
-		return cnw_err(err, CNW_EINVAL, "--endpoint is not valid UTF-8");
+		return cnw_err(err, CNW_EINVAL,
+		    "--endpoint is not valid UTF-8");
 	json_decref(whole);
 	if (eq == NULL || eq == value || eq[1] == '\0')
 		return cnw_err(err, CNW_EINVAL,

@@ -483,11 +483,12 @@ ctl_table_print(FILE *out, const struct ctl_table *table,
 	for (row = 0; row < table->nrows; row++) {
 		for (col = 0; col < table->ncols; col++) {
 			cell = table->cells[row * table->ncols + col];
-			pad = (int)(table->widths[col] - ctl_display_width(cell));
+			pad = (int)(table->widths[col] -
+			    ctl_display_width(cell)) + COLUMN_GAP;
 			if (col + 1 == table->ncols)
 				fprintf(out, "%s\n", cell);
 			else
-				fprintf(out, "%s%*s", cell, pad + COLUMN_GAP, "");
+				fprintf(out, "%s%*s", cell, pad, "");
 		}
 	}
 	if (ferror(out))
@@ -691,7 +692,8 @@ ctl_output_event(FILE *out, enum ctl_format format, const json_t *event,
 	int rc = 0;
 
 	if (format == CTL_FORMAT_JSON) {
-		if (json_dumpf(event, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+		if (json_dumpf(event, out,
+		    JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
 		    fputc('\n', out) == EOF)
 			return cnw_err(err, CNW_EINTERNAL,
 			    "cannot write the event");

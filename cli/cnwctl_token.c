@@ -63,10 +63,11 @@ ctl_read_token_file(const char *path, struct cnw_error *err)
 	len = fread(token, 1, CTL_MAX_TOKEN_BYTES + 1, file);
 	saved = errno;
 	if (ferror(file))
-		rc = cnw_err(err, CNW_EINTERNAL, "cannot read token file %s: %s",
-		    path, strerror(saved));
+		rc = cnw_err(err, CNW_EINTERNAL,
+		    "cannot read token file %s: %s", path, strerror(saved));
 	else if (len > CTL_MAX_TOKEN_BYTES)
-		rc = cnw_err(err, CNW_EINTERNAL, "token file %s is too large", path);
+		rc = cnw_err(err, CNW_EINTERNAL, "token file %s is too large",
+		    path);
 	fclose(file);
 	if (rc < 0) {
 		free(token);

@@ -50,13 +50,29 @@ struct api_response {
 	void *stream;			/* or a struct MHD_Response streaming the body (events) */
 };
 
+/* The operations of a noun served by a collection and its objects. */
+enum api_op {
+	API_CREATE,			/* POST on the collection: 201 and its Location */
+	API_LIST,			/* GET on the collection: {"items": [...]} */
+	API_GET,
+	API_UPDATE,			/* PATCH */
+	API_DELETE,			/* 204 */
+	API_NOPS
+};
+
+struct api_kind;
+
 struct api_route {
 	const char *method;
 	const char *pattern;		/* "/v1/tenants/{tenant}" */
 	int auth;			/* needs a bearer token */
 	const char *const *query;	/* allowed query parameters, NULL-terminated, or NULL */
 	void (*fn)(struct api_request *req, struct api_response *resp);
+	const struct api_kind *kind;	/* or, with fn NULL, an operation of a noun */
+	enum api_op op;
 };
+#define API_NOUN(kind, op) NULL, &(kind), (op)
+#define API_HANDLER(fn) (fn), NULL, API_NOPS
 
 /* routes.c ---------------------------------------------------------- */
 extern const struct api_route api_routes[];
@@ -69,6 +85,9 @@ void api_route_request(struct api_request *req, struct api_response *resp);
  */
 int api_path_match(const char *pattern, const char *path,
     char params[API_MAX_PARAMS][API_PARAM_MAX], unsigned *nparams);
+/* A boolean query parameter: absent is false; anything but true/false is 400. */
+int api_query_bool(struct api_request *req, const char *name, uint32_t *out,
+    struct api_response *resp);
 
 /* api.c: the request's query parameters */
 const char *api_query_get(struct api_request *req, const char *name);
@@ -82,16 +101,6 @@ int api_events_setup(struct msg *m);
 void api_events_start(void);
 void api_events_stop(void);
 void api_events(struct api_request *req, struct api_response *resp);
-
-/* hal_routes.c: interfaces, drivers ---------------------------------- */
-void api_interfaces_list(struct api_request *req, struct api_response *resp);
-void api_interface_get(struct api_request *req, struct api_response *resp);
-void api_drivers_list(struct api_request *req, struct api_response *resp);
-/* routes.c, for hal_routes.c */
-int api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
-    struct api_response *resp);
-/* An uplink's paths (struct uplink_path[n]) as the API shows them. */
-json_t *api_paths_json(const struct uplink_path *p, uint32_t n);
 
 /* problem.c --------------------------------------------------------- */
 /* Set resp to an RFC 9457 problem with the status's type and title. */
@@ -133,5 +142,101 @@ int api_json_parse(const char *body, size_t len, const struct api_field *fields,
 int api_json_apply(json_t *obj, const char *where, const struct api_field *fields,
     size_t nfields, void *out, uint32_t *given, char *why, size_t whylen);
 const char *api_json_type_name(int type);
+
+/* Setters' helpers: a string that fits in dst (size with the NUL). */
+int api_set_string(json_t *v, char *dst, size_t size, const char *what, char *why,
+    size_t whylen);
+/* fn, a setter of the string field of type that out points to. */
+#define API_STRING_SETTER(fn, type, field, label)			\
+	static int							\
+	fn(json_t *v, void *out, char *why, size_t whylen)		\
+	{								\
+		type *s = out;						\
+		return api_set_string(v, s->field, sizeof(s->field), label, why, \
+		    whylen);						\
+	}
+/* object.c: a tenant's or a policy's name. */
+int api_set_name(json_t *v, const char *what, char *dst, size_t size, char *why,
+    size_t whylen);
+/* ["wan1", "wan2"]: uplinks' names, at most NETWORK_UPLINKS_MAX. */
+int api_set_uplink_names(json_t *v, char names[][TENANT_NAME_MAX + 1], uint32_t *n,
+    char *why, size_t whylen);
+
+/* object.c: one descriptor per noun --------------------------------- */
+/* A record of a reply: the message carrying one (or an array), its JSON. */
+struct api_record {
+	uint32_t type;			/* MSG_REPLY_* */
+	size_t size;
+	json_t *(*json)(const void *rec);
+};
+
+/* A {...} segment of a path: where it goes in the request. */
+struct api_key {
+	const char *what;		/* "tenant": 404 "tenant \"x\" not found" */
+	size_t off;			/* in the request */
+	size_t size;			/* a name's buffer, or 0: an id, a number from 1 */
+	int clipped;			/* the 404 of a name too long says "x..." */
+};
+
+/* A name that member of the request type holds. */
+#define API_KEY(what, type, member)					\
+	{ (what), offsetof(type, member), sizeof(((type *)0)->member), 0 }
+
+/* The fields a body may give. */
+struct api_fields {
+	const struct api_field *f;
+	size_t n;
+};
+#define API_FIELDS(a) { (a), ARRAY_SIZE(a) }
+
+/*
+ * A noun: what the generic handler needs so that each of its routes is one
+ * row of the table.  The request is built in this order: auth, the body
+ * (create, update), the path's keys, then the query.
+ */
+struct api_kind {
+	size_t req_size;		/* the request; it starts with struct proto_auth */
+	struct api_key keys[API_MAX_PARAMS];	/* the path's segments, in order */
+	unsigned nkeys;
+	size_t body_off;		/* where the body's setters write */
+	size_t given_off;		/* the given fields' flags are added here (0: none) */
+	struct api_fields body[API_NOPS];	/* of create and update */
+	uint32_t msg[API_NOPS];		/* the request of each operation */
+	struct api_record one;		/* the reply to create, get and update */
+	struct api_record many;		/* the reply to list, in parts */
+	const char *location;		/* the created one's field that ends its Location */
+	/* The query's parameters, or NULL. */
+	int (*query)(struct api_request *req, void *r, struct api_response *resp);
+};
+
+extern const struct api_kind api_tenant_kind, api_network_kind, api_route_kind,
+    api_uplink_kind, api_peer_kind, api_policy_kind, api_interface_kind,
+    api_driver_kind, api_process_kind;
+
+/* Run operation op of noun k. */
+void api_object(const struct api_kind *k, enum api_op op, struct api_request *req,
+    struct api_response *resp);
+/* What a reply's records are collected into. */
+struct api_collect {
+	const struct api_record *rec;
+	json_t *json;			/* one record, or the array of them */
+};
+/* An api_reply_fn: the records of a list's parts into arg's array. */
+int api_collect_many(const struct msg *m, void *arg);
+/* Copy path parameter i into dst; longer than any name can be is 404. */
+int api_param(struct api_request *req, unsigned i, char *dst, size_t size, const char *what,
+    struct api_response *resp);
+json_t *api_time(int64_t t);
+
+/* cache.c: GET of a list the parent validates against a rendered copy */
+void api_list_cached(struct api_request *req, struct api_response *resp, uint32_t type,
+    const struct api_record *rec);
+
+/* Other routes ------------------------------------------------------- */
+void api_tenants_list(struct api_request *req, struct api_response *resp);	/* cached */
+void api_flows_list(struct api_request *req, struct api_response *resp);
+void api_metrics(struct api_request *req, struct api_response *resp);
+/* uplinks.c: an uplink's paths (struct uplink_path[n]) as the API shows them. */
+json_t *api_paths_json(const struct uplink_path *p, uint32_t n);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The HAL's routes: GET /v1/interfaces[/{name}] (discovery's inventory)
+ * The HAL's nouns: GET /v1/interfaces[/{name}] (discovery's inventory)
  * and GET /v1/drivers (built-in drivers and plug-ins with their signature
  * state).  Both are admin-only: they describe the host, not a tenant.
  */
@@ -31,8 +31,9 @@ api_iface_addrs(const struct disc_iface *i)
 }
 
 static json_t *
-api_interface_json(const struct proto_interface *p)
+api_interface_json(const void *rec)
 {
+	const struct proto_interface *p = rec;
 	const struct disc_iface *i = &p->iface;
 	const char *protos[8];
 	int nprotos = disc_iface_protocols(i, protos, 8);
@@ -73,84 +74,42 @@ api_interface_json(const struct proto_interface *p)
 	return o;
 }
 
+/*
+ * ?netns=NAME: only that namespace ("" or "host": the host's own); then
+ * the interface's name from the path, so that a bad netns is said first.
+ */
 static int
-api_collect_interface(const struct msg *m, void *arg)
+api_interface_query(struct api_request *req, void *out, struct api_response *resp)
 {
-	if (m->hdr.type != MSG_REPLY_INTERFACE)
-		return -1;
-	*(json_t **)arg = api_interface_json((const struct proto_interface *)m->data);
-	return 0;
-}
-
-static int
-api_collect_interfaces(const struct msg *m, void *arg)
-{
-	const struct proto_interface *x = (const struct proto_interface *)m->data;
-
-	if (m->hdr.type != MSG_REPLY_INTERFACES)
-		return -1;
-	for (size_t i = 0; i < m->hdr.len / sizeof(*x); i++)
-		json_array_append_new(arg, api_interface_json(&x[i]));
-	return 0;
-}
-
-/* ?netns=NAME: only that namespace ("" or "host": the host's own). */
-static int
-api_interface_netns(struct api_request *req, struct proto_interface_request *r,
-    struct api_response *resp)
-{
+	struct proto_interface_request *r = out;
 	const char *ns = api_query_get(req, "netns");
 
-	if (ns == NULL)
-		return 0;
-	if (strlen(ns) >= sizeof(r->netns)) {
-		api_problem(resp, 400, "netns is longer than %zu characters", sizeof(r->netns) - 1);
-		return -1;
+	if (ns != NULL) {
+		if (strlen(ns) >= sizeof(r->netns)) {
+			api_problem(resp, 400, "netns is longer than %zu characters",
+			    sizeof(r->netns) - 1);
+			return -1;
+		}
+		snprintf(r->netns, sizeof(r->netns), "%s", strcmp(ns, "host") == 0 ? "" : ns);
+		r->has_netns = 1;
 	}
-	snprintf(r->netns, sizeof(r->netns), "%s", strcmp(ns, "host") == 0 ? "" : ns);
-	r->has_netns = 1;
+	if (req->nparams > 0)
+		return api_param(req, 0, r->name, sizeof(r->name), "interface", resp);
 	return 0;
 }
 
-void
-api_interfaces_list(struct api_request *req, struct api_response *resp)
-{
-	struct proto_interface_request r;
-	json_t *items = json_array();
-
-	memset(&r, 0, sizeof(r));
-	r.auth = req->auth;
-	if (api_interface_netns(req, &r, resp) < 0 ||
-	    api_parent_call(MSG_INTERFACE_LIST, &r, sizeof(r), api_collect_interfaces, items,
-	    resp) < 0) {
-		json_decref(items);
-		return;
-	}
-	resp->status = 200;
-	resp->json = json_pack("{s:o}", "items", items);
-}
-
-void
-api_interface_get(struct api_request *req, struct api_response *resp)
-{
-	struct proto_interface_request r;
-	json_t *out = NULL;
-
-	memset(&r, 0, sizeof(r));
-	r.auth = req->auth;
-	if (api_interface_netns(req, &r, resp) < 0 ||
-	    api_param(req, 0, r.name, sizeof(r.name), "interface", resp) < 0)
-		return;
-	if (api_parent_call(MSG_INTERFACE_GET, &r, sizeof(r), api_collect_interface, &out,
-	    resp) < 0)
-		return;
-	resp->status = 200;
-	resp->json = out;
-}
+const struct api_kind api_interface_kind = {
+	.req_size = sizeof(struct proto_interface_request),
+	.msg = { [API_LIST] = MSG_INTERFACE_LIST, [API_GET] = MSG_INTERFACE_GET },
+	.one = { MSG_REPLY_INTERFACE, sizeof(struct proto_interface), api_interface_json },
+	.many = { MSG_REPLY_INTERFACES, sizeof(struct proto_interface), api_interface_json },
+	.query = api_interface_query,
+};
 
 static json_t *
-api_driver_json(const struct proto_driver *d)
+api_driver_json(const void *rec)
 {
+	const struct proto_driver *d = rec;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:i}", "name", d->name, "kind", d->kind,
 	    "signature", d->signature, "uplinks", (json_int_t)d->uplinks, "abi", (int)d->abi);
 
@@ -165,30 +124,8 @@ api_driver_json(const struct proto_driver *d)
 	return o;
 }
 
-static int
-api_collect_drivers(const struct msg *m, void *arg)
-{
-	const struct proto_driver *x = (const struct proto_driver *)m->data;
-
-	if (m->hdr.type != MSG_REPLY_DRIVERS)
-		return -1;
-	for (size_t i = 0; i < m->hdr.len / sizeof(*x); i++)
-		json_array_append_new(arg, api_driver_json(&x[i]));
-	return 0;
-}
-
-void
-api_drivers_list(struct api_request *req, struct api_response *resp)
-{
-	struct proto_request r;
-	json_t *items = json_array();
-
-	memset(&r, 0, sizeof(r));
-	r.auth = req->auth;
-	if (api_parent_call(MSG_DRIVER_LIST, &r, sizeof(r), api_collect_drivers, items, resp) < 0) {
-		json_decref(items);
-		return;
-	}
-	resp->status = 200;
-	resp->json = json_pack("{s:o}", "items", items);
-}
+const struct api_kind api_driver_kind = {
+	.req_size = sizeof(struct proto_request),
+	.msg = { [API_LIST] = MSG_DRIVER_LIST },
+	.many = { MSG_REPLY_DRIVERS, sizeof(struct proto_driver), api_driver_json },
+};

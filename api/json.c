@@ -102,3 +102,40 @@ api_json_parse(const char *body, size_t len, const struct api_field *fields,
 		api_problem(resp, 400, "%s", why);
 	return rc;
 }
+
+/* Setters' helpers ---------------------------------------------------- */
+
+int
+api_set_string(json_t *v, char *dst, size_t size, const char *what, char *why, size_t whylen)
+{
+	if (json_string_length(v) >= size) {
+		snprintf(why, whylen, "%s is %zu bytes; at most %zu are allowed", what,
+		    json_string_length(v), size - 1);
+		return -1;
+	}
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* A network's and a policy's uplinks: each a string that fits, in order. */
+int
+api_set_uplink_names(json_t *v, char names[][TENANT_NAME_MAX + 1], uint32_t *n, char *why,
+    size_t whylen)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_array_size(v) > NETWORK_UPLINKS_MAX) {
+		snprintf(why, whylen, "uplinks: at most %d", NETWORK_UPLINKS_MAX);
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || json_string_length(e) >= sizeof(names[0])) {
+			snprintf(why, whylen, "uplinks[%zu] must be an uplink's name", i);
+			return -1;
+		}
+		memcpy(names[i], json_string_value(e), json_string_length(e) + 1);
+	}
+	*n = (uint32_t)json_array_size(v);
+	return 0;
+}

@@ -1,16 +1,16 @@
 /*
  * cnwctl_output.h: how cnwctl shows what the API answers.
  *
- * The command handlers in cnwctl.c fetch JSON from cnwd and hand it here with
- * the kind of object it holds (a "view"); this module renders it either as the
- * API's own JSON, pretty-printed, or for a human: an aligned table for a list,
- * "key: value" lines for one object.  Which columns and fields each view has
- * lives in one table in cnwctl_output.c, so a new object kind is one entry
- * there and one enumerator here.
+ * The commands fetch JSON from cnwd and hand it here with the kind of
+ * object it holds (a "view"); this module renders it either as the API's
+ * own JSON, pretty-printed, or for a human: an aligned table for a list,
+ * "key: value" lines for one object.  Which columns and fields each view
+ * has lives in one table in cnwctl_output.c, so a new object kind is one
+ * entry there and one enumerator here; how a value reads is
+ * cnwctl_format.c's.
  *
- * Every function returning int returns a process exit status: 0 on success,
- * 1 after printing "cnwctl: ..." on stderr (a reply of the wrong shape, an
- * allocation or write failure).
+ * Every function returning int returns 0, or -1 with ERR filled (a reply
+ * of the wrong shape, an allocation or write failure).
  */
 #ifndef CNWCTL_OUTPUT_H
 #define CNWCTL_OUTPUT_H
@@ -19,40 +19,53 @@
 
 #include <jansson.h>
 
+#include "lib/error.h"
+
 /* Output formats, as chosen by -o. */
-enum cnwctl_format {
-	CNWCTL_FORMAT_TABLE,
-	CNWCTL_FORMAT_JSON,
+enum ctl_format {
+	CTL_FORMAT_TABLE,
+	CTL_FORMAT_JSON,
 };
 
 /* Object kinds cnwctl knows how to lay out. */
-enum cnwctl_view {
-	CNWCTL_VIEW_TENANT,
-	CNWCTL_VIEW_TENANT_CREATED,	/* a tenant plus its one-time token */
-	CNWCTL_VIEW_PROCESS,
-	CNWCTL_VIEW_NETWORK,
-	CNWCTL_VIEW_ROUTE,
-	CNWCTL_VIEW_UPLINK,
-	CNWCTL_VIEW_PEER,
-	CNWCTL_VIEW_INTERFACE,
-	CNWCTL_VIEW_DRIVER,
-	CNWCTL_VIEW_POLICY,
-	CNWCTL_VIEW_FLOW,
+enum ctl_view {
+	CTL_VIEW_TENANT,
+	CTL_VIEW_TENANT_CREATED,	/* a tenant plus its one-time token */
+	CTL_VIEW_PROCESS,
+	CTL_VIEW_NETWORK,
+	CTL_VIEW_ROUTE,
+	CTL_VIEW_UPLINK,
+	CTL_VIEW_PEER,
+	CTL_VIEW_INTERFACE,
+	CTL_VIEW_DRIVER,
+	CTL_VIEW_POLICY,
+	CTL_VIEW_FLOW,
 };
 
 /* Parses "table" or "json"; returns 0, or -1 for any other name. */
-int cnwctl_format_parse(const char *name, enum cnwctl_format *format);
+int ctl_format_parse(const char *name, enum ctl_format *format);
 
 /* Prints VALUE as indented JSON followed by a newline. */
-int cnwctl_output_json(FILE *out, const json_t *value);
+int ctl_output_json(FILE *out, const json_t *value, struct cnw_error *err);
 
 /* Prints a list reply ({"items": [...]}) as a table or as JSON. */
-int cnwctl_output_list(FILE *out, enum cnwctl_format format,
-		       enum cnwctl_view view, const json_t *reply);
+int ctl_output_list(FILE *out, enum ctl_format format, enum ctl_view view,
+    const json_t *reply, struct cnw_error *err);
 
 /* Prints one object as "key: value" lines or as JSON. */
-int cnwctl_output_object(FILE *out, enum cnwctl_format format,
-			 enum cnwctl_view view, const json_t *object);
+int ctl_output_object(FILE *out, enum ctl_format format, enum ctl_view view,
+    const json_t *object, struct cnw_error *err);
+
+/*
+ * Prints a tenant's flows: as a table, under the line "flows: ACTIVE of
+ * LIMIT, DROPPED dropped over the quota" from the reply's counts.
+ */
+int ctl_output_flows(FILE *out, enum ctl_format format, const json_t *reply,
+    struct cnw_error *err);
+
+/* Prints GET /v1's answer: "NAME VERSION (API API_VERSION)", or JSON. */
+int ctl_output_version(FILE *out, enum ctl_format format, const json_t *info,
+    struct cnw_error *err);
 
 /*
  * Prints one event of GET /v1/events on one line: as compact JSON, or as
@@ -60,8 +73,8 @@ int cnwctl_output_object(FILE *out, enum cnwctl_format format,
  * "data" members (a value with spaces, quotes or nothing in it is quoted
  * as a JSON string).  The caller flushes.
  */
-int cnwctl_output_event(FILE *out, enum cnwctl_format format,
-			const json_t *event);
+int ctl_output_event(FILE *out, enum ctl_format format, const json_t *event,
+    struct cnw_error *err);
 
 /*
  * Returns a newly allocated display string for the member of OBJECT at the
@@ -71,6 +84,6 @@ int cnwctl_output_event(FILE *out, enum cnwctl_format format,
  * compact JSON, control characters replaced by '?'.  NULL only when memory
  * runs out.
  */
-char *cnwctl_output_value(const json_t *object, const char *path);
+char *ctl_output_value(const json_t *object, const char *path);
 
 #endif /* CNWCTL_OUTPUT_H */

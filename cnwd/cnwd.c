@@ -501,6 +501,17 @@ cnwd_raise_nofile(void)
 	}
 }
 
+/*
+ * The data path follows the interfaces under its uplinks; the inventory
+ * tells it through this, and so needs nothing of it (inventory.h).
+ */
+static const struct inventory_observer cnwd_datapath_observer = {
+	.link = datapath_interface_state,
+	.mtu = datapath_interface_mtu,
+	.uplink = datapath_interface_uplink,
+	.paths = datapath_uplink_paths,
+};
+
 static int
 cnwd_start(struct cnwd *d)
 {
@@ -536,6 +547,7 @@ cnwd_start(struct cnwd *d)
 		log_warnx("%s", err.msg[0] ? err.msg : "cannot start the API process");
 		return -1;
 	}
+	inventory_observe(&cnwd_datapath_observer);
 	if (inventory_start(d, &err) < 0) {
 		log_warnx("discovery: %s", err.msg);
 		return -1;

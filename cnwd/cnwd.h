@@ -1,7 +1,7 @@
 /*
  * The parent process (supervisor): its state, shared by its parts.
  *
- * cnwd.c is main and the event loop; control.c answers the API process's
+ * cnwd.c is main and the event loop; control*.c answer the API process's
  * typed requests; roles.c is the table of child roles.  Only the parent
  * holds the store, the lock and the listening sockets.
  */

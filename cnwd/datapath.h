@@ -10,6 +10,13 @@
  * both its driver and the worker get.  When the worker dies, the region is
  * made anew and every driver restarted with it; when a driver dies, the
  * worker is told to take back the buffers the driver held.
+ *
+ * Dependencies point one way: the data path uses the inventory (which
+ * namespaces to watch, an interface's state and speed), never the other
+ * way round.  The inventory's news of interfaces reaches the functions
+ * below (datapath_interface_state, _mtu, _uplink, datapath_uplink_paths)
+ * through the observer cnwd.c registers with it at start-up.  Its parts
+ * are listed in datapath_int.h.
  */
 #ifndef CNW_DATAPATH_H
 #define CNW_DATAPATH_H

@@ -34,12 +34,22 @@ struct inventory_watch {
 	struct inventory_watch *next;
 };
 
+/* Until one is registered, nobody hears of the interfaces. */
+static const struct inventory_observer inventory_nobody;
+
 static struct {
 	struct disc_table *t;
 	struct inventory_watch *watches;
 	int timer;
 	struct cnwd *d;
-} inv = { .timer = -1 };
+	const struct inventory_observer *obs;
+} inv = { .timer = -1, .obs = &inventory_nobody };
+
+void
+inventory_observe(const struct inventory_observer *o)
+{
+	inv.obs = o != NULL ? o : &inventory_nobody;
+}
 
 static uint64_t
 inventory_now_ns(void)
@@ -72,6 +82,7 @@ static void
 inventory_on_change(const struct disc_event *ev, void *arg)
 {
 	struct cnwd *d = arg;
+	const struct inventory_observer *obs = inv.obs;
 	const struct disc_iface *i = &ev->iface;
 	const char *type = ev->change & DISC_ADDED ? "interface.added" :
 	    ev->change & DISC_REMOVED ? "interface.removed" : "interface.changed";
@@ -84,11 +95,12 @@ inventory_on_change(const struct disc_event *ev, void *arg)
 	events_emit(d, type, "", object, "name", i->name, "netns", i->netns, "kind",
 	    disc_kind_name(i->kind), "state", up ? "up" : "down", "#mtu", mtu, "changed", what,
 	    "old_name", ev->old_name, NULL);
-	if (ev->change & DISC_RENAMED)
-		datapath_interface_state(d, i->netns, ev->old_name, 0);
-	datapath_interface_state(d, i->netns, i->name, up);
-	if (ev->change & DISC_MTU)
-		datapath_interface_mtu(d, i->netns, i->name);
+	if (obs->link != NULL && (ev->change & DISC_RENAMED))
+		obs->link(d, i->netns, ev->old_name, 0);
+	if (obs->link != NULL)
+		obs->link(d, i->netns, i->name, up);
+	if (obs->mtu != NULL && (ev->change & DISC_MTU))
+		obs->mtu(d, i->netns, i->name);
 }
 
 /* Watches ------------------------------------------------------------------- */
@@ -166,8 +178,9 @@ inventory_unwatch(struct cnwd *d, struct inventory_watch *w)
 }
 
 static int
-inventory_want(const struct uplink *u, void *arg)
+inventory_want(const void *row, void *arg)
 {
+	const struct uplink *u = row;
 	struct cnwd *d = arg;
 	struct inventory_watch *w = inventory_watch(d, u->netns);
 
@@ -295,6 +308,7 @@ static int
 inventory_collect(const struct disc_iface *i, void *arg)
 {
 	struct inventory_batch *b = arg;
+	const struct inventory_observer *obs = inv.obs;
 	const char *up;
 
 	if (b->r->has_netns && strcmp(b->r->netns, i->netns) != 0)
@@ -312,10 +326,10 @@ inventory_collect(const struct disc_iface *i, void *arg)
 	}
 	memset(&b->items[b->n], 0, sizeof(b->items[0]));
 	b->items[b->n].iface = *i;
-	up = datapath_interface_uplink(b->d, i->netns, i->name);
+	up = obs->uplink != NULL ? obs->uplink(b->d, i->netns, i->name) : NULL;
 	snprintf(b->items[b->n].uplink, sizeof(b->items[0].uplink), "%s", up ? up : "");
-	if (up != NULL)
-		b->items[b->n].npaths = datapath_uplink_paths(b->d, up, b->items[b->n].paths,
+	if (up != NULL && obs->paths != NULL)
+		b->items[b->n].npaths = obs->paths(b->d, up, b->items[b->n].paths,
 		    UPLINK_PATHS_MAX);
 	b->n++;
 	return 0;
@@ -377,8 +391,9 @@ struct inventory_uses {
 };
 
 static int
-inventory_count_uses(const struct uplink *u, void *arg)
+inventory_count_uses(const void *row, void *arg)
 {
+	const struct uplink *u = row;
 	struct inventory_uses *x = arg;
 
 	x->n += strcmp(u->driver, x->name) == 0;

@@ -22,8 +22,9 @@ struct reconcile_routes {
 };
 
 static int
-reconcile_route_collect(const struct route *r, void *arg)
+reconcile_route_collect(const void *row, void *arg)
 {
+	const struct route *r = row;
 	struct reconcile_routes *rs = arg;
 
 	if (rs->n == rs->cap) {
@@ -191,8 +192,9 @@ struct reconcile_pass {
 };
 
 static int
-reconcile_collect(const struct network *row, void *arg)
+reconcile_collect(const void *item, void *arg)
 {
+	const struct network *row = item;
 	struct reconcile_pass *p = arg;
 
 	if (p->n == p->cap) {

@@ -14,4 +14,5 @@ lib_libcnw_a_SOURCES = \
 	lib/tls.c lib/tls.h \
 	lib/addr.c lib/addr.h \
 	lib/nl.c lib/nl.h \
-	lib/netns.c lib/netns.h
+	lib/netns.c lib/netns.h \
+	lib/tun.c lib/tun.h

@@ -6,7 +6,7 @@
  * The parent compiles each role's allowlist with libseccomp into a classic
  * BPF program and sends the bytes to the child (crun's generate/apply
  * split): the child needs no libseccomp and cannot choose its own rules.
- * The child drops in DESIGN.md's order: supplementary groups, gid, uid, the
+ * The child drops in this order (docs/decisions.md, "Processes"): supplementary groups, gid, uid, the
  * capability bounding set, every capability, PR_SET_NO_NEW_PRIVS, then the
  * filter.  Any step failing is fatal: a child never runs unconfined.
  */

@@ -1,7 +1,7 @@
 /*
  * The overlay header: how a frame of a tenant network travels to the peer
- * site in a UDP datagram over one uplink (DESIGN.md, "Fast path and
- * overlay").  All fields in network byte order; 24 bytes.
+ * site in a UDP datagram over one uplink (docs/decisions.md, "The data
+ * path").  All fields in network byte order; 24 bytes.
  *
  *   0      version (OVERLAY_VERSION)
  *   1      type (enum overlay_type)

@@ -3,9 +3,9 @@
  *
  * Names are MSG_<AREA>_<VERB>.  Payloads are fixed C structs with
  * fixed-size, NUL-terminated strings (both ends are the same binary); the
- * table in proto.c gives each type its size bounds, its allowed sender and
- * a check of its strings, and every received message passes msg_check()
- * against it before anyone reads a field.
+ * list in proto.def gives each type its number, its size bounds, its
+ * allowed senders and a check of its strings, and every received message
+ * passes msg_check() against it before anyone reads a field.
  *
  * A request from the API process carries the caller's bearer token and a
  * description of the peer (for the audit log); the parent authenticates
@@ -40,106 +40,12 @@ enum {
 	PROTO_FROM_DRIVER = 1u << 3,
 };
 
+/* The numbers are the rows of proto.def, from 1; 0 is no message. */
 enum proto_type {
-	/* parent -> any child, during start-up */
-	MSG_SANDBOX_FILTER = 1,	/* the child's seccomp BPF program */
-	MSG_CHILD_START,	/* set-up done: drop privileges and run */
-	/* parent -> api, during start-up */
-	MSG_API_LISTEN,		/* fd: a listening socket */
-	MSG_API_TLS,		/* certificate and key for the TLS listeners */
-	/* any child -> parent */
-	MSG_LOG_LINE,
-	/* api -> parent: requests */
-	MSG_TENANT_CREATE,
-	MSG_TENANT_LIST,
-	MSG_TENANT_GET,
-	MSG_TENANT_UPDATE,
-	MSG_TENANT_DELETE,
-	MSG_PROCESS_LIST,
-	MSG_NETWORK_CREATE,
-	MSG_NETWORK_LIST,
-	MSG_NETWORK_GET,
-	MSG_NETWORK_DELETE,
-	MSG_ROUTE_ADD,
-	MSG_ROUTE_LIST,
-	MSG_ROUTE_DELETE,
-	MSG_UPLINK_CREATE,
-	MSG_UPLINK_LIST,
-	MSG_UPLINK_GET,
-	MSG_UPLINK_DELETE,
-	MSG_PEER_CREATE,
-	MSG_PEER_LIST,
-	MSG_PEER_GET,
-	MSG_PEER_DELETE,
-	MSG_METRICS_GET,
-	/* parent -> api: replies */
-	MSG_REPLY_ERROR,
-	MSG_REPLY_TENANT,
-	MSG_REPLY_TENANTS,
-	MSG_REPLY_PROCESSES,
-	MSG_REPLY_DONE,		/* success with nothing to say (204) */
-	MSG_REPLY_NETWORK,	/* one struct proto_network */
-	MSG_REPLY_NETWORKS,	/* an array of them */
-	MSG_REPLY_ROUTE,
-	MSG_REPLY_ROUTES,
-	MSG_REPLY_GENERATION,	/* struct proto_generation */
-	MSG_REPLY_UPLINK,
-	MSG_REPLY_UPLINKS,
-	MSG_REPLY_PEER,
-	MSG_REPLY_PEERS,
-	MSG_REPLY_TEXT,		/* a part of a text body (/metrics); MSG_F_MORE */
-	/* parent -> driver, during start-up (each fd in its own message) */
-	MSG_DRIVER_CONFIG,	/* struct hal_config */
-	MSG_DRIVER_DEVICE,	/* fd: the open device (TUN fd, bound UDP socket) */
-	MSG_DRIVER_REGION,	/* fd: the worker's region memfd; struct shm_size */
-	MSG_DRIVER_KICK,	/* fd: an eventfd; struct port_kick */
-	/* driver -> parent */
-	MSG_DRIVER_LINK,	/* struct hal_link_msg: the device's state changed */
-	/* parent -> worker, at start-up */
-	MSG_WORKER_REGION,	/* fd: region memfd; struct shm_size */
-	MSG_WORKER_STATS,	/* fd: stats memfd; struct shm_size */
-	/* parent -> worker, at any time */
-	MSG_WORKER_KICK,	/* fd: an eventfd of a port; struct port_kick */
-	MSG_WORKER_PORT,	/* struct worker_port_cfg: a port's driver is (not) running */
-	MSG_WORKER_NETWORK,	/* struct worker_net_cfg: add or replace a network */
-	MSG_WORKER_NETWORK_DEL,	/* struct worker_net_cfg (id only) */
-	/* api -> parent: requests (HAL) */
-	MSG_UPLINK_UPDATE,	/* struct proto_uplink_request: emulation, drills */
-	MSG_INTERFACE_LIST,	/* struct proto_interface_request */
-	MSG_INTERFACE_GET,
-	MSG_DRIVER_LIST,	/* struct proto_request */
-	MSG_EVENTS_OPEN,	/* struct proto_request: who may follow which events */
-	/* parent -> api: replies (HAL) */
-	MSG_REPLY_INTERFACE,	/* struct proto_interface */
-	MSG_REPLY_INTERFACES,
-	MSG_REPLY_DRIVERS,	/* struct proto_driver[] */
-	MSG_REPLY_PRINCIPAL,	/* struct proto_principal */
-	/* parent -> api: the events channel */
-	MSG_API_EVENTS,		/* fd: the parent's end pushes MSG_EVENT (start-up) */
-	MSG_EVENT,		/* struct proto_event */
-	/* parent -> driver */
-	MSG_DRIVER_EMU,		/* struct hal_emu_cfg: emulation and drills (start-up and live) */
-	MSG_DRIVER_PLUGIN,	/* fd: sealed memfd of a verified plug-in; struct hal_plugin_cfg */
-	/* driver -> parent */
-	MSG_DRIVER_EMU_STATS,	/* struct hal_emu_stats, once a second while emulating */
-	/* api -> parent: requests (scheduler) */
-	MSG_POLICY_CREATE,	/* struct proto_policy_request */
-	MSG_POLICY_LIST,
-	MSG_POLICY_GET,
-	MSG_POLICY_DELETE,
-	MSG_FLOW_LIST,		/* struct proto_flow_request */
-	/* parent -> api: replies (scheduler) */
-	MSG_REPLY_POLICY,	/* struct policy */
-	MSG_REPLY_POLICIES,	/* struct policy[] */
-	MSG_REPLY_FLOW_SUMMARY,	/* struct proto_flow_summary, the first part of a flow list */
-	MSG_REPLY_FLOWS,	/* struct proto_flow[] */
-	/* parent -> worker */
-	MSG_WORKER_FLOWS,	/* fd: the flow table's memfd (start-up); struct shm_size */
-	MSG_WORKER_TENANT,	/* struct worker_tenant_cfg: quotas and compiled policies */
-	MSG_WORKER_TENANT_DEL,	/* struct worker_tenant_cfg (id only; nrules 0) */
-	MSG_WORKER_UPLINK,	/* struct worker_uplink_cfg: what the HAL says of a link */
-	/* worker -> parent */
-	MSG_WORKER_MOVE,	/* struct worker_move: a flow changed uplink */
+	PROTO_TYPE_NONE = 0,
+#define X(name, size, from, check) name,
+#include "proto/proto.def"
+#undef X
 };
 
 #define PROTO_PEER_MAX 64
@@ -243,9 +149,6 @@ struct proto_event {
 	} kv[PROTO_EVENT_KVS];
 };
 
-
-
-
 struct proto_policy_request {
 	struct proto_auth auth;
 	struct policy_spec spec;	/* spec.p.tenant and spec.p.name name it */
@@ -340,15 +243,8 @@ extern const struct msg_type_info proto_types[];
 extern const size_t proto_ntypes;
 
 /* Parts of a list reply: how many records fit one message. */
-#define PROTO_TENANTS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct tenant))
-#define PROTO_NETWORKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_network))
-#define PROTO_ROUTES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct route))
-#define PROTO_UPLINKS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct uplink))
-#define PROTO_PEERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct peer))
-#define PROTO_PROCESSES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_process))
 #define PROTO_INTERFACES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_interface))
 #define PROTO_DRIVERS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_driver))
-#define PROTO_POLICIES_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct policy))
 #define PROTO_FLOWS_PER_MSG (MSG_MAX_PAYLOAD / sizeof(struct proto_flow))
 
 #endif

@@ -22,30 +22,33 @@
 	"n.status_detail, n.created_at, ifnull(n.peer_id, 0), ifnull(p.name, '') " \
 	"FROM networks n JOIN tenants t ON t.id = n.tenant_id LEFT JOIN peers p ON p.id = n.peer_id"
 
-static void
-network_from_row(sqlite3_stmt *s, struct network *n)
+static int
+network_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 {
+	struct network *n = out;
+
 	memset(n, 0, sizeof(*n));
 	n->id = sqlite3_column_int64(s, 0);
 	n->tenant_id = sqlite3_column_int64(s, 1);
-	snprintf(n->tenant, sizeof(n->tenant), "%s", (const char *)sqlite3_column_text(s, 2));
-	snprintf(n->name, sizeof(n->name), "%s", (const char *)sqlite3_column_text(s, 3));
-	snprintf(n->subnet, sizeof(n->subnet), "%s", (const char *)sqlite3_column_text(s, 4));
-	snprintf(n->subnet6, sizeof(n->subnet6), "%s", (const char *)sqlite3_column_text(s, 5));
-	snprintf(n->status, sizeof(n->status), "%s", (const char *)sqlite3_column_text(s, 6));
-	snprintf(n->status_detail, sizeof(n->status_detail), "%s",
-	    (const char *)sqlite3_column_text(s, 7));
+	row_str(n->tenant, sizeof(n->tenant), s, 2);
+	row_str(n->name, sizeof(n->name), s, 3);
+	row_str(n->subnet, sizeof(n->subnet), s, 4);
+	row_str(n->subnet6, sizeof(n->subnet6), s, 5);
+	row_str(n->status, sizeof(n->status), s, 6);
+	row_str(n->status_detail, sizeof(n->status_detail), s, 7);
 	n->created_at = sqlite3_column_int64(s, 8);
 	n->peer_id = sqlite3_column_int64(s, 9);
-	snprintf(n->peer, sizeof(n->peer), "%s", (const char *)sqlite3_column_text(s, 10));
+	row_str(n->peer, sizeof(n->peer), s, 10);
+	return 0;
 }
 
 /* The uplinks a network uses, in order (a second query: rows stay simple). */
 static int
-network_uplinks_load(struct store *st, struct network *n, struct cnw_error *err)
+network_uplinks_load(struct store *st, void *out, struct cnw_error *err)
 {
 	static const char sql[] = "SELECT u.name FROM network_uplinks x JOIN uplinks u "
 	    "ON u.id = x.uplink_id WHERE x.network_id = ? ORDER BY x.position";
+	struct network *n = out;
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 	int rc;
 
@@ -53,72 +56,41 @@ network_uplinks_load(struct store *st, struct network *n, struct cnw_error *err)
 	if (s == NULL || store_bind_int64(st, s, 1, n->id, err) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n->nuplinks < NETWORK_UPLINKS_MAX)
-		snprintf(n->uplinks[n->nuplinks++], sizeof(n->uplinks[0]), "%s",
-		    (const char *)sqlite3_column_text(s, 0));
+		row_str(n->uplinks[n->nuplinks++], sizeof(n->uplinks[0]), s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sql_err(st, rc, "uplinks", err);
 }
 
-/* Rows are read whole first, then their uplinks, then handed out: no
- * statement is left open while fn runs (fn may use the store). */
-static int
-network_rows_with(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
-    int uplinks, struct cnw_error *err)
-{
-	struct network *all = NULL, *m;
-	size_t n = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((m = realloc(all, cap * sizeof(*all))) == NULL) {
-				sqlite3_reset(s);
-				free(all);
-				return cnw_err(err, CNW_EINTERNAL, "out of memory");
-			}
-			all = m;
-		}
-		network_from_row(s, &all[n++]);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(all);
-		return store_sql_err(st, rc, "list networks", err);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (uplinks && network_uplinks_load(st, &all[i], err) < 0) {
-			free(all);
-			return -1;
-		}
-		if (fn(&all[i], arg) < 0) {
-			free(all);
-			return cnw_err(err, CNW_EINTERNAL, "listing networks failed");
-		}
-	}
-	free(all);
-	return 0;
-}
-
-static int
-network_rows(struct store *st, sqlite3_stmt *s, network_each_fn fn, void *arg,
-    struct cnw_error *err)
-{
-	return network_rows_with(st, s, fn, arg, 1, err);
-}
+static const struct row_desc network_rows = {
+	.one = "network", .many = "networks", .read = "list networks",
+	.delete_sql = ROW_DELETE_SQL("networks"), .size = sizeof(struct network),
+	.from_row = network_from_row, .load = network_uplinks_load,
+};
 
 /* Rows without their uplinks: for checks over many networks at once. */
-static int
-network_row_each_basic(struct store *st, int64_t tenant_id, network_each_fn fn, void *arg,
-    struct cnw_error *err)
+static const struct row_desc network_rows_basic = {
+	.one = "network", .many = "networks", .read = "list networks",
+	.delete_sql = ROW_DELETE_SQL("networks"), .size = sizeof(struct network),
+	.from_row = network_from_row,
+};
+
+static sqlite3_stmt *
+network_rows_of(struct store *st, int64_t tenant_id, struct cnw_error *err)
 {
 	static const char sql[] = "SELECT " NETWORK_COLUMNS
 	    " WHERE ?1 = 0 OR n.tenant_id = ?1 ORDER BY t.name, n.name";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
-		return -1;
-	return network_rows_with(st, s, fn, arg, 0, err);
+	return s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0 ? NULL : s;
+}
+
+static int
+network_row_each_basic(struct store *st, int64_t tenant_id, network_each_fn fn, void *arg,
+    struct cnw_error *err)
+{
+	sqlite3_stmt *s = network_rows_of(st, tenant_id, err);
+
+	return s == NULL ? -1 : row_each(st, &network_rows_basic, s, fn, arg, err);
 }
 
 /* All networks (tenant_id 0) or one tenant's, by tenant and name. */
@@ -126,20 +98,9 @@ int
 network_row_each(struct store *st, int64_t tenant_id, network_each_fn fn, void *arg,
     struct cnw_error *err)
 {
-	static const char sql[] = "SELECT " NETWORK_COLUMNS
-	    " WHERE ?1 = 0 OR n.tenant_id = ?1 ORDER BY t.name, n.name";
-	sqlite3_stmt *s = store_stmt(st, sql, err);
+	sqlite3_stmt *s = network_rows_of(st, tenant_id, err);
 
-	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
-		return -1;
-	return network_rows(st, s, fn, arg, err);
-}
-
-static int
-network_copy(const struct network *n, void *arg)
-{
-	*(struct network *)arg = *n;
-	return 0;
+	return s == NULL ? -1 : row_each(st, &network_rows, s, fn, arg, err);
 }
 
 static int
@@ -150,12 +111,10 @@ network_row_get(struct store *st, int64_t tenant_id, const char *name, struct ne
 	    " WHERE n.tenant_id = ? AND n.name = ?";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	out->id = 0;
 	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0 ||
-	    store_bind_text(st, s, 2, name, err) < 0 ||
-	    network_rows(st, s, network_copy, out, err) < 0)
+	    store_bind_text(st, s, 2, name, err) < 0)
 		return -1;
-	return out->id != 0;
+	return row_get(st, &network_rows, s, out, err);
 }
 
 int
@@ -164,11 +123,9 @@ network_row_get_id(struct store *st, int64_t id, struct network *out, struct cnw
 	static const char sql[] = "SELECT " NETWORK_COLUMNS " WHERE n.id = ?";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	out->id = 0;
-	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0 ||
-	    network_rows(st, s, network_copy, out, err) < 0)
+	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
 		return -1;
-	return out->id != 0;
+	return row_get(st, &network_rows, s, out, err);
 }
 
 int
@@ -208,12 +165,7 @@ network_row_insert(struct store *st, struct network *n, struct cnw_error *err)
 int
 network_row_delete(struct store *st, int64_t id, struct cnw_error *err)
 {
-	static const char sql[] = "DELETE FROM networks WHERE id = ?";
-	sqlite3_stmt *s = store_stmt(st, sql, err);
-
-	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
-		return -1;
-	return store_exec_stmt(st, s, "delete network", err);
+	return row_delete(st, &network_rows, id, err);
 }
 
 struct network_status_tx {
@@ -248,16 +200,25 @@ network_set_status(struct store *st, const struct network *n, const char *status
 	return store_tx(st, network_status_tx, &t, err);
 }
 
-static void
-route_from_row(sqlite3_stmt *s, struct route *r)
+static int
+route_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 {
+	struct route *r = out;
+
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(s, 0);
 	r->network_id = sqlite3_column_int64(s, 1);
-	snprintf(r->prefix, sizeof(r->prefix), "%s", (const char *)sqlite3_column_text(s, 2));
-	snprintf(r->via, sizeof(r->via), "%s", (const char *)sqlite3_column_text(s, 3));
+	row_str(r->prefix, sizeof(r->prefix), s, 2);
+	row_str(r->via, sizeof(r->via), s, 3);
 	r->created_at = sqlite3_column_int64(s, 4);
+	return 0;
 }
+
+static const struct row_desc route_rows = {
+	.one = "route", .many = "routes", .read = "list routes",
+	.delete_sql = ROW_DELETE_SQL("routes"), .size = sizeof(struct route),
+	.from_row = route_from_row,
+};
 
 int
 route_row_each(struct store *st, int64_t network_id, route_each_fn fn, void *arg,
@@ -266,31 +227,16 @@ route_row_each(struct store *st, int64_t network_id, route_each_fn fn, void *arg
 	static const char sql[] = "SELECT id, network_id, prefix, via, created_at FROM routes "
 	    "WHERE network_id = ? ORDER BY id";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
-	struct route r;
-	int rc;
 
 	if (s == NULL || store_bind_int64(st, s, 1, network_id, err) < 0)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		route_from_row(s, &r);
-		if (fn(&r, arg) < 0) {
-			sqlite3_reset(s);
-			return cnw_err(err, CNW_EINTERNAL, "listing routes failed");
-		}
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list routes", err);
+	return row_each(st, &route_rows, s, fn, arg, err);
 }
 
 int
 route_row_delete(struct store *st, int64_t id, struct cnw_error *err)
 {
-	static const char sql[] = "DELETE FROM routes WHERE id = ?";
-	sqlite3_stmt *s = store_stmt(st, sql, err);
-
-	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
-		return -1;
-	return store_exec_stmt(st, s, "delete route", err);
+	return row_delete(st, &route_rows, id, err);
 }
 
 /* Operations ------------------------------------------------------------ */
@@ -327,8 +273,9 @@ struct network_overlap {
 };
 
 static int
-network_overlap_check(const struct network *other, void *arg)
+network_overlap_check(const void *row, void *arg)
 {
+	const struct network *other = row;
 	struct network_overlap *o = arg;
 	struct prefix a, b;
 
@@ -355,8 +302,9 @@ network_overlap_check(const struct network *other, void *arg)
 
 /* The overlay ids of one site's networks must differ (the peer finds them by it). */
 static int
-network_id_check(const struct network *other, void *arg)
+network_id_check(const void *row, void *arg)
 {
+	const struct network *other = row;
 	const struct network *n = arg;
 
 	return overlay_network_id(other->tenant, other->name) ==
@@ -591,8 +539,9 @@ struct route_find {
 };
 
 static int
-route_match(const struct route *r, void *arg)
+route_match(const void *row, void *arg)
 {
+	const struct route *r = row;
 	struct route_find *f = arg;
 
 	if (r->id == f->id)

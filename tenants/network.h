@@ -69,8 +69,8 @@ struct route_spec {
 	int64_t id;			/* for delete */
 };
 
-typedef int (*network_each_fn)(const struct network *n, void *arg);
-typedef int (*route_each_fn)(const struct route *r, void *arg);
+typedef row_each_fn network_each_fn;	/* fn gets a const struct network * */
+typedef row_each_fn route_each_fn;	/* fn gets a const struct route * */
 
 /* Validation ------------------------------------------------------------ */
 /* Canonicalise a subnet into out; 400 with a precise reason otherwise. */

@@ -14,18 +14,17 @@
  * outlives the descriptor that made it and waits for its driver.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/rtnetlink.h>
 
 #include "lib/netns.h"
 #include "lib/nl.h"
+#include "lib/tun.h"
 #include "lib/util.h"
 #include "tenants/network.h"
 
@@ -44,17 +43,12 @@ struct network_apply {
 static int
 network_tun_create(struct cnw_error *err)
 {
-	struct ifreq ifr;
-	cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	static const struct tun_opts o = {
+		.flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, .persist = 1,
+	};
+	cleanup_close int fd = tun_open(NETWORK_DEVICE, &o, err);
 
-	if (fd < 0)
-		return cnw_err(err, CNW_EINTERNAL, "/dev/net/tun: %s", strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETWORK_DEVICE);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
-		return cnw_err(err, CNW_EINTERNAL, "make %s: %s", NETWORK_DEVICE, strerror(errno));
-	return 0;
+	return fd < 0 ? -1 : 0;
 }
 
 /* The routes the namespace must have: defaults via cnw0, then the rows. */

@@ -420,14 +420,6 @@ policy_validate(struct policy_spec *s, struct cnw_error *err)
 	"p.burst_kb, p.max_latency_ms, p.created_at " \
 	"FROM policies p JOIN tenants t ON t.id = p.tenant_id"
 
-static const char *
-policy_text(sqlite3_stmt *s, int col)
-{
-	const char *v = (const char *)sqlite3_column_text(s, col);
-
-	return v ? v : "";
-}
-
 /* "a,b,c" into at most NETWORK_UPLINKS_MAX names; their count. */
 static uint32_t
 policy_split_uplinks(const char *csv, char out[][TENANT_NAME_MAX + 1])
@@ -464,37 +456,39 @@ policy_enum_from_row(sqlite3_stmt *s, int col, int v, const char *what, uint32_t
 {
 	if (v < 0)
 		return cnw_err(err, CNW_EINTERNAL, "policy %lld: stored %s \"%s\" is unknown",
-		    (long long)sqlite3_column_int64(s, 0), what, policy_text(s, col));
+		    (long long)sqlite3_column_int64(s, 0), what, row_text(s, col));
 	*out = (uint32_t)v;
 	return 0;
 }
 
 static int
-policy_from_row(sqlite3_stmt *s, struct policy *p, struct cnw_error *err)
+policy_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 {
+	struct policy *p = out;
+
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(s, 0);
 	p->tenant_id = sqlite3_column_int64(s, 1);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", policy_text(s, 2));
-	snprintf(p->name, sizeof(p->name), "%s", policy_text(s, 3));
+	row_str(p->tenant, sizeof(p->tenant), s, 2);
+	row_str(p->name, sizeof(p->name), s, 3);
 	p->priority = (uint32_t)sqlite3_column_int64(s, 4);
 	p->protocol = (int32_t)sqlite3_column_int64(s, 5);
-	snprintf(p->src_prefix, sizeof(p->src_prefix), "%s", policy_text(s, 6));
-	snprintf(p->dst_prefix, sizeof(p->dst_prefix), "%s", policy_text(s, 7));
+	row_str(p->src_prefix, sizeof(p->src_prefix), s, 6);
+	row_str(p->dst_prefix, sizeof(p->dst_prefix), s, 7);
 	p->src_port_lo = (uint32_t)sqlite3_column_int64(s, 8);
 	p->src_port_hi = (uint32_t)sqlite3_column_int64(s, 9);
 	p->dst_port_lo = (uint32_t)sqlite3_column_int64(s, 10);
 	p->dst_port_hi = (uint32_t)sqlite3_column_int64(s, 11);
 	p->dscp_mask = (uint64_t)sqlite3_column_int64(s, 12);
-	if (policy_enum_from_row(s, 13, policy_action_parse(policy_text(s, 13)), "action",
+	if (policy_enum_from_row(s, 13, policy_action_parse(row_text(s, 13)), "action",
 	    &p->action, err) < 0 ||
-	    policy_enum_from_row(s, 14, policy_class_parse(policy_text(s, 14)), "class",
+	    policy_enum_from_row(s, 14, policy_class_parse(row_text(s, 14)), "class",
 	    &p->class, err) < 0 ||
-	    policy_enum_from_row(s, 15, policy_steering_parse(policy_text(s, 15)), "steering",
+	    policy_enum_from_row(s, 15, policy_steering_parse(row_text(s, 15)), "steering",
 	    &p->steering, err) < 0)
 		return -1;
-	p->nuplinks = policy_split_uplinks(policy_text(s, 16), p->uplinks);
-	policy_split_weights(policy_text(s, 17), p->weights);
+	p->nuplinks = policy_split_uplinks(row_text(s, 16), p->uplinks);
+	policy_split_weights(row_text(s, 17), p->weights);
 	p->rate_kbps = (uint64_t)sqlite3_column_int64(s, 18);
 	p->burst_kb = (uint32_t)sqlite3_column_int64(s, 19);
 	p->max_latency_ms = (uint32_t)sqlite3_column_int64(s, 20);
@@ -502,45 +496,11 @@ policy_from_row(sqlite3_stmt *s, struct policy *p, struct cnw_error *err)
 	return 0;
 }
 
-/* Rows are read whole first, then handed out: no statement is left open
- * while fn runs (fn may use the store). */
-static int
-policy_rows(struct store *st, sqlite3_stmt *s, policy_each_fn fn, void *arg,
-    struct cnw_error *err)
-{
-	struct policy *all = NULL, *m;
-	size_t n = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((m = realloc(all, cap * sizeof(*all))) == NULL) {
-				cnw_err(err, CNW_EINTERNAL, "out of memory");
-				goto out;
-			}
-			all = m;
-		}
-		if (policy_from_row(s, &all[n++], err) < 0)
-			goto out;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(all);
-		return store_sql_err(st, rc, "list policies", err);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (fn(&all[i], arg) < 0) {
-			free(all);
-			return cnw_err(err, CNW_EINTERNAL, "listing policies failed");
-		}
-	free(all);
-	return 0;
-out:
-	sqlite3_reset(s);
-	free(all);
-	return -1;
-}
+static const struct row_desc policy_rows = {
+	.one = "policy", .many = "policies", .read = "list policies",
+	.delete_sql = ROW_DELETE_SQL("policies"), .size = sizeof(struct policy),
+	.from_row = policy_from_row,
+};
 
 int
 policy_row_each(struct store *st, int64_t tenant_id, policy_each_fn fn, void *arg,
@@ -552,14 +512,7 @@ policy_row_each(struct store *st, int64_t tenant_id, policy_each_fn fn, void *ar
 
 	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0)
 		return -1;
-	return policy_rows(st, s, fn, arg, err);
-}
-
-static int
-policy_copy(const struct policy *p, void *arg)
-{
-	*(struct policy *)arg = *p;
-	return 0;
+	return row_each(st, &policy_rows, s, fn, arg, err);
 }
 
 /* 1 found, 0 not, -1 error. */
@@ -571,12 +524,10 @@ policy_row_get(struct store *st, int64_t tenant_id, const char *name, struct pol
 	    " WHERE p.tenant_id = ? AND p.name = ?";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	out->id = 0;
 	if (s == NULL || store_bind_int64(st, s, 1, tenant_id, err) < 0 ||
-	    store_bind_text(st, s, 2, name, err) < 0 ||
-	    policy_rows(st, s, policy_copy, out, err) < 0)
+	    store_bind_text(st, s, 2, name, err) < 0)
 		return -1;
-	return out->id != 0;
+	return row_get(st, &policy_rows, s, out, err);
 }
 
 /* One number from a query of one row and one column, bound to an id or a text. */
@@ -657,17 +608,6 @@ policy_row_insert(struct store *st, struct policy *p, struct cnw_error *err)
 		return -1;
 	p->id = sqlite3_last_insert_rowid(store_db(st));
 	return 0;
-}
-
-static int
-policy_row_delete(struct store *st, int64_t id, struct cnw_error *err)
-{
-	static const char sql[] = "DELETE FROM policies WHERE id = ?";
-	sqlite3_stmt *s = store_stmt(st, sql, err);
-
-	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
-		return -1;
-	return store_exec_stmt(st, s, "delete policy", err);
 }
 
 /* Operations ------------------------------------------------------------ */
@@ -801,7 +741,7 @@ policy_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 {
 	struct policy_tx *tx = arg;
 
-	if (policy_row_delete(st, tx->p->id, err) < 0)
+	if (row_delete(st, &policy_rows, tx->p->id, err) < 0)
 		return -1;
 	return store_audit(st, tx->actor, "policy.delete", tx->p->name, tx->t->name, err);
 }

@@ -1,10 +1,10 @@
 /*
- * Policies: a tenant's ordered traffic rules (DESIGN.md, "REST API" and
- * "Fast path and overlay").  A policy matches flows by protocol, ports,
+ * Policies: a tenant's ordered traffic rules (docs/rest-api.md, "Policies
+ * and flows"; docs/decisions.md, "The scheduler").  A policy matches flows by protocol, ports,
  * prefixes and DSCP and gives them an action, a class, a steering mode,
  * the uplinks they may use, a rate cap and a latency bound.  Rows here;
  * the parent compiles a tenant's policies (policy_compile) and sends them
- * to the fast path's worker whenever they change (cnwd/datapath.c).
+ * to the fast path's worker whenever they change (cnwd/datapath_sched.c).
  *
  * Order: by `priority` (lower first, 0..65535), then by creation.  The
  * first policy that matches a flow decides for it; a flow no policy
@@ -79,7 +79,7 @@ struct policy_spec {
 	uint32_t fields;		/* POLICY_F_* given */
 };
 
-typedef int (*policy_each_fn)(const struct policy *p, void *arg);
+typedef row_each_fn policy_each_fn;	/* fn gets a const struct policy * */
 
 /* Names of the enums, for the API and the CLI; -1 if unknown. */
 extern const char *const policy_action_names[POLICY_ACTION_MAX];

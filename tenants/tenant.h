@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "tenants/row.h"
 
 #define TENANT_NAME_MAX 31	/* ^[a-z][a-z0-9-]{0,30}$ */
 #define TENANT_DESC_MAX 255	/* bytes of UTF-8 */
@@ -87,7 +88,7 @@ struct tenant_spec {
 	uint32_t fields;	/* TENANT_F_* given */
 };
 
-typedef int (*tenant_each_fn)(const struct tenant *t, void *arg);
+typedef row_each_fn tenant_each_fn;	/* fn gets a const struct tenant * */
 
 /* Map a bearer token to who holds it; 401 if malformed or unknown. */
 int tenant_authenticate(struct store *st, const char *token, struct principal *who,

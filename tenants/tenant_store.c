@@ -7,42 +7,34 @@
 
 #include "lib/store.h"
 #include "lib/token.h"
+#include "tenants/row.h"
 #include "tenants/tenant.h"
 
 #define TENANT_COLUMNS \
 	"id, name, description, quota_networks, quota_bandwidth_kbps, quota_flows, " \
 	"created_at, updated_at"
 
-static void
-tenant_from_row(sqlite3_stmt *s, struct tenant *t)
+static int
+tenant_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 {
+	struct tenant *t = out;
+
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(s, 0);
-	snprintf(t->name, sizeof(t->name), "%s", (const char *)sqlite3_column_text(s, 1));
-	snprintf(t->description, sizeof(t->description), "%s",
-	    (const char *)sqlite3_column_text(s, 2));
+	row_str(t->name, sizeof(t->name), s, 1);
+	row_str(t->description, sizeof(t->description), s, 2);
 	for (unsigned i = 0; i < tenant_quota_count; i++)
 		*tenant_quota_ptr(&t->quotas, i) = (uint64_t)sqlite3_column_int64(s, 3 + (int)i);
 	t->created_at = sqlite3_column_int64(s, 6);
 	t->updated_at = sqlite3_column_int64(s, 7);
+	return 0;
 }
 
-/* Step a query expected to give at most one tenant row. */
-static int
-tenant_row_one(struct store *st, sqlite3_stmt *s, const char *what, struct tenant *out,
-    struct cnw_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		tenant_from_row(s, out);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_sql_err(st, rc, what, err);
-}
+static const struct row_desc tenant_rows = {
+	.one = "tenant", .many = "tenants", .read = "read tenant",
+	.delete_sql = ROW_DELETE_SQL("tenants"), .size = sizeof(struct tenant),
+	.from_row = tenant_from_row,
+};
 
 /* 1 found, 0 not found, -1 error. */
 int
@@ -53,7 +45,7 @@ tenant_row_get(struct store *st, const char *name, struct tenant *out, struct cn
 
 	if (s == NULL || store_bind_text(st, s, 1, name, err) < 0)
 		return -1;
-	return tenant_row_one(st, s, "read tenant", out, err);
+	return row_get(st, &tenant_rows, s, out, err);
 }
 
 int
@@ -64,7 +56,7 @@ tenant_row_get_id(struct store *st, int64_t id, struct tenant *out, struct cnw_e
 
 	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
 		return -1;
-	return tenant_row_one(st, s, "read tenant", out, err);
+	return row_get(st, &tenant_rows, s, out, err);
 }
 
 static int
@@ -127,12 +119,7 @@ tenant_row_update(struct store *st, const struct tenant *t, struct cnw_error *er
 int
 tenant_row_delete(struct store *st, int64_t id, struct cnw_error *err)
 {
-	static const char sql[] = "DELETE FROM tenants WHERE id = ?";
-	sqlite3_stmt *s = store_stmt(st, sql, err);
-
-	if (s == NULL || store_bind_int64(st, s, 1, id, err) < 0)
-		return -1;
-	return store_exec_stmt(st, s, "delete tenant", err);
+	return row_delete(st, &tenant_rows, id, err);
 }
 
 int
@@ -140,20 +127,6 @@ tenant_row_each(struct store *st, tenant_each_fn fn, void *arg, struct cnw_error
 {
 	static const char sql[] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY name";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
-	struct tenant t;
-	int rc;
 
-	if (s == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		tenant_from_row(s, &t);
-		if (fn(&t, arg) < 0) {
-			sqlite3_reset(s);
-			return cnw_err(err, CNW_EINTERNAL, "listing tenants failed");
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_err(st, rc, "list tenants", err);
-	return 0;
+	return s == NULL ? -1 : row_each(st, &tenant_rows, s, fn, arg, err);
 }

@@ -261,43 +261,33 @@ uplink_dir_bind(struct store *st, sqlite3_stmt *s, int col, const struct emu_dir
 	    store_bind_int64(st, s, col + 5, d->queue_kb, err) < 0 ? -1 : 0;
 }
 
-static void
-uplink_from_row(sqlite3_stmt *s, struct uplink *u)
+static int
+uplink_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 {
+	struct uplink *u = out;
+
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(s, 0);
-	snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(s, 1));
-	snprintf(u->interface, sizeof(u->interface), "%s", (const char *)sqlite3_column_text(s, 2));
-	snprintf(u->netns, sizeof(u->netns), "%s", (const char *)sqlite3_column_text(s, 3));
-	snprintf(u->driver, sizeof(u->driver), "%s", (const char *)sqlite3_column_text(s, 4));
-	snprintf(u->address, sizeof(u->address), "%s", (const char *)sqlite3_column_text(s, 5));
+	row_str(u->name, sizeof(u->name), s, 1);
+	row_str(u->interface, sizeof(u->interface), s, 2);
+	row_str(u->netns, sizeof(u->netns), s, 3);
+	row_str(u->driver, sizeof(u->driver), s, 4);
+	row_str(u->address, sizeof(u->address), s, 5);
 	u->created_at = sqlite3_column_int64(s, 6);
-	snprintf(u->emu.profile, sizeof(u->emu.profile), "%s",
-	    (const char *)sqlite3_column_text(s, 7));
+	row_str(u->emu.profile, sizeof(u->emu.profile), s, 7);
 	u->emu.seed = (uint64_t)sqlite3_column_int64(s, 8);
 	u->admin_down = sqlite3_column_int(s, 9) != 0;
-	snprintf(u->flap, sizeof(u->flap), "%s", (const char *)sqlite3_column_text(s, 10));
+	row_str(u->flap, sizeof(u->flap), s, 10);
 	uplink_dir_from_row(s, 11, &u->emu.egress);
 	uplink_dir_from_row(s, 17, &u->emu.ingress);
+	return 0;
 }
 
-static int
-uplink_rows(struct store *st, sqlite3_stmt *s, uplink_each_fn fn, void *arg,
-    struct cnw_error *err)
-{
-	struct uplink u;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		uplink_from_row(s, &u);
-		if (fn(&u, arg) < 0) {
-			sqlite3_reset(s);
-			return cnw_err(err, CNW_EINTERNAL, "listing uplinks failed");
-		}
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "list uplinks", err);
-}
+static const struct row_desc uplink_rows = {
+	.one = "uplink", .many = "uplinks", .read = "list uplinks",
+	.delete_sql = ROW_DELETE_SQL("uplinks"), .size = sizeof(struct uplink),
+	.from_row = uplink_from_row,
+};
 
 int
 uplink_row_each(struct store *st, uplink_each_fn fn, void *arg, struct cnw_error *err)
@@ -305,14 +295,7 @@ uplink_row_each(struct store *st, uplink_each_fn fn, void *arg, struct cnw_error
 	static const char sql[] = "SELECT " UPLINK_COLUMNS " ORDER BY name";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	return s == NULL ? -1 : uplink_rows(st, s, fn, arg, err);
-}
-
-static int
-uplink_copy(const struct uplink *u, void *arg)
-{
-	*(struct uplink *)arg = *u;
-	return 0;
+	return s == NULL ? -1 : row_each(st, &uplink_rows, s, fn, arg, err);
 }
 
 int
@@ -321,18 +304,17 @@ uplink_row_get(struct store *st, const char *name, struct uplink *out, struct cn
 	static const char sql[] = "SELECT " UPLINK_COLUMNS " WHERE name = ?";
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	out->id = 0;
-	if (s == NULL || store_bind_text(st, s, 1, name, err) < 0 ||
-	    uplink_rows(st, s, uplink_copy, out, err) < 0)
+	if (s == NULL || store_bind_text(st, s, 1, name, err) < 0)
 		return -1;
-	return out->id != 0;
+	return row_get(st, &uplink_rows, s, out, err);
 }
 
 static int
-peer_endpoints_load(struct store *st, struct peer *p, struct cnw_error *err)
+peer_endpoints_load(struct store *st, void *out, struct cnw_error *err)
 {
 	static const char sql[] = "SELECT u.name, e.endpoint FROM peer_endpoints e "
 	    "JOIN uplinks u ON u.id = e.uplink_id WHERE e.peer_id = ? ORDER BY u.name";
+	struct peer *p = out;
 	sqlite3_stmt *s = store_stmt(st, sql, err);
 	int rc;
 
@@ -342,13 +324,30 @@ peer_endpoints_load(struct store *st, struct peer *p, struct cnw_error *err)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && p->nendpoints < PEER_ENDPOINTS_MAX) {
 		struct peer_endpoint *e = &p->endpoints[p->nendpoints++];
 
-		snprintf(e->uplink, sizeof(e->uplink), "%s", (const char *)sqlite3_column_text(s, 0));
-		snprintf(e->endpoint, sizeof(e->endpoint), "%s",
-		    (const char *)sqlite3_column_text(s, 1));
+		row_str(e->uplink, sizeof(e->uplink), s, 0);
+		row_str(e->endpoint, sizeof(e->endpoint), s, 1);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sql_err(st, rc, "peer", err);
 }
+
+static int
+peer_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
+{
+	struct peer *p = out;
+
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(s, 0);
+	row_str(p->name, sizeof(p->name), s, 1);
+	p->created_at = sqlite3_column_int64(s, 2);
+	return 0;
+}
+
+static const struct row_desc peer_rows = {
+	.one = "peer", .many = "peers", .read = "read peer",
+	.delete_sql = ROW_DELETE_SQL("peers"), .size = sizeof(struct peer),
+	.from_row = peer_from_row, .load = peer_endpoints_load,
+};
 
 /* Peers by id (id > 0) or by name; 1 found, 0 not, -1 error. */
 static int
@@ -358,22 +357,12 @@ peer_row_find(struct store *st, int64_t id, const char *name, struct peer *out,
 	static const char by_id[] = "SELECT id, name, created_at FROM peers WHERE id = ?";
 	static const char by_name[] = "SELECT id, name, created_at FROM peers WHERE name = ?";
 	sqlite3_stmt *s = store_stmt(st, name ? by_name : by_id, err);
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL || (name ? store_bind_text(st, s, 1, name, err) :
 	    store_bind_int64(st, s, 1, id, err)) < 0)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		snprintf(out->name, sizeof(out->name), "%s", (const char *)sqlite3_column_text(s, 1));
-		out->created_at = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : store_sql_err(st, rc, "read peer", err);
-	return peer_endpoints_load(st, out, err) < 0 ? -1 : 1;
+	return row_get(st, &peer_rows, s, out, err);
 }
 
 int
@@ -523,9 +512,7 @@ uplink_update(struct store *st, const struct principal *who, const char *actor,
 static int
 uplink_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 {
-	static const char sql[] = "DELETE FROM uplinks WHERE id = ?";
 	struct uplink_tx *tx = arg;
-	sqlite3_stmt *s;
 	int64_t policies;
 
 	/* Policies name uplinks in a list, not by a foreign key: asked here, in the transaction. */
@@ -535,10 +522,7 @@ uplink_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 		return cnw_err(err, CNW_EEXIST, "uplink \"%s\" is used by %lld polic%s; "
 		    "remove it from those first", tx->u->name, (long long)policies,
 		    policies == 1 ? "y" : "ies");
-	if ((s = store_stmt(st, sql, err)) == NULL ||
-	    store_bind_int64(st, s, 1, tx->u->id, err) < 0)
-		return -1;
-	if (store_exec_stmt(st, s, "delete uplink", err) < 0)
+	if (row_delete(st, &uplink_rows, tx->u->id, err) < 0)
 		return err->kind == CNW_EEXIST ? cnw_err(err, CNW_EEXIST,
 		    "uplink \"%s\" is used by a network or a peer; remove those first",
 		    tx->u->name) : -1;
@@ -650,39 +634,21 @@ int
 peer_list(struct store *st, const struct principal *who, peer_each_fn fn, void *arg,
     struct cnw_error *err)
 {
-	static const char sql[] = "SELECT id FROM peers ORDER BY name";
+	static const char sql[] = "SELECT id, name, created_at FROM peers ORDER BY name";
 	sqlite3_stmt *s;
-	int64_t ids[256];
-	size_t n = 0;
-	int rc;
 
 	if (uplink_admin_only(who, "reading peers", err) < 0 ||
 	    (s = store_stmt(st, sql, err)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < sizeof(ids) / sizeof(ids[0]))
-		ids[n++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	for (size_t i = 0; i < n; i++) {
-		struct peer p;
-
-		if (peer_row_get_id(st, ids[i], &p, err) < 0)
-			return -1;
-		if (fn(&p, arg) < 0)
-			return cnw_err(err, CNW_EINTERNAL, "listing peers failed");
-	}
-	return 0;
+	return row_each(st, &peer_rows, s, fn, arg, err);
 }
 
 static int
 peer_delete_tx(struct store *st, void *arg, struct cnw_error *err)
 {
-	static const char sql[] = "DELETE FROM peers WHERE id = ?";
 	struct uplink_tx *tx = arg;
-	sqlite3_stmt *s = store_stmt(st, sql, err);
 
-	if (s == NULL || store_bind_int64(st, s, 1, tx->p->id, err) < 0)
-		return -1;
-	if (store_exec_stmt(st, s, "delete peer", err) < 0)
+	if (row_delete(st, &peer_rows, tx->p->id, err) < 0)
 		return err->kind == CNW_EEXIST ? cnw_err(err, CNW_EEXIST,
 		    "peer \"%s\" is used by a network; remove that first", tx->p->name) : -1;
 	return store_audit(st, tx->actor, "peer.delete", tx->p->name, "", err);

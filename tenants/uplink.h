@@ -7,7 +7,7 @@
  * the address its overlay endpoint has over that uplink.  A network names a
  * peer and the uplinks it may use, in order of preference.  Only the admin
  * manages uplinks and peers; rows here, kernel and processes in the
- * parent's data-path reconcile (cnwd/datapath.c).
+ * parent's data-path reconcile (cnwd/datapath*.c).
  */
 #ifndef CNW_UPLINK_H
 #define CNW_UPLINK_H
@@ -113,8 +113,8 @@ struct peer {
 	int64_t created_at;
 };
 
-typedef int (*uplink_each_fn)(const struct uplink *u, void *arg);
-typedef int (*peer_each_fn)(const struct peer *p, void *arg);
+typedef row_each_fn uplink_each_fn;	/* fn gets a const struct uplink * */
+typedef row_each_fn peer_each_fn;	/* fn gets a const struct peer * */
 
 /* c (may be NULL): emulation and drills to start with. */
 int uplink_create(struct store *st, const struct principal *who, const char *actor,

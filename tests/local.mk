@@ -9,7 +9,8 @@ UNIT_TESTS = \
 	tests/unit/test_ring tests/unit/test_overlay tests/unit/test_worker tests/unit/test_hal \
 	tests/unit/test_emu tests/unit/test_sign tests/unit/test_discover tests/unit/test_afpacket \
 	tests/unit/test_flow tests/unit/test_classify tests/unit/test_pathmon \
-	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy
+	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy tests/unit/test_datapath \
+	tests/unit/test_control tests/unit/test_reconcile
 UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
 
@@ -25,6 +26,14 @@ tests_unit_test_sched_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_overlay_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_emu_LDADD = $(HAL_LIBS) $(UNIT_LDADD)
 tests_unit_test_sign_SOURCES = tests/unit/test_sign.c cli/cnwctl_driver.c
+
+# Tests of the store's rows share a temporary store (fixture_store.c).
+FIXTURE_STORE = tests/unit/fixture_store.c tests/unit/fixture_store.h
+tests_unit_test_store_SOURCES = tests/unit/test_store.c $(FIXTURE_STORE)
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c $(FIXTURE_STORE)
+tests_unit_test_control_SOURCES = tests/unit/test_control.c $(FIXTURE_STORE)
+tests_unit_test_reconcile_SOURCES = tests/unit/test_reconcile.c $(FIXTURE_STORE)
+tests_unit_test_datapath_SOURCES = tests/unit/test_datapath.c $(FIXTURE_STORE)
 
 # Fuzz targets, run over a seeded corpus in make check; make fuzz runs them
 # under libFuzzer (clang) for FUZZ_SECONDS each.

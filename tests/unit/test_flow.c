@@ -16,8 +16,8 @@
  * cursor wrap; the per-entry seqlock (gen even in use, odd while written,
  * never reused across free and insert, wrap), flow_read of free, used and
  * busy slots, and a reader thread on a read-only mapping of the table
- * never seeing a torn entry while a writer churns it.  Last, a timing loop
- * printing ns per lookup (informational, never asserted).
+ * never seeing a torn entry while a writer churns it.  What a lookup
+ * costs is bench/flow-bench's.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -1365,64 +1365,6 @@ test_seqlock_race(void **state)
 	close(fd);
 }
 
-/* Timing (informational) ------------------------------------------------- */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static volatile uint64_t sink;
-
-static void
-time_lookups(uint32_t nslots, uint32_t n)
-{
-	struct flow_table *t = table_new(nslots);
-	struct flow_key *keys = calloc(n, sizeof(*keys));
-	uint32_t *hashes = calloc(n, sizeof(*hashes));
-	uint64_t rng = 3, t0, t1, t2, sum = 0;
-	const uint32_t rounds = 5000000 / n + 1;
-
-	assert_true(keys != NULL && hashes != NULL);
-	for (uint32_t i = 0; i < n; i++) {
-		keys[i] = key_n(i, &rng);
-		hashes[i] = flow_hash(&keys[i], 0);
-		assert_non_null(flow_insert(t, &keys[i], hashes[i]));
-	}
-	/* Warm up, then hash and look up, then look up with the hash known. */
-	for (uint32_t i = 0; i < n; i++)
-		sum += (uintptr_t)flow_lookup(t, &keys[i], hashes[i]);
-	t0 = now_ns();
-	for (uint32_t r = 0; r < rounds; r++)
-		for (uint32_t i = 0; i < n; i++)
-			sum += (uintptr_t)flow_lookup(t, &keys[i], flow_hash(&keys[i], 0));
-	t1 = now_ns();
-	for (uint32_t r = 0; r < rounds; r++)
-		for (uint32_t i = 0; i < n; i++)
-			sum += (uintptr_t)flow_lookup(t, &keys[i], hashes[i]);
-	t2 = now_ns();
-	sink = sum;				/* so the lookups are not optimised away */
-	print_message("lookup: %u flows in %u slots: %.1f ns hash + lookup, %.1f ns lookup\n",
-	    n, nslots, (double)(t1 - t0) / ((double)rounds * n),
-	    (double)(t2 - t1) / ((double)rounds * n));
-	free(keys);
-	free(hashes);
-	free(t);
-}
-
-static void
-test_lookup_timing(void **state)
-{
-	(void)state;
-	time_lookups(2048, 1024);		/* 256 KiB: in L2 */
-	time_lookups(1u << 17, 1u << 16);	/* 16 MiB: mostly misses */
-	time_lookups(1u << 17, 98304);		/* the same, 3/4 full */
-}
-
 int
 main(void)
 {
@@ -1447,7 +1389,6 @@ main(void)
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_gen),
 		cmocka_unit_test(test_seqlock_race),
-		cmocka_unit_test(test_lookup_timing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

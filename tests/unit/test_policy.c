@@ -20,11 +20,10 @@
 #include "tenants/policy.h"
 #include "tenants/tenant.h"
 #include "tenants/uplink.h"
+#include "tests/unit/fixture_store.h"
 
 struct fixture {
-	char dir[64];
-	char path[96];
-	struct store *st;
+	struct fixture_store s;
 	struct principal alpha, beta;	/* the two tenants' tokens */
 };
 
@@ -40,7 +39,7 @@ make_tenant(struct fixture *f, const char *name, struct principal *who)
 
 	memset(&spec, 0, sizeof(spec));
 	snprintf(spec.name, sizeof(spec.name), "%s", name);
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &spec, &t, token, &err), 0);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &spec, &t, token, &err), 0);
 	memset(who, 0, sizeof(*who));
 	who->tenant_id = t.id;
 	snprintf(who->name, sizeof(who->name), "%s", name);
@@ -57,19 +56,15 @@ make_uplink(struct fixture *f, const char *name, const char *address)
 	snprintf(u.interface, sizeof(u.interface), "lo");
 	snprintf(u.driver, sizeof(u.driver), "udp");
 	snprintf(u.address, sizeof(u.address), "%s", address);
-	assert_int_equal(uplink_create(f->st, &admin, "admin", &u, NULL, &out, &err), 0);
+	assert_int_equal(uplink_create(f->s.st, &admin, "admin", &u, NULL, &out, &err), 0);
 }
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct cnw_error err = { 0 };
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cnw-test-policy.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/cnw.db", f->dir);
-	assert_int_equal(store_open(f->path, &f->st, &err), 0);
+	fixture_store_open(&f->s, "policy");
 	make_tenant(f, "alpha", &f->alpha);
 	make_tenant(f, "beta", &f->beta);
 	make_uplink(f, "lte", "127.0.0.1:4790");
@@ -82,11 +77,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_store_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -394,7 +386,7 @@ create(struct fixture *f, const struct principal *who, const char *tenant, const
 		s.fields |= POLICY_F_PRIORITY;
 		s.p.priority = (uint32_t)priority;
 	}
-	return policy_create(f->st, who, "test", &s, out, err);
+	return policy_create(f->s.st, who, "test", &s, out, err);
 }
 
 struct names {
@@ -404,8 +396,9 @@ struct names {
 };
 
 static int
-collect(const struct policy *p, void *arg)
+collect(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct names *n = arg;
 
 	snprintf(n->v[n->n], sizeof(n->v[0]), "%s", p->name);
@@ -433,7 +426,7 @@ test_create_and_list_in_order(void **state)
 	assert_int_equal(p.priority, 110);	/* after the highest */
 	assert_int_equal(create(f, &f->beta, "beta", "other", 1, &p, &err), 0);
 
-	assert_int_equal(policy_list(f->st, &f->alpha, "alpha", collect, &n, &err), 0);
+	assert_int_equal(policy_list(f->s.st, &f->alpha, "alpha", collect, &n, &err), 0);
 	assert_int_equal(n.n, 4);
 	assert_string_equal(n.v[0], "late");	/* 50, made first */
 	assert_string_equal(n.v[1], "early");	/* 50 */
@@ -442,15 +435,15 @@ test_create_and_list_in_order(void **state)
 
 	/* The data path loads every tenant's, each tenant's in order. */
 	n.n = 0;
-	assert_int_equal(policy_row_each(f->st, 0, collect, &n, &err), 0);
+	assert_int_equal(policy_row_each(f->s.st, 0, collect, &n, &err), 0);
 	assert_int_equal(n.n, 5);
 	assert_string_equal(n.v[0], "late");
 	assert_string_equal(n.v[4], "other");
 
-	assert_int_equal(policy_get(f->st, &admin, "alpha", "last", &got, &err), 0);
+	assert_int_equal(policy_get(f->s.st, &admin, "alpha", "last", &got, &err), 0);
 	assert_int_equal(got.priority, 110);
 	assert_string_equal(got.tenant, "alpha");
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit WHERE action = 'policy.create' "
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.create' "
 	    "AND object = 'first' AND detail = 'alpha' AND actor = 'test'"), 1);
 }
 
@@ -501,8 +494,8 @@ test_round_trip(void **state)
 	s.p.rate_kbps = 25000;
 	s.p.burst_kb = 512;
 	s.p.max_latency_ms = 150;
-	assert_int_equal(policy_create(f->st, &f->alpha, "alpha", &s, &p, &err), 0);
-	assert_int_equal(policy_get(f->st, &f->alpha, "alpha", "video", &got, &err), 0);
+	assert_int_equal(policy_create(f->s.st, &f->alpha, "alpha", &s, &p, &err), 0);
+	assert_int_equal(policy_get(f->s.st, &f->alpha, "alpha", "video", &got, &err), 0);
 	assert_int_equal(got.id, p.id);
 	assert_int_equal(got.created_at, p.created_at);
 	assert_int_equal(got.priority, 7);
@@ -540,7 +533,7 @@ test_create_refusals_write_nothing(void **state)
 	int64_t audit;
 
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", 10, &p, &err), 0);
-	audit = count(f->st, "SELECT count(*) FROM audit");
+	audit = count(f->s.st, "SELECT count(*) FROM audit");
 
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", 20, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
@@ -551,7 +544,7 @@ test_create_refusals_write_nothing(void **state)
 
 	spec_init(&s, "alpha", "sat-only");
 	spec_uplinks(&s, 2, nope);
-	assert_int_equal(policy_create(f->st, &f->alpha, "alpha", &s, &p, &err), -1);
+	assert_int_equal(policy_create(f->s.st, &f->alpha, "alpha", &s, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EINVAL);
 	assert_string_equal(err.msg, "uplink \"nope\" does not exist");
 	assert_int_equal(p.id, 0);
@@ -559,14 +552,14 @@ test_create_refusals_write_nothing(void **state)
 	spec_init(&s, "alpha", "bad");
 	s.fields = POLICY_F_PRIORITY;
 	s.p.priority = 70000;
-	assert_int_equal(policy_create(f->st, &f->alpha, "alpha", &s, &p, &err), -1);
+	assert_int_equal(policy_create(f->s.st, &f->alpha, "alpha", &s, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EINVAL);
 
 	assert_int_equal(create(f, &admin, "gamma", "x", -1, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 2);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit"), audit);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 2);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), audit);
 }
 
 static void
@@ -582,19 +575,19 @@ test_tenant_isolation(void **state)
 	assert_int_equal(create(f, &f->beta, "alpha", "theirs", -1, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	assert_string_equal(err.msg, "tenant \"alpha\" not found");
-	assert_int_equal(policy_get(f->st, &f->beta, "alpha", "mine", &p, &err), -1);
+	assert_int_equal(policy_get(f->s.st, &f->beta, "alpha", "mine", &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
-	assert_int_equal(policy_list(f->st, &f->beta, "alpha", collect, &n, &err), -1);
+	assert_int_equal(policy_list(f->s.st, &f->beta, "alpha", collect, &n, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	assert_int_equal(n.n, 0);
-	assert_int_equal(policy_delete(f->st, &f->beta, "beta", "alpha", "mine", &p, &err), -1);
+	assert_int_equal(policy_delete(f->s.st, &f->beta, "beta", "alpha", "mine", &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	assert_string_equal(err.msg, "tenant \"alpha\" not found");
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 1);
 	/* and beta's own list does not show alpha's */
-	assert_int_equal(policy_list(f->st, &f->beta, "beta", collect, &n, &err), 0);
+	assert_int_equal(policy_list(f->s.st, &f->beta, "beta", collect, &n, &err), 0);
 	assert_int_equal(n.n, 0);
-	assert_int_equal(policy_get(f->st, &f->beta, "beta", "mine", &p, &err), -1);
+	assert_int_equal(policy_get(f->s.st, &f->beta, "beta", "mine", &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 }
 
@@ -613,12 +606,12 @@ test_most_policies(void **state)
 	assert_int_equal(create(f, &f->alpha, "alpha", "one-more", -1, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 	assert_string_equal(err.msg, "tenant \"alpha\" has 128 policies, the most allowed");
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), POLICY_MAX);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit WHERE object = 'one-more'"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), POLICY_MAX);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE object = 'one-more'"), 0);
 	/* the bound is per tenant */
 	assert_int_equal(create(f, &f->beta, "beta", "one-more", -1, &p, &err), 0);
 	/* and room again after a delete */
-	assert_int_equal(policy_delete(f->st, &f->alpha, "alpha", "alpha", "p0", &p, &err), 0);
+	assert_int_equal(policy_delete(f->s.st, &f->alpha, "alpha", "alpha", "p0", &p, &err), 0);
 	assert_int_equal(create(f, &f->alpha, "alpha", "one-more", -1, &p, &err), 0);
 }
 
@@ -630,16 +623,16 @@ test_delete(void **state)
 	struct policy p, gone;
 
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", -1, &p, &err), 0);
-	assert_int_equal(policy_delete(f->st, &f->alpha, "alpha", "alpha", "web", &gone, &err), 0);
+	assert_int_equal(policy_delete(f->s.st, &f->alpha, "alpha", "alpha", "web", &gone, &err), 0);
 	assert_int_equal(gone.id, p.id);
 	assert_string_equal(gone.name, "web");
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit WHERE action = 'policy.delete' "
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.delete' "
 	    "AND object = 'web' AND detail = 'alpha' AND actor = 'alpha'"), 1);
-	assert_int_equal(policy_delete(f->st, &f->alpha, "alpha", "alpha", "web", &gone, &err), -1);
+	assert_int_equal(policy_delete(f->s.st, &f->alpha, "alpha", "alpha", "web", &gone, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	assert_string_equal(err.msg, "policy \"web\" of tenant \"alpha\" not found");
-	assert_int_equal(policy_get(f->st, &admin, "alpha", "web", &p, &err), -1);
+	assert_int_equal(policy_get(f->s.st, &admin, "alpha", "web", &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	/* ids are never reused: the data path names rules by them */
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", -1, &p, &err), 0);
@@ -659,17 +652,17 @@ test_tenant_delete_cascades(void **state)
 	snprintf(ns.tenant, sizeof(ns.tenant), "alpha");
 	snprintf(ns.name, sizeof(ns.name), "lan");
 	snprintf(ns.subnet, sizeof(ns.subnet), "10.10.0.0/24");
-	assert_int_equal(network_create(f->st, &admin, "admin", &ns, &net, &err), 0);
+	assert_int_equal(network_create(f->s.st, &admin, "admin", &ns, &net, &err), 0);
 	assert_int_equal(create(f, &f->alpha, "alpha", "a", -1, &p, &err), 0);
 	assert_int_equal(create(f, &f->alpha, "alpha", "b", -1, &p, &err), 0);
 	assert_int_equal(create(f, &f->beta, "beta", "a", -1, &p, &err), 0);
 	/* refused (networks left): the policies stay */
-	assert_int_equal(tenant_delete(f->st, &admin, "admin", "alpha", 0, &err), -1);
+	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "alpha", 0, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 3);
-	assert_int_equal(tenant_delete(f->st, &admin, "admin", "alpha", 1, &err), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies p JOIN tenants t "
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 3);
+	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "alpha", 1, &err), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies p JOIN tenants t "
 	    "ON t.id = p.tenant_id WHERE t.name = 'beta'"), 1);
 }
 
@@ -686,33 +679,33 @@ test_uplink_in_use_kept(void **state)
 
 	spec_init(&s, "alpha", "both");
 	spec_uplinks(&s, 2, both);
-	assert_int_equal(policy_create(f->st, &f->alpha, "alpha", &s, &p, &err), 0);
+	assert_int_equal(policy_create(f->s.st, &f->alpha, "alpha", &s, &p, &err), 0);
 	spec_init(&s, "beta", "lte-only");
 	spec_uplinks(&s, 1, both);
-	assert_int_equal(policy_create(f->st, &f->beta, "beta", &s, &p, &err), 0);
+	assert_int_equal(policy_create(f->s.st, &f->beta, "beta", &s, &p, &err), 0);
 	make_uplink(f, "lte2", "127.0.0.1:4792");	/* a name "lte" is a prefix of */
 
-	assert_int_equal(policy_row_count_uplink(f->st, "lte", &n, &err), 0);
+	assert_int_equal(policy_row_count_uplink(f->s.st, "lte", &n, &err), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(policy_row_count_uplink(f->st, "lte2", &n, &err), 0);
+	assert_int_equal(policy_row_count_uplink(f->s.st, "lte2", &n, &err), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(policy_row_count_uplink(f->st, "te", &n, &err), 0);
+	assert_int_equal(policy_row_count_uplink(f->s.st, "te", &n, &err), 0);
 	assert_int_equal(n, 0);
 
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "lte", &gone, &err), -1);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "lte", &gone, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 	assert_non_null(strstr(err.msg, "uplink \"lte\" is used by 2 policies"));
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "sat", &gone, &err), -1);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "sat", &gone, &err), -1);
 	assert_non_null(strstr(err.msg, "uplink \"sat\" is used by 1 policy"));
-	assert_int_equal(count(f->st, "SELECT count(*) FROM uplinks"), 3);
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "lte2", &gone, &err), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM uplinks"), 3);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "lte2", &gone, &err), 0);
 
-	assert_int_equal(policy_delete(f->st, &admin, "admin", "alpha", "both", &p, &err), 0);
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "sat", &gone, &err), 0);
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "lte", &gone, &err), -1);
+	assert_int_equal(policy_delete(f->s.st, &admin, "admin", "alpha", "both", &p, &err), 0);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "sat", &gone, &err), 0);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "lte", &gone, &err), -1);
 	assert_non_null(strstr(err.msg, "used by 1 policy"));
-	assert_int_equal(policy_delete(f->st, &admin, "admin", "beta", "lte-only", &p, &err), 0);
-	assert_int_equal(uplink_delete(f->st, &admin, "admin", "lte", &gone, &err), 0);
+	assert_int_equal(policy_delete(f->s.st, &admin, "admin", "beta", "lte-only", &p, &err), 0);
+	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "lte", &gone, &err), 0);
 }
 
 static void
@@ -721,20 +714,20 @@ test_schema(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(store_schema_version, 5);
-	assert_int_equal(count(f->st, "PRAGMA user_version"), 5);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+	assert_int_equal(count(f->s.st, "PRAGMA user_version"), 5);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name = 'policies'"), 1);
 	/* the database refuses what validation refuses, too */
-	assert_int_not_equal(sqlite3_exec(store_db(f->st), "INSERT INTO policies(tenant_id, name, "
+	assert_int_not_equal(sqlite3_exec(store_db(f->s.st), "INSERT INTO policies(tenant_id, name, "
 	    "priority, action, class, steering, created_at) VALUES (1, 'x', 70000, 'allow', "
 	    "'bulk', 'priority', 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(store_db(f->st), "INSERT INTO policies(tenant_id, name, "
+	assert_int_not_equal(sqlite3_exec(store_db(f->s.st), "INSERT INTO policies(tenant_id, name, "
 	    "priority, action, class, steering, created_at) VALUES (999, 'x', 1, 'allow', "
 	    "'bulk', 'priority', 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(store_db(f->st), "INSERT INTO policies(tenant_id, name, "
+	assert_int_not_equal(sqlite3_exec(store_db(f->s.st), "INSERT INTO policies(tenant_id, name, "
 	    "priority, action, class, steering, src_port_lo, src_port_hi, created_at) VALUES "
 	    "(1, 'x', 1, 'allow', 'bulk', 'priority', 9, 8, 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM policies"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 0);
 }
 
 /* Compiling ------------------------------------------------------------- */
@@ -867,8 +860,9 @@ test_compile_fields(void **state)
 
 /* What is stored compiles into a rule the worker accepts. */
 static int
-compile_check(const struct policy *p, void *arg)
+compile_check(const void *row, void *arg)
 {
+	const struct policy *p = row;
 	struct cnw_error err = { 0 };
 	struct cls_rule r;
 
@@ -902,14 +896,14 @@ test_compile_stored(void **state)
 	s.p.protocol = 132;
 	s.p.dst_port_lo = 36412;
 	s.p.dst_port_hi = 36412;
-	assert_int_equal(policy_create(f->st, &admin, "admin", &s, &p, &err), 0);
+	assert_int_equal(policy_create(f->s.st, &admin, "admin", &s, &p, &err), 0);
 	spec_init(&s, "alpha", "block");
 	s.fields = POLICY_F_ACTION | POLICY_F_SRC_PREFIX;
 	s.p.action = POLICY_DENY;
 	snprintf(s.p.src_prefix, sizeof(s.p.src_prefix), "0.0.0.0/0");
-	assert_int_equal(policy_create(f->st, &admin, "admin", &s, &p, &err), 0);
+	assert_int_equal(policy_create(f->s.st, &admin, "admin", &s, &p, &err), 0);
 	assert_int_equal(create(f, &f->beta, "beta", "plain", -1, &p, &err), 0);
-	assert_int_equal(policy_row_each(f->st, 0, compile_check, &n, &err), 0);
+	assert_int_equal(policy_row_each(f->s.st, 0, compile_check, &n, &err), 0);
 	assert_int_equal(n, 3);
 }
 

@@ -15,23 +15,18 @@
 #include "lib/store.h"
 #include "lib/token.h"
 #include "tenants/tenant.h"
+#include "tests/unit/fixture_store.h"
 
 struct fixture {
-	char dir[64];
-	char path[96];
-	struct store *st;
+	struct fixture_store s;
 };
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct cnw_error err = { 0 };
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cnw-test-store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/cnw.db", f->dir);
-	assert_int_equal(store_open(f->path, &f->st, &err), 0);
+	fixture_store_open(&f->s, "store");
 	*state = f;
 	return 0;
 }
@@ -40,11 +35,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fixture_store_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -76,11 +68,11 @@ test_migrations_set_version(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(count(f->st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
 	assert_string_equal(
-	    (const char *)sqlite3_db_filename(store_db(f->st), "main"), f->path);
+	    (const char *)sqlite3_db_filename(store_db(f->s.st), "main"), f->s.path);
 	/* WAL and foreign keys are on for every connection */
-	assert_int_equal(count(f->st, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(count(f->s.st, "PRAGMA foreign_keys"), 1);
 }
 
 static void
@@ -90,11 +82,11 @@ test_reopen_is_idempotent(void **state)
 	struct cnw_error err = { 0 };
 	struct store *again;
 
-	store_close(f->st);
-	assert_int_equal(store_open(f->path, &again, &err), 0);
+	store_close(f->s.st);
+	assert_int_equal(store_open(f->s.path, &again, &err), 0);
 	assert_int_equal(count(again, "PRAGMA user_version"), store_schema_version);
 	assert_int_equal(count(again, "SELECT count(*) FROM sqlite_master WHERE name = 'tenants'"), 1);
-	f->st = again;
+	f->s.st = again;
 }
 
 static void
@@ -106,17 +98,17 @@ test_newer_schema_is_refused(void **state)
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version + 1);
-	assert_int_equal(sqlite3_exec(store_db(f->st), sql, NULL, NULL, NULL), SQLITE_OK);
-	store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(store_open(f->path, &again, &err), -1);
+	assert_int_equal(sqlite3_exec(store_db(f->s.st), sql, NULL, NULL, NULL), SQLITE_OK);
+	store_close(f->s.st);
+	f->s.st = NULL;
+	assert_int_equal(store_open(f->s.path, &again, &err), -1);
 	assert_non_null(strstr(err.msg, "newer"));
 	/* put it back so teardown has a store */
-	assert_int_equal(sqlite3_open(f->path, (sqlite3 **)&again), SQLITE_OK);
+	assert_int_equal(sqlite3_open(f->s.path, (sqlite3 **)&again), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version);
 	sqlite3_exec((sqlite3 *)again, sql, NULL, NULL, NULL);
 	sqlite3_close((sqlite3 *)again);
-	assert_int_equal(store_open(f->path, &f->st, &err), 0);
+	assert_int_equal(store_open(f->s.path, &f->s.st, &err), 0);
 }
 
 static void
@@ -128,12 +120,12 @@ test_old_database_is_migrated(void **state)
 	sqlite3 *db;
 
 	/* a database as an older cnwd left it: version 0, empty */
-	snprintf(path, sizeof(path), "%s/old.db", f->dir);
+	snprintf(path, sizeof(path), "%s/old.db", f->s.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_close(db);
-	store_close(f->st);
-	assert_int_equal(store_open(path, &f->st, &err), 0);
-	assert_int_equal(count(f->st, "PRAGMA user_version"), store_schema_version);
+	store_close(f->s.st);
+	assert_int_equal(store_open(path, &f->s.st, &err), 0);
+	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
 }
 
 static void
@@ -147,20 +139,20 @@ test_create_writes_tenant_token_and_audit(void **state)
 	struct principal who;
 
 	spec_named(&s, "cameras");
-	assert_int_equal(tenant_create(f->st, &admin, "admin (test)", &s, &t, token, &err), 0);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin (test)", &s, &t, token, &err), 0);
 	assert_true(token_is_wellformed(token));
 	assert_int_equal(t.quotas.networks, 16);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tenants"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
-	assert_int_equal(count(f->st,
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
+	assert_int_equal(count(f->s.st,
 	    "SELECT count(*) FROM audit WHERE action = 'tenant.create' AND object = 'cameras'"), 1);
 	/* the token itself is nowhere in the database */
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens WHERE length(hash) = 32"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE length(hash) = 32"), 1);
 	/* and it authenticates as the tenant */
-	assert_int_equal(tenant_authenticate(f->st, token, &who, &err), 0);
+	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), 0);
 	assert_false(who.is_admin);
 	assert_string_equal(who.name, "cameras");
-	assert_int_equal(tenant_get(f->st, &who, "cameras", &got, &err), 0);
+	assert_int_equal(tenant_get(f->s.st, &who, "cameras", &got, &err), 0);
 	assert_int_equal(got.id, t.id);
 }
 
@@ -174,15 +166,15 @@ test_duplicate_is_conflict_and_changes_nothing(void **state)
 	char token[TOKEN_HEX_LEN + 1];
 
 	spec_named(&s, "cameras");
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, token, &err), 0);
-	int64_t audits = count(f->st, "SELECT count(*) FROM audit");
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
+	int64_t audits = count(f->s.st, "SELECT count(*) FROM audit");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, token, &err), -1);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 	assert_non_null(strstr(err.msg, "already exists"));
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tenants"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit"), audits);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), audits);
 }
 
 /* A transaction whose second step fails leaves no trace of the first. */
@@ -206,14 +198,14 @@ test_failed_transaction_rolls_back(void **state)
 	struct fixture *f = *state;
 	struct cnw_error err = { 0 };
 
-	assert_int_equal(store_tx(f->st, tx_insert_then_fail, NULL, &err), -1);
+	assert_int_equal(store_tx(f->s.st, tx_insert_then_fail, NULL, &err), -1);
 	assert_string_equal(err.msg, "second step failed");
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tenants"), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens"), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens"), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), 0);
 	/* and the store is usable afterwards */
-	assert_int_equal(store_tx(f->st, tx_insert_then_fail, NULL, &err), -1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tenants"), 0);
+	assert_int_equal(store_tx(f->s.st, tx_insert_then_fail, NULL, &err), -1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 0);
 }
 
 static void
@@ -227,8 +219,8 @@ test_constraint_error_is_conflict(void **state)
 	/* two tenants cannot share a token hash (UNIQUE): a 409, not a 500 */
 	snprintf(a.name, sizeof(a.name), "a");
 	snprintf(b.name, sizeof(b.name), "b");
-	assert_int_equal(tenant_row_insert(f->st, &a, hash, &err), 0);
-	assert_int_equal(tenant_row_insert(f->st, &b, hash, &err), -1);
+	assert_int_equal(tenant_row_insert(f->s.st, &a, hash, &err), 0);
+	assert_int_equal(tenant_row_insert(f->s.st, &b, hash, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 }
 
@@ -242,20 +234,20 @@ test_update_merges_and_audits(void **state)
 	char token[TOKEN_HEX_LEN + 1];
 
 	spec_named(&s, "video");
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, token, &err), 0);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
 	spec_named(&s, "video");
 	s.quotas.flows = 10;
 	s.fields = TENANT_F_QUOTA0 << (unsigned)tenant_quota_index("flows");
-	assert_int_equal(tenant_update(f->st, &admin, "admin", &s, &t, &err), 0);
+	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
 	assert_int_equal(t.quotas.flows, 10);
 	assert_int_equal(t.quotas.networks, 16);	/* untouched */
-	assert_int_equal(count(f->st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit WHERE action = 'tenant.update'"), 1);
+	assert_int_equal(count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'tenant.update'"), 1);
 	/* out of range: nothing changes */
 	s.quotas.flows = 16777217;
-	assert_int_equal(tenant_update(f->st, &admin, "admin", &s, &t, &err), -1);
+	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), -1);
 	assert_int_equal(err.kind, CNW_EINVAL);
-	assert_int_equal(count(f->st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
+	assert_int_equal(count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
 }
 
 static void
@@ -269,12 +261,12 @@ test_delete_removes_token(void **state)
 	char token[TOKEN_HEX_LEN + 1];
 
 	spec_named(&s, "gone");
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, token, &err), 0);
-	assert_int_equal(tenant_delete(f->st, &admin, "admin", "gone", 0, &err), 0);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 0);
-	assert_int_equal(tenant_authenticate(f->st, token, &who, &err), -1);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
+	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "gone", 0, &err), 0);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 0);
+	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), -1);
 	assert_int_equal(err.kind, CNW_EAUTH);
-	assert_int_equal(tenant_delete(f->st, &admin, "admin", "gone", 0, &err), -1);
+	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "gone", 0, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 }
 
@@ -289,20 +281,20 @@ test_tenant_token_sees_only_itself(void **state)
 	char ta[TOKEN_HEX_LEN + 1], tb[TOKEN_HEX_LEN + 1];
 
 	spec_named(&s, "alpha");
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, ta, &err), 0);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, ta, &err), 0);
 	spec_named(&s, "beta");
-	assert_int_equal(tenant_create(f->st, &admin, "admin", &s, &t, tb, &err), 0);
-	assert_int_equal(tenant_authenticate(f->st, ta, &a, &err), 0);
-	assert_int_equal(tenant_get(f->st, &a, "beta", &t, &err), -1);
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, tb, &err), 0);
+	assert_int_equal(tenant_authenticate(f->s.st, ta, &a, &err), 0);
+	assert_int_equal(tenant_get(f->s.st, &a, "beta", &t, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);	/* not 403: beta's existence is not told */
-	assert_int_equal(tenant_delete(f->st, &a, "a", "beta", 0, &err), -1);
+	assert_int_equal(tenant_delete(f->s.st, &a, "a", "beta", 0, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
-	assert_int_equal(tenant_delete(f->st, &a, "a", "alpha", 0, &err), -1);
+	assert_int_equal(tenant_delete(f->s.st, &a, "a", "alpha", 0, &err), -1);
 	assert_int_equal(err.kind, CNW_EPERM);
 	spec_named(&s, "gamma");
-	assert_int_equal(tenant_create(f->st, &a, "a", &s, &t, tb, &err), -1);
+	assert_int_equal(tenant_create(f->s.st, &a, "a", &s, &t, tb, &err), -1);
 	assert_int_equal(err.kind, CNW_EPERM);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tenants"), 2);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 2);
 }
 
 static void
@@ -317,15 +309,15 @@ test_admin_token_set_and_lookup(void **state)
 	assert_int_equal(token_generate(token), 0);
 	assert_int_equal(token_generate(other), 0);
 	token_hash(token, hash);
-	assert_int_equal(store_admin_token_set(f->st, hash, &err), 0);
-	assert_int_equal(store_admin_token_set(f->st, hash, &err), 0);	/* no second row */
-	assert_int_equal(count(f->st, "SELECT count(*) FROM tokens WHERE kind = 'admin'"), 1);
-	assert_int_equal(count(f->st, "SELECT count(*) FROM audit WHERE action = 'token.admin.set'"), 1);
-	assert_int_equal(tenant_authenticate(f->st, token, &who, &err), 0);
+	assert_int_equal(store_admin_token_set(f->s.st, hash, &err), 0);
+	assert_int_equal(store_admin_token_set(f->s.st, hash, &err), 0);	/* no second row */
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'admin'"), 1);
+	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'token.admin.set'"), 1);
+	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), 0);
 	assert_true(who.is_admin);
-	assert_int_equal(tenant_authenticate(f->st, other, &who, &err), -1);
+	assert_int_equal(tenant_authenticate(f->s.st, other, &who, &err), -1);
 	assert_int_equal(err.kind, CNW_EAUTH);
-	assert_int_equal(tenant_authenticate(f->st, "not-a-token", &who, &err), -1);
+	assert_int_equal(tenant_authenticate(f->s.st, "not-a-token", &who, &err), -1);
 	assert_int_equal(err.kind, CNW_EAUTH);
 }
 

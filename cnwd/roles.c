@@ -8,7 +8,6 @@
 
 #include "api/api.h"
 #include "hal/host.h"
-#include "netfn/worker.h"
 #include "cnwd/cnwd.h"
 #include "cnwd/datapath.h"
 #include "cnwd/proc.h"

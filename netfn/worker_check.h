@@ -10,6 +10,10 @@
 
 #include "netfn/worker_impl.h"
 
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
 /*
  * The IP version (4 or 6) of the packet of len bytes at ip if its header
  * is sane: version, header length, total length within the frame.  0 if not.

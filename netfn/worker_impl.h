@@ -35,10 +35,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#endif
-
 #define WORKER_VNET_LEN 10		/* struct virtio_net_hdr, without num_buffers */
 #define WORKER_FILL_MAX 256		/* buffers lent per port for receiving, at most */
 #define WORKER_FILL_MIN 32

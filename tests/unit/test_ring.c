@@ -1,7 +1,7 @@
 /*
  * The fast path's shared-memory building blocks: the ring (empty, full,
  * partial bursts, the 2^32 wrap of its free-running indexes, a peer writing
- * nonsense), the buffer pool (exhaustion, reuse), memfd regions (sealed,
+ * nonsense), its guarded side (ring_guard.h), the buffer pool (exhaustion, reuse), memfd regions (sealed,
  * mapped twice at different addresses), and a stress test: ten million
  * sequence numbers in pool buffers through a ring, in random bursts, between
  * two threads and between two processes, each checked to arrive exactly once
@@ -28,6 +28,7 @@
 
 #include "netfn/pool.h"
 #include "netfn/ring.h"
+#include "netfn/ring_guard.h"
 #include "netfn/shm.h"
 #include "lib/util.h"
 
@@ -188,6 +189,41 @@ test_ring_corrupt_peer_index_stays_in_bounds(void **state)
 	atomic_store(&r->prod.head, 0x80000000u);	/* producer "2^31 ahead" */
 	assert_true(ring_dequeue_burst(r, buf, 64) <= 8);
 	assert_true(ring_count(r) <= 8);
+	free(r);
+}
+
+/*
+ * A guarded side (ring_guard.h) against a plain one: bursts wrap at the
+ * size it keeps, a peer's nonsense index or rewritten mask moves nothing
+ * outside the slots, and a reset leaves the ring empty for the next peer.
+ */
+static void
+test_ring_guard(void **state)
+{
+	struct ring *r = ring_new(8);
+	struct ring_guard prod, cons;
+	uint32_t in[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[64];
+
+	(void)state;
+	ring_start_at(r, UINT32_MAX - 2);	/* across the 2^32 wrap */
+	ring_guard_attach(&prod, r, 8, 1);
+	assert_int_equal(ring_guard_put(&prod, in, 5), 5);
+	assert_int_equal(ring_guard_room(&prod, 8), 3);
+	assert_int_equal(ring_dequeue_burst(r, out, 3), 3);
+	assert_int_equal(out[2], 3);
+	assert_int_equal(ring_guard_put(&prod, in, 8), 6);	/* room read again: 6 */
+	ring_guard_attach(&cons, r, 8, 0);
+	r->mask = 0xffffffu;			/* a peer's rewrite: ours is kept */
+	assert_int_equal(ring_guard_get(&cons, out, 64), 8);
+	assert_memory_equal(out, ((uint32_t[]){ 4, 5, 1, 2, 3, 4, 5, 6 }), 8 * sizeof(out[0]));
+	assert_false(ring_guard_nonempty(&cons));
+	atomic_store(&r->prod.head, cons.pos + 0x80000000u);	/* "2^31 ahead" */
+	assert_int_equal(ring_guard_ready(&cons, 1), 8);
+	assert_int_equal(ring_guard_get(&cons, out, 64), 8);
+	/* The producing peer is dead: its index moves to ours, the ring is empty. */
+	ring_guard_reset(&cons, 0);
+	assert_int_equal(atomic_load(&r->prod.head), cons.pos);
+	assert_false(ring_guard_nonempty(&cons));
 	free(r);
 }
 
@@ -656,6 +692,7 @@ main(void)
 		cmocka_unit_test(test_ring_partial_burst_when_nearly_full),
 		cmocka_unit_test(test_ring_wraps_across_index_overflow),
 		cmocka_unit_test(test_ring_corrupt_peer_index_stays_in_bounds),
+		cmocka_unit_test(test_ring_guard),
 		cmocka_unit_test(test_pool_geometry),
 		cmocka_unit_test(test_pool_exhaustion_and_reuse),
 		cmocka_unit_test(test_shm_sealed_and_checked),

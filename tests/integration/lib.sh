@@ -648,6 +648,15 @@ lab_ctl() {
 	"$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"
 }
 
+# owd_recv PORT NETNS FILE [TIMEOUT_MS]: the receiver of tests/tools/owd
+# ($OWD) on PORT in NETNS, its output in FILE, in the background (its pid
+# in $OWD_RX), once it is ready (bound: a not_ok after 5 s otherwise).
+owd_recv() {
+	ip netns exec "$2" "$OWD" recv "$1" --timeout-ms "${4:-30000}" --overhead 90 >"$3" &
+	OWD_RX=$!
+	wait_for "owd recv on port $1 is ready" 5 file_has "$3" '^ready$'
+}
+
 # Clean-up -----------------------------------------------------------------
 
 _stop_pid() {

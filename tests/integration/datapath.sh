@@ -11,12 +11,16 @@
 # running already on this host.
 lab_init
 lab_up "the lab starts: two sites, two uplinks, two tenants"
-py=/usr/bin/python3; [ -x $py ] || py=python3
+
+# metrics SITE: SITE's GET /metrics.
+metrics() {
+	curl -s --unix-socket "$LAB_DIR/$1/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/$1/state/admin.token")" http://localhost/metrics
+}
 
 # tcp_sink PORT FILE: in the gateway's cameras network, take one TCP
 # connection and write the sha256 and length of what arrived to FILE.
 tcp_sink() {
-	ip netns exec gw.cameras.net $py -c '
+	ip netns exec gw.cameras.net "$PY" -c '
 import socket, sys, hashlib
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("10.2.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(60)
@@ -63,7 +67,7 @@ srv=$!
 track_pid "$srv"
 wait_for "the sink listens on 10.2.0.1:5001" 10 listening gw.cameras.net tcp 5001
 start=$(now_ms)
-ip netns exec edge.cameras.net $py -c '
+ip netns exec edge.cameras.net "$PY" -c '
 import socket, sys
 s = socket.create_connection(("10.2.0.1", 5001), timeout=30)
 s.sendall(open(sys.argv[1], "rb").read()); s.shutdown(socket.SHUT_WR); s.recv(1)
@@ -73,14 +77,14 @@ ms=$(( $(now_ms) - start ))
 is "$(cat "$T/got" 2>/dev/null)" "$want 20000000" "20 MB over TCP from edge to gateway arrive whole (sha256), in ${ms} ms"
 mal=""
 for s in edge gw; do
-	mal="$mal $s:$(curl -s --unix-socket "$LAB_DIR/$s/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/$s/state/admin.token")" http://localhost/metrics | awk '/^cnw_drops_total\{reason="(malformed|truncated|ring_full)"\}/ {s += $2} END {print s + 0}')"
+	mal="$mal $s:$(metrics "$s" | awk '/^cnw_drops_total\{reason="(malformed|truncated|ring_full)"\}/ {s += $2} END {print s + 0}')"
 done
 is "$mal" " edge:0 gw:0" "no frame of the transfer was dropped by either fast path (buffers recycled whole)"
 
 # Isolation --------------------------------------------------------------------
 check "the other tenant cannot reach the cameras' network" \
     bash -c "! ip netns exec edge.utility.net ping -c 2 -i 0.2 -W 1 10.2.0.1"
-ip netns exec gw.cameras.net $py -c '
+ip netns exec gw.cameras.net "$PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5002)); s.settimeout(3)
 try:
@@ -91,9 +95,9 @@ except socket.timeout:
 lis=$!
 track_pid "$lis"
 wait_for "the listener is bound to port 5002" 10 listening gw.cameras.net udp 5002
-before=$(curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
+before=$(metrics edge | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
 # a raw UDP packet from the utility network, claiming a camera's source address
-ip netns exec edge.utility.net $py -c '
+ip netns exec edge.utility.net "$PY" -c '
 import socket, struct
 def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); return ~(s + (s >> 16)) & 0xffff
@@ -107,7 +111,7 @@ for _ in range(3): r.sendto(ip + udp, ("10.2.0.1", 0))
 '
 wait "$lis"
 is "$(cat "$T/spoof")" nothing "a packet with a spoofed camera source does not reach the cameras"
-after=$(curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
+after=$(metrics edge | awk '/^cnw_drops_total\{reason="spoofed"\}/ {print $2}')
 [ "${after:-0}" -ge $(( ${before:-0} + 3 )) ] && ok "the edge's fast path counted it as spoofed ($before -> $after)" ||
     not_ok "the edge's fast path counted it as spoofed" "before $before after $after"
 
@@ -132,7 +136,7 @@ track_pid "$srv"
 wait_for "the sink listens on 10.2.0.1:5003" 10 listening gw.cameras.net tcp 5003
 # Sent in 80 pieces 20 ms apart (not a synchronisation: the transfer lasts
 # well over a second, so that the kill lands in its middle).
-ip netns exec edge.cameras.net $py -c '
+ip netns exec edge.cameras.net "$PY" -c '
 import socket, sys, time
 s = socket.create_connection(("10.2.0.1", 5003), timeout=60)
 data = open(sys.argv[1], "rb").read()
@@ -158,10 +162,9 @@ is "$(json '[p["restarts"] >= 1 and p["state"] == "running" for p in j["items"] 
     "the killed driver was restarted and runs"
 
 # Hostile datagrams at an uplink -------------------------------------------------
-m() { curl -s --unix-socket "$LAB_DIR/edge/run/cnwd.sock" -H "Authorization: Bearer $(cat "$LAB_DIR/edge/state/admin.token")" http://localhost/metrics; }
-drops() { m | awk '/^cnw_drops_total/ {s += $2} END {print s + 0}'; }
+drops() { metrics edge | awk '/^cnw_drops_total/ {s += $2} END {print s + 0}'; }
 drops_before=$(drops)
-ip netns exec lab-gw $py -c '
+ip netns exec lab-gw "$PY" -c '
 import os, random, socket, struct
 random.seed(7)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("172.31.1.2", 0))
@@ -176,7 +179,7 @@ drops_counted() { [ "$(drops)" -ge $((drops_before + 1500)) ]; }
 wait_until 5 drops_counted	# else fails below
 drops_after=$(drops)
 [ "$drops_after" -ge $((drops_before + 1500)) ] && ok "2000 random and truncated datagrams are dropped and counted ($drops_before -> $drops_after)" ||
-    not_ok "2000 random and truncated datagrams are dropped and counted" "$drops_before -> $drops_after" "$(m | grep drops)"
+    not_ok "2000 random and truncated datagrams are dropped and counted" "$drops_before -> $drops_after" "$(metrics edge | grep drops)"
 lab_ctl edge -o json process list >"$T/procs3.json"
 is "$(json '[p["restarts"] for p in j["items"] if p["role"] == "worker"][0]' "$T/procs3.json")" 0 "the worker did not die of them"
 check "and traffic still flows" ip netns exec edge.cameras.net ping -c 2 -i 0.2 -W 2 10.2.0.1

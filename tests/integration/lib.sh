@@ -14,16 +14,16 @@
 # moment that must pass), with a comment saying so.
 #
 # Environment (set by `make check`, defaulted so the files also run by hand):
-#   CNWD    the runtime/cnwd binary
-#   CNWCTL  the api/cnwctl binary
+#   CNWD    the cnwd/cnwd binary
+#   CNWCTL  the cli/cnwctl binary
 #   SRCDIR  the top of the source tree
 
 set -u
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SRCDIR:=$(cd "$LIB_DIR/../.." && pwd)}"
-: "${CNWD:=$SRCDIR/runtime/cnwd}"
-: "${CNWCTL:=$SRCDIR/api/cnwctl}"
+: "${CNWD:=$SRCDIR/cnwd/cnwd}"
+: "${CNWCTL:=$SRCDIR/cli/cnwctl}"
 export SRCDIR CNWD CNWCTL
 export LC_ALL=C
 

@@ -106,7 +106,9 @@ is "$code" 200 "GET /v1/tenants/acme: 200"
 is "$(json '[j["name"], j["description"], j["quotas"]["networks"], j["created_at"], "token" in j]')" \
     "[\"acme\",\"ACME corp\",4,\"$created\",false]" "GET one: the tenant as created, no token"
 
-sleep 1.1	# so that updated_at moves
+# Timestamps are to the second: until the clock is past created_at, so that
+# updated_at moves.
+wait_for "the clock passes created_at ($created)" 3 clock_past "$created"
 code=$(api PATCH /v1/tenants/acme '{"description":"ACME, renamed","quotas":{"flows":100}}' "$ADMIN")
 is "$code" 200 "PATCH description and one quota: 200"
 is "$(json '[j["name"], j["description"], j["quotas"]]')" \

@@ -5,52 +5,12 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-# ctl ARGS...: cnwctl on our socket with the admin token file.  Output in
-# $T/ctl.out and $T/ctl.err, exit status in $RC.
-ctl() {
-	"$CNWCTL" --socket "$SOCK" --token-file "$ADMIN_TOKEN_FILE" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
-	RC=$?
-}
+# ctl, out, err, field and table_rows: lib.sh.
 
-# raw ARGS...: cnwctl with only the given arguments (same capture).
+# raw ARGS...: cnwctl with only the given arguments (captured as ctl does).
 raw() {
 	"$CNWCTL" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
 	RC=$?
-}
-
-out() { cat "$T/ctl.out"; }
-err() { cat "$T/ctl.err"; }
-
-# field LABEL: the value of a "label: value" line of the last output.
-field() {
-	sed -n "s/^$1: //p" "$T/ctl.out"
-}
-
-# table_rows: the last output parsed as a table (columns start where the
-# header's words start, every row aligned to them) as JSON:
-# [[header...], [row...], ...], or <misaligned ...>.
-table_rows() {
-	"$PY" - "$T/ctl.out" <<'EOF'
-import json, re, sys
-lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
-if lines and lines[-1] == "":
-    lines.pop()
-if not lines:
-    print("<empty output>")
-    sys.exit(1)
-header = lines[0]
-starts = [m.start() for m in re.finditer(r"\S+", header)]
-rows = []
-for ln in lines:
-    for i, s in enumerate(starts):
-        if i > 0 and (len(ln) <= s or ln[s - 1] != " " or ln[s] == " "):
-            print("<misaligned: column %d of %r>" % (i, ln))
-            sys.exit(1)
-    cells = [ln[s:(starts[i + 1] if i + 1 < len(starts) else None)].strip()
-             for i, s in enumerate(starts)]
-    rows.append(cells)
-print(json.dumps(rows, ensure_ascii=False))
-EOF
 }
 
 # expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr

@@ -14,26 +14,7 @@ IF="tcli$$d0"
 IF_PEER="tcli$$d1"	# only when it is a veth pair
 ADDR="198.51.100.$(($$ % 250 + 2))"
 
-# ctl ARGS...: cnwctl on our socket with the admin token file.  Output in
-# $T/ctl.out and $T/ctl.err, exit status in $RC.
-ctl() {
-	"$CNWCTL" --socket "$SOCK" --token-file "$ADMIN_TOKEN_FILE" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
-	RC=$?
-}
-
-out() { cat "$T/ctl.out"; }
-err() { cat "$T/ctl.err"; }
-
-# field LABEL: the value of a "label: value" line of the last output.
-field() {
-	sed -n "s/^$1: //p" "$T/ctl.out"
-}
-
-# row NAME: the line of the last table output whose first column is NAME,
-# its columns separated by single spaces.
-row() {
-	awk -v n="$1" '$1 == n' "$T/ctl.out" | sed 's/   */ /g'
-}
+# ctl, out, err, field and row: lib.sh.
 
 # expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr
 # matching, nothing on stdout.
@@ -48,12 +29,12 @@ expect_fail() {
 	fi
 }
 
-# The interface goes before lib.sh's clean-up, which keeps the exit status.
+# The interface goes at exit, once cnwd is stopped.
 hal_cleanup() {
 	ip link del "$IF" 2>/dev/null
 	return 0
 }
-trap '_rc=$?; hal_cleanup; (exit $_rc); _cleanup' EXIT
+at_exit hal_cleanup
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
 	echo "1..0 # SKIP needs root and ip(8)"
@@ -229,18 +210,15 @@ like "$?:$(cat "$T/sign.err")" '^1:drv\.so: bad-signature: ' "driver verify of a
 
 ctl uplink set wan1 --profile 5g --seed 11
 is "$RC" 0 "uplink set for an event"
-for _ in $(seq 60); do
-	grep -q ' uplink\.updated wan1 .*emulation=5g' "$T/events.out" && break
-	sleep 0.05
-done
+# The assertions below fail too when the line does not come.
+wait_until 3 file_has "$T/events.out" ' uplink\.updated wan1 .*emulation=5g' ||
+    diag "no uplink.updated line in cnwctl events within 3 s"
 like "$(grep ' uplink\.updated wan1 .*emulation=5g' "$T/events.out")" \
     '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z uplink\.updated wan1 ([a-z_]+=[^ ]+ ?)+$' \
     "events: an uplink.updated line within 3 s, TIME TYPE OBJECT key=value"
 like "$(grep -c ' uplink\.created wan1 ' "$T/events.out")" '^1$' "events --since 0: the uplink.created from before"
-for _ in $(seq 60); do
-	grep -q '"emulation":"5g"' "$T/events.json" && break
-	sleep 0.05
-done
+wait_until 3 file_has "$T/events.json" '"emulation":"5g"' ||
+    diag "no uplink.updated line in cnwctl -o json events within 3 s"
 is "$(grep '"emulation":"5g"' "$T/events.json" | "$PY" -c 'import json,sys; e = json.loads(sys.stdin.readline()); print(e["type"], e["object"], e["data"]["emulation"], isinstance(e["id"], int))')" \
     "uplink.updated wan1 5g True" "-o json events: one JSON event per line"
 kill -INT "$EV_PID"

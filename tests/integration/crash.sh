@@ -9,12 +9,7 @@
 ROUNDS=${CRASH_ROUNDS:-20}
 INST="k$((RANDOM % 1000))c$(($$ % 100))"
 INST=${INST:0:8}
-netns_of_instance() { ip netns list | awk '{print $1}' | grep -E "^${INST}\." | sort; }
-_netns_cleanup() {
-	local n
-	for n in $(netns_of_instance); do ip netns delete "$n" 2>/dev/null; done
-}
-trap '_netns_cleanup; _cleanup' EXIT
+at_exit netns_cleanup	# the instance's namespaces (lib.sh's netns_of_instance)
 
 start() { cnwd_start --instance "$INST"; }
 start || { not_ok "cnwd starts"; done_testing; exit 1; }
@@ -58,6 +53,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	creator "$round" 1 & p1=$!
 	creator "$round" 2 & p2=$!
 	deleter & p3=$!
+	# Not a synchronisation: the kill lands at a random moment (0.1 to
+	# 0.59 s into the round), wherever the creators and the deleter are.
 	sleep "0.$((RANDOM % 5 + 1))$((RANDOM % 10))"
 	cnwd_stop KILL
 	wait "$p1" "$p2" "$p3" 2>/dev/null

@@ -8,17 +8,22 @@
 # Failures are "not ok" lines; the exit status is 0 once the plan is printed
 # and non-zero only when a file stopped early.
 #
+# Tests wait for conditions, never for time: wait_until polls a condition
+# and fails when its time runs out (see "Waiting" below).  A plain sleep is
+# left only where the time itself is the point (a rate over an interval, a
+# moment that must pass), with a comment saying so.
+#
 # Environment (set by `make check`, defaulted so the files also run by hand):
-#   CNWD    the runtime/cnwd binary
-#   CNWCTL  the api/cnwctl binary
+#   CNWD    the cnwd/cnwd binary
+#   CNWCTL  the cli/cnwctl binary
 #   SRCDIR  the top of the source tree
 
 set -u
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SRCDIR:=$(cd "$LIB_DIR/../.." && pwd)}"
-: "${CNWD:=$SRCDIR/runtime/cnwd}"
-: "${CNWCTL:=$SRCDIR/api/cnwctl}"
+: "${CNWD:=$SRCDIR/cnwd/cnwd}"
+: "${CNWCTL:=$SRCDIR/cli/cnwctl}"
 export SRCDIR CNWD CNWCTL
 export LC_ALL=C
 
@@ -124,6 +129,105 @@ done_testing() {
 	TAP_DONE=1
 }
 
+# Waiting -----------------------------------------------------------------
+#
+# wait_until SECONDS CMD [ARGS...]: run CMD (a command or a function of the
+# test, its output as it prints it) until it succeeds, every
+# $WAIT_INTERVAL seconds (0.05), for at most SECONDS (a whole or decimal
+# number: 5, 0.5).  Status 0 as soon as CMD succeeds; 1 when the time ran
+# out, CMD having failed one last time at the deadline.  The caller decides
+# what a time-out means: a not_ok with a diagnostic (wait_for does that), or
+# the assertion that follows and checks the same condition.
+#
+# wait_for DESC SECONDS CMD [ARGS...]: wait_until, and a not_ok "DESC" with
+# the command when the time runs out.  Nothing is printed when the
+# condition comes true: it is a synchronisation, not a test of its own, so
+# a passing run has the same TAP lines as before.
+#
+# Built on it: wait_gone (a process ended), wait_api (GET /v1 answers),
+# wait_log (a log line), events_open (an event stream is open).
+
+: "${WAIT_INTERVAL:=0.05}"
+
+# _usecs SECONDS: SECONDS (5, 0.5, 1.25) in microseconds, in $_USECS
+# (no subshell: the waits are in tight loops).
+_usecs() {
+	local s=$1 i f=000000
+	i=${s%%.*}
+	if [[ $s == *.* ]]; then
+		f=${s#*.}000000
+		f=${f:0:6}
+	fi
+	_USECS=$((10#${i:-0} * 1000000 + 10#$f))
+}
+
+wait_until() {
+	local deadline now
+	_usecs "$1"
+	shift
+	now=${EPOCHREALTIME/./}
+	deadline=$((now + _USECS))
+	while :; do
+		"$@" && return 0
+		now=${EPOCHREALTIME/./}
+		[ "$now" -ge "$deadline" ] && return 1
+		sleep "$WAIT_INTERVAL"
+	done
+}
+
+wait_for() {
+	local desc=$1 secs=$2
+	shift 2
+	wait_until "$secs" "$@" && return 0
+	not_ok "$desc" "timed out after $secs s waiting for: $*"
+	return 1
+}
+
+# Conditions for wait_until ---------------------------------------------------
+
+# file_has FILE ERE: a line of FILE (which may not exist yet) matches.
+file_has() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+# listening NETNS tcp|udp PORT: a socket in network namespace NETNS ("-":
+# this one) listens on (TCP) or is bound to (UDP) PORT.
+listening() {
+	local -a ns_exec=()
+	[ "$1" != - ] && ns_exec=(ip netns exec "$1")
+	case $2 in
+	tcp) "${ns_exec[@]}" ss -Hltn "sport = :$3" 2>/dev/null | grep -q . ;;
+	udp) "${ns_exec[@]}" ss -Hlun "sport = :$3" 2>/dev/null | grep -q . ;;
+	*) return 2 ;;
+	esac
+}
+
+# in_netns PID NETNS: process PID runs in the named network namespace.
+in_netns() {
+	local a b
+	a=$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null) || return 1
+	b=$(stat -L -c %i "/run/netns/$2" 2>/dev/null) || return 1
+	[ "$a" == "$b" ]
+}
+
+# sig_taken PID SIGNAL: PID has no SIGNAL pending any more (a process that
+# reads its signals from a signalfd has read it, and acted on it before its
+# event loop looks at anything else).  True too when PID is gone.
+sig_taken() {
+	local n mask
+	n=$(kill -l "$2") || return 2
+	for mask in $(sed -n 's/^\(ShdPnd\|SigPnd\):[[:space:]]*//p' "/proc/$1/status" 2>/dev/null); do
+		(((16#$mask >> (n - 1)) & 1)) && return 1
+	done
+	return 0
+}
+
+# clock_past TIME: the UTC clock reads a later second than TIME (the API's
+# 2026-01-02T03:04:05Z): what is stamped from now on is stamped later.
+clock_past() {
+	[[ "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$1" ]]
+}
+
 # Processes ---------------------------------------------------------------
 
 # Alive and not a zombie (kill -0 succeeds on a zombie).
@@ -148,14 +252,13 @@ pid_children() {
 	return 0
 }
 
+pid_gone() {
+	! pid_alive "$1"
+}
+
 # wait_gone PID SECONDS: 0 once PID has ended.
 wait_gone() {
-	local pid=$1 i n=$(($2 * 20))
-	for ((i = 0; i < n; i++)); do
-		pid_alive "$pid" || return 0
-		sleep 0.05
-	done
-	! pid_alive "$pid"
+	wait_until "$2" pid_gone "$1"
 }
 
 track_pid() {
@@ -177,21 +280,23 @@ now_ms() {
 
 # cnwd -------------------------------------------------------------------
 
-# wait_api SECONDS: until GET /v1 answers 200 (and cnwd is still alive).
+# api_answers: $SOCK is there and GET /v1 answers 200 (over API_TRANSPORT).
+api_answers() {
+	[ -S "$SOCK" ] && [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "${API_TRANSPORT[@]}" \
+	    "$API_BASE/v1" 2>/dev/null)" == 200 ]
+}
+
+_cnwd_dead() {
+	[ -n "$CNWD_PID" ] && ! pid_alive "$CNWD_PID"
+}
+
+_api_up_or_cnwd_dead() {
+	_cnwd_dead || api_answers
+}
+
+# wait_api SECONDS: until GET /v1 answers 200; 1 at once if cnwd ($CNWD_PID) died.
 wait_api() {
-	local i n=$(($1 * 10)) code
-	for ((i = 0; i < n; i++)); do
-		if [ -n "$CNWD_PID" ] && ! pid_alive "$CNWD_PID"; then
-			return 1
-		fi
-		if [ -S "$SOCK" ]; then
-			code=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "${API_TRANSPORT[@]}" \
-			    "$API_BASE/v1" 2>/dev/null)
-			[ "$code" == 200 ] && return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	wait_until "$1" _api_up_or_cnwd_dead && ! _cnwd_dead
 }
 
 # cnwd_start [ARGS...]: start cnwd in the background on $T's dirs, wait up
@@ -253,14 +358,13 @@ log_since() {
 	tail -n +$((LOG_MARK + 1)) "$CNWD_LOG"
 }
 
+log_has() {
+	log_since | grep -Eq -- "$1"
+}
+
 # wait_log ERE SECONDS: until a log line written since log_mark matches.
 wait_log() {
-	local i n=$(($2 * 20))
-	for ((i = 0; i < n; i++)); do
-		log_since | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until "$2" log_has "$1"
 }
 
 # HTTP --------------------------------------------------------------------
@@ -401,6 +505,158 @@ free_port() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# events_open FILE [TOKEN]: GET /v1/events (with TOKEN, else the admin's)
+# into FILE in the background (stopped at exit), and wait until the stream
+# is open: cnwd sends a first comment line at once, and from then on every
+# event reaches the stream.  1 when it did not open within 5 s.
+events_open() {
+	curl -sN "${API_TRANSPORT[@]}" -H "Authorization: Bearer ${2:-$ADMIN}" \
+	    "$API_BASE/v1/events" >"$1" 2>/dev/null &
+	track_pid $!
+	wait_until 5 file_has "$1" '^: cnw events'
+}
+
+# jfield EXPR [FILE]: a Python expression over d, the parsed JSON of FILE
+# (default: the last response body; /dev/stdin reads a pipe), printed as
+# Python prints it: True, None, ('a', 1).  (json, above, prints JSON.)
+jfield() {
+	"$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" \
+	    "${2:-$RESP_BODY}" "$1"
+}
+
+# cnwctl ------------------------------------------------------------------
+
+# ctl ARGS...: cnwctl on this file's cnwd ($SOCK) with the admin token
+# file.  Its output goes to $T/ctl.out and $T/ctl.err (out, err), its exit
+# status to $RC and is ctl's own.
+ctl() {
+	"$CNWCTL" --socket "$SOCK" --token-file "$ADMIN_TOKEN_FILE" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
+	RC=$?
+	return $RC
+}
+
+out() { cat "$T/ctl.out"; }
+err() { cat "$T/ctl.err"; }
+
+# field LABEL: the value of a "label: value" line of the last ctl output
+# (cnwctl's show and create print one such line per field).
+field() {
+	sed -n "s/^$1: //p" "$T/ctl.out"
+}
+
+# row NAME: the line of the last ctl output (a table) whose first column is
+# NAME, its columns separated by single spaces.
+row() {
+	awk -v n="$1" '$1 == n' "$T/ctl.out" | sed 's/   */ /g'
+}
+
+# table_rows: the last ctl output parsed as a table (columns start where
+# the header's words start, every row aligned to them) as JSON:
+# [[header...], [row...], ...], or <misaligned ...>.
+table_rows() {
+	"$PY" - "$T/ctl.out" <<'EOF'
+import json, re, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+if lines and lines[-1] == "":
+    lines.pop()
+if not lines:
+    print("<empty output>")
+    sys.exit(1)
+header = lines[0]
+starts = [m.start() for m in re.finditer(r"\S+", header)]
+rows = []
+for ln in lines:
+    for i, s in enumerate(starts):
+        if i > 0 and (len(ln) <= s or ln[s - 1] != " " or ln[s] == " "):
+            print("<misaligned: column %d of %r>" % (i, ln))
+            sys.exit(1)
+    cells = [ln[s:(starts[i + 1] if i + 1 < len(starts) else None)].strip()
+             for i, s in enumerate(starts)]
+    rows.append(cells)
+print(json.dumps(rows, ensure_ascii=False))
+EOF
+}
+
+# Namespaces of an instance -----------------------------------------------
+
+# netns_of_instance: the network namespaces of instance $INST, sorted.
+netns_of_instance() {
+	ip netns list | awk '{print $1}' | grep -E "^${INST}\." | sort
+}
+
+# netns_cleanup: remove them (at_exit netns_cleanup, in a file whose cnwd
+# makes tenant networks: cnwd leaves them in place when it stops).
+netns_cleanup() {
+	local n
+	for n in $(netns_of_instance); do ip netns delete "$n" 2>/dev/null; done
+	return 0
+}
+
+# The two-site lab --------------------------------------------------------
+#
+# examples/lab/lab.sh: two cnwd (an edge and a gateway site) joined by two
+# veth uplinks, two tenants with a network on each site.
+#
+# lab_init [EDGE GW]: this file's lab, its sites named EDGE and GW (instance
+# names, at most 8 of [a-z0-9-], so that labs run side by side; none:
+# lab.sh's edge and gw), its state in $T/lab.  Sets LAB, LAB_DIR, LAB_EDGE,
+# LAB_GW, E and G; the lab is taken down at exit.  LAB_CNWD_ARGS, when
+# set, are more arguments for both cnwd (--config FILE).
+#
+# lab_up DESC: start it; ok DESC.  api() then talks to the edge's cnwd
+# (SOCK, ADMIN, API_TRANSPORT) and a failed file shows the edge's log
+# (CNWD_LOG).  When it does not start: not_ok "the lab starts" with
+# lab.sh's output and the edge's log, and the file ends there.
+#
+# lab_down: take it down (processes, namespaces, state; twice is harmless).
+#
+# lab_ctl SITE ARGS...: cnwctl on SITE's cnwd with its admin token, its
+# output as cnwctl prints it.
+
+lab_init() {
+	LAB="$SRCDIR/examples/lab/lab.sh"
+	export LAB_DIR="$T/lab"
+	if [ $# -ge 2 ]; then
+		export LAB_EDGE=$1 LAB_GW=$2
+	fi
+	E=${LAB_EDGE:-edge} G=${LAB_GW:-gw}
+	at_exit lab_down
+}
+
+lab_up() {
+	if ! bash "$LAB" start >"$T/lab.out" 2>&1; then
+		not_ok "the lab starts" "$(tail -20 "$T/lab.out")" "$(tail -40 "$LAB_DIR/$E/cnwd.log" 2>/dev/null)"
+		done_testing
+		exit 1
+	fi
+	ok "$1"
+	CNWD_LOG="$LAB_DIR/$E/cnwd.log"
+	ADMIN=$(cat "$LAB_DIR/$E/state/admin.token")
+	SOCK="$LAB_DIR/$E/run/cnwd.sock"
+	API_TRANSPORT=(--unix-socket "$SOCK")
+	API_BASE=http://localhost
+}
+
+lab_down() {
+	bash "$LAB" down >/dev/null 2>&1
+	return 0
+}
+
+lab_ctl() {
+	local s=$1
+	shift
+	"$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"
+}
+
+# owd_recv PORT NETNS FILE [TIMEOUT_MS]: the receiver of tests/tools/owd
+# ($OWD) on PORT in NETNS, its output in FILE, in the background (its pid
+# in $OWD_RX), once it is ready (bound: a not_ok after 5 s otherwise).
+owd_recv() {
+	ip netns exec "$2" "$OWD" recv "$1" --timeout-ms "${4:-30000}" --overhead 90 >"$3" &
+	OWD_RX=$!
+	wait_for "owd recv on port $1 is ready" 5 file_has "$3" '^ready$'
+}
+
 # Clean-up -----------------------------------------------------------------
 
 _stop_pid() {
@@ -416,8 +672,16 @@ _stop_pid() {
 	return 0
 }
 
+# at_exit CMD [ARGS...]: run CMD at exit, after the processes are stopped
+# and the log shown (a lab's log goes with the lab), latest first; the
+# file's exit status is kept.
+AT_EXIT=()
+at_exit() {
+	AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
 _cleanup() {
-	local rc=$? pid
+	local rc=$? pid i
 	trap - EXIT INT TERM HUP
 	for pid in "${CNWD_PIDS[@]}" "${OTHER_PIDS[@]}"; do
 		_stop_pid "$pid"
@@ -430,6 +694,9 @@ _cleanup() {
 		diag "---- cnwd log ----"
 		diag "$(tail -n 300 "$CNWD_LOG")"
 	fi
+	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${AT_EXIT[i]}"
+	done
 	rm -rf "$T"
 	# Failures are reported in TAP, so that the totals count test cases: a
 	# file that ran to its end exits 0 (as tests/config/golden.sh does).

@@ -26,19 +26,18 @@ proc_status() {
 }
 
 # wait_new_api OLD_PID SECONDS: until the API answers from a child that is
-# not OLD_PID; prints the new pid.
+# not OLD_PID; prints the new pid ("?" when the time ran out).
+_new_api() {
+	api_answers || return 1
+	NEW_API=$(api_child_pid)
+	[ "$NEW_API" != "$1" ] && [ "$NEW_API" != 0 ] && [ "$NEW_API" != "?" ]
+}
 wait_new_api() {
-	local old=$1 i n=$(($2 * 20)) pid
-	for ((i = 0; i < n; i++)); do
-		if [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://localhost/v1)" == 200 ]; then
-			pid=$(api_child_pid)
-			if [ "$pid" != "$old" ] && [ "$pid" != 0 ] && [ "$pid" != "?" ]; then
-				echo "$pid"
-				return 0
-			fi
-		fi
-		sleep 0.05
-	done
+	NEW_API="?"
+	if wait_until "$2" _new_api "$1"; then
+		echo "$NEW_API"
+		return 0
+	fi
 	echo "?"
 	return 1
 }
@@ -54,7 +53,9 @@ n_ok=0
 for i in 1 2 3 4 5; do
 	code=$(api POST /v1/tenants "{\"name\":\"t$i\",\"description\":\"tenant $i\",\"quotas\":{\"networks\":$i,\"flows\":$((i * 100))}}" "$ADMIN")
 	[ "$code" == 201 ] && n_ok=$((n_ok + 1))
-	[ $i -eq 3 ] && sleep 1.1	# created_at differs between tenants
+	# created_at differs between tenants: timestamps are to the second, so
+	# the next ones wait for the clock to pass the third one's.
+	[ $i -eq 3 ] && wait_for "the clock passes t3's created_at" 3 clock_past "$(json 'j["created_at"]')"
 done
 is "$n_ok" 5 "create 5 tenants: 201 each"
 before=$(tenant_list)
@@ -181,9 +182,16 @@ wait_log "reloaded $CONF \(log level debug\)" 3 && ok "SIGHUP: 'reloaded FILE (l
 printf '[cnwd]\ninstance = %s\nlog_level = warning\n' "$TEST_INSTANCE" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
-sleep 0.5
+# At level warning the reload itself is not logged: cnwd has reloaded once it
+# has read the signal (its signalfd, then the reload, before anything else).
+wait_for "cnwd takes the SIGHUP" 3 sig_taken "$CNWD_PID" HUP
 api POST /v1/tenants '{"name":"quiet"}' "$ADMIN" >/dev/null
-sleep 0.2
+# cnwd logs a creation just after its reply: whether it did is known once a
+# later line is in the log.  That line: a reload it refuses (a warning,
+# logged at this level; the running configuration stays as it is).
+printf '[cnwd]\ninstance = %s\nlog_level = warning\nthis line is broken\n' "$TEST_INSTANCE" >"$CONF"
+kill -HUP "$CNWD_PID"
+wait_log 'keeping the running configuration' 3 || diag "no line after the POST within 3 s"
 if log_since | grep -q 'tenant quiet created'; then
 	not_ok "SIGHUP to log_level warning: info lines stop at once" "$(log_since)"
 else
@@ -205,8 +213,7 @@ like "$(log_since)" 'keeping the running configuration' "SIGHUP with a broken li
 pid_alive "$CNWD_PID" && ok "SIGHUP with a broken line: cnwd keeps running" || not_ok "SIGHUP with a broken line: cnwd keeps running"
 code=$(api POST /v1/tenants '{"name":"loud"}' "$ADMIN")
 is "$code" 201 "SIGHUP with a broken line: the API still works"
-sleep 0.2
-log_since | grep -q 'tenant loud created' && ok "SIGHUP with a broken line: its log_level was not applied (info lines still logged)" ||
+wait_log 'tenant loud created' 3 && ok "SIGHUP with a broken line: its log_level was not applied (info lines still logged)" ||
     not_ok "SIGHUP with a broken line: its log_level was not applied (info lines still logged)" "$(log_since)"
 printf '[cnwd]\nlog_level = info\ninstance = other\n' >"$CONF"
 log_mark

@@ -7,12 +7,7 @@
 
 INST="t$((RANDOM % 10000))n$(($$ % 100))"
 INST=${INST:0:8}
-netns_of_instance() { ip netns list | awk '{print $1}' | grep -E "^${INST}\." | sort; }
-_netns_cleanup() {
-	local n
-	for n in $(netns_of_instance); do ip netns delete "$n" 2>/dev/null; done
-}
-trap '_netns_cleanup; _cleanup' EXIT
+at_exit netns_cleanup	# the instance's namespaces (lib.sh's netns_of_instance)
 
 cat >"$T/cnwd.conf" <<CONF
 [cnwd]
@@ -122,30 +117,27 @@ is "$(api DELETE /v1/tenants/power/networks/mesh "" "$POWER")" 204 "(its second 
 ip -n "$NS" addr del 10.10.0.1/24 dev cnw0
 ip -n "$NS" route del 192.168.50.0/24
 ip -n "$NS" link set cnw0 down
+drift_repaired() {
+	ip -n "$NS" -4 addr show dev cnw0 | grep -q 'inet 10.10.0.1/24' &&
+	    ip -n "$NS" route | grep -q '^192.168.50.0/24 dev cnw0' &&
+	    ip -n "$NS" link show dev cnw0 | grep -q '[<,]UP[,>]'
+}
 ok_drift=no
-for i in $(seq 1 40); do
-	if ip -n "$NS" -4 addr show dev cnw0 | grep -q 'inet 10.10.0.1/24' &&
-	   ip -n "$NS" route | grep -q '^192.168.50.0/24 dev cnw0' &&
-	   ip -n "$NS" link show dev cnw0 | grep -q '[<,]UP[,>]'; then
-		ok_drift=yes; break
-	fi
-	sleep 0.1
-done
+wait_until 4 drift_repaired && ok_drift=yes
 is "$ok_drift" yes "an address, a route and the link state removed by hand come back at once (netlink events, well within the 2 s period)"
 ip -n "$NS" route add 172.16.0.0/16 dev cnw0 proto 77
-for i in $(seq 1 40); do ip -n "$NS" route | grep -q 172.16.0.0 || break; sleep 0.1; done
+no_route() { ! ip -n "$NS" route | grep -q "$1"; }
+wait_until 4 no_route 172.16.0.0	# the assertion below fails if it stays
 unlike "$(ip -n "$NS" route)" "172\.16\.0\.0" "a route of cnw's protocol with no row is removed"
 
 # The timer: a namespace removed by hand (no event reaches cnwd) comes back
 ip netns delete "$NS"
+has_gateway() { ip -n "$NS" -4 addr show dev cnw0 2>/dev/null | grep -q 'inet 10.10.0.1/24'; }
 back=no
-for i in $(seq 1 50); do
-	ip -n "$NS" -4 addr show dev cnw0 2>/dev/null | grep -q 'inet 10.10.0.1/24' && { back=yes; break; }
-	sleep 0.1
-done
+wait_until 8 has_gateway && back=yes
 is "$back" yes "a namespace deleted by hand is made again within the reconcile period"
 ip -n "$NS" addr del 10.10.0.1/24 dev cnw0
-for i in $(seq 1 10); do ip -n "$NS" -4 addr show dev cnw0 | grep -q 'inet 10.10.0.1/24' && break; sleep 0.1; done
+wait_until 2 has_gateway	# the assertion below fails if it does not come back
 like "$(ip -n "$NS" -4 addr show dev cnw0)" "inet 10\.10\.0\.1/24" "and the new namespace's changes are heard at once"
 
 # The network's own routes are not the tenant's to replace; reserved ranges are refused
@@ -163,28 +155,24 @@ is "$(sql 'select count(*) from networks')" "$before_db" "its row is taken back"
 is "$(sql "select count(*) from audit where action = 'network.undo' and object = 'broken'")" 1 "and the undo is audited"
 rmdir "/run/netns/$INST.power.broken"
 ip netns delete "$PNS"; mkdir "/run/netns/$PNS"
-st=""
-for i in $(seq 1 40); do
+grid_status_is() {
 	api GET /v1/tenants/power/networks/grid "" "$POWER" >/dev/null
-	st=$(json 'j["status"]')
-	[ "$st" == failed ] && break
-	sleep 0.1
-done
-is "$st" failed "a network whose namespace cannot be made again is failed"
+	[ "$(json 'j["status"]')" == "$1" ]
+}
+wait_until 8 grid_status_is failed
+is "$(json 'j["status"]')" failed "a network whose namespace cannot be made again is failed"
 like "$(json 'j.get("status_detail", "")')" "." "with the reason in status_detail"
 rmdir "/run/netns/$PNS"
-for i in $(seq 1 40); do
-	api GET /v1/tenants/power/networks/grid "" "$POWER" >/dev/null
-	[ "$(json 'j["status"]')" == ready ] && break
-	sleep 0.1
-done
+wait_until 8 grid_status_is ready
 is "$(json 'j["status"]')" ready "and ready again once it can"
 
 # Delete, cascade, adoption, orphans -----------------------------------------
+# A process inside the namespace, to keep it alive (sleep: something that
+# lasts; it is killed below).
 ip netns exec "$INST.cams.zone5" sleep 30 &
 SLEEPER=$!
 track_pid "$SLEEPER"
-sleep 0.2
+wait_for "a process runs inside zone5's namespace" 5 in_netns "$SLEEPER" "$INST.cams.zone5"
 is "$(api DELETE $N/zone5 "" "$ADMIN")" 204 "DELETE network (a process still inside it): 204"
 unlike "$(netns_of_instance)" "\.cams\.zone5$" "its namespace is gone"
 unlike "$(nsenter -t "$SLEEPER" -n ip -o link 2>&1)" "cnw0" "and its device too, though a process keeps the namespace alive"
@@ -207,28 +195,37 @@ is "$(api DELETE /v1/tenants/power/networks/grid "" "$POWER")" 204 "a tenant del
 is "$(netns_of_instance | wc -l)" 0 "nothing of the instance remains in the kernel"
 
 # The same through cnwctl ----------------------------------------------------
-ctl() { "$CNWCTL" --socket "$SOCK" --token-file "$ADMIN_TOKEN_FILE" "$@"; }
-ctl tenant create lab >/dev/null
-out=$(ctl network create lab west --subnet 10.50.0.0/24 --subnet6 fd00:50::/64 2>&1)
-like "$out" "netns: +$INST\.lab\.west" "cnwctl network create shows the namespace"
-like "$(ctl network list lab)" "^NAME +SUBNET +SUBNET6 +NETNS +STATUS" "cnwctl network list has its header"
-like "$(ctl network list lab)" "west +10\.50\.0\.0/24 +fd00:50::/64 +$INST\.lab\.west +ready" "and the network, ready"
-ctl -o json network show lab west >"$T/show.json"
-is "$(json 'j["gateway"]' "$T/show.json")" 10.50.0.1 "cnwctl -o json network show gives the gateway"
-ctl route add lab west 192.168.70.0/24 --via blackhole >/dev/null
-like "$(ctl route list lab west)" "192\.168\.70\.0/24 +blackhole" "cnwctl route add and list"
+# ctl (lib.sh): output in $T/ctl.out and ctl.err (out, err), status in $RC.
+# ctl_ok DESC ARGS...: ok when cnwctl exits 0, else its status and stderr.
+ctl_ok() {
+	local desc=$1
+	shift
+	if ctl "$@"; then ok "$desc"; else not_ok "$desc" "cnwctl $*: exit $RC" "$(err)"; fi
+}
+ctl tenant create lab
+ctl network create lab west --subnet 10.50.0.0/24 --subnet6 fd00:50::/64
+like "$(out; err)" "netns: +$INST\.lab\.west" "cnwctl network create shows the namespace"
+ctl network list lab
+like "$(out)" "^NAME +SUBNET +SUBNET6 +NETNS +STATUS" "cnwctl network list has its header"
+like "$(out)" "west +10\.50\.0\.0/24 +fd00:50::/64 +$INST\.lab\.west +ready" "and the network, ready"
+ctl -o json network show lab west
+is "$(json 'j["gateway"]' "$T/ctl.out")" 10.50.0.1 "cnwctl -o json network show gives the gateway"
+ctl route add lab west 192.168.70.0/24 --via blackhole
+ctl route list lab west
+like "$(out)" "192\.168\.70\.0/24 +blackhole" "cnwctl route add and list"
 like "$(ip -n "$INST.lab.west" route)" "blackhole 192\.168\.70\.0/24" "the route is in the namespace"
-ctl -o json route list lab west >"$T/routes.json"
-RID=$(json 'j["items"][0]["id"]' "$T/routes.json")
-check "cnwctl route delete" ctl route delete lab west "$RID"
+ctl -o json route list lab west
+RID=$(json 'j["items"][0]["id"]' "$T/ctl.out")
+ctl_ok "cnwctl route delete" route delete lab west "$RID"
 unlike "$(ip -n "$INST.lab.west" route)" "192\.168\.70\.0" "the route is gone from the namespace"
-like "$(ctl exec lab west -- ip -4 addr show dev cnw0)" "inet 10\.50\.0\.1/24" "cnwctl exec runs a command inside the network"
+ctl exec lab west -- ip -4 addr show dev cnw0
+like "$(out)" "inet 10\.50\.0\.1/24" "cnwctl exec runs a command inside the network"
 ctl exec lab west -- sh -c 'exit 7'
-is "$?" 7 "cnwctl exec exits with the command's status"
-ctl network create lab east --subnet 10.50.0.0/25 >/dev/null 2>"$T/ctl.err"
-is "$?" 1 "cnwctl network create of an overlapping subnet exits 1"
-like "$(cat "$T/ctl.err")" "^cnwctl: subnet 10\.50\.0\.0/25 overlaps" "and prints the detail"
-check "cnwctl network delete" ctl network delete lab west
+is "$RC" 7 "cnwctl exec exits with the command's status"
+ctl network create lab east --subnet 10.50.0.0/25
+is "$RC" 1 "cnwctl network create of an overlapping subnet exits 1"
+like "$(err)" "^cnwctl: subnet 10\.50\.0\.0/25 overlaps" "and prints the detail"
+ctl_ok "cnwctl network delete" network delete lab west
 is "$(netns_of_instance | wc -l)" 0 "its namespace is gone"
 cnwd_stop TERM
 done_testing

@@ -11,14 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${BUILDDIR:=$SRCDIR}"
-LAB="$SRCDIR/examples/lab/lab.sh"
-export LAB_DIR="$T/lab"
 n=$(($$ % 100000))
-export LAB_EDGE="ep$n" LAB_GW="gp$n"
-E=$LAB_EDGE G=$LAB_GW
-_lab_down() { bash "$LAB" down >/dev/null 2>&1; }
-trap '_lab_down; _cleanup' EXIT
-field() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$RESP_BODY" "$1"; }
+lab_init "ep$n" "gp$n"	# (api() talks to the edge once it is up)
 
 # The header and pkg-config file, installed as a vendor would find them.
 DEST="$T/root"
@@ -69,24 +63,13 @@ plugin_dir = $T/plugins
 trusted_keys = $T/trusted
 CONF
 export LAB_CNWD_ARGS="--config $T/cnwd.conf"
-if ! bash "$LAB" start >"$T/lab.out" 2>&1; then
-	not_ok "the lab starts" "$(tail -20 "$T/lab.out")"
-	done_testing
-	exit 1
-fi
-ok "the lab starts with a plug-in directory and trusted keys"
-CNWD_LOG="$LAB_DIR/$E/cnwd.log"
-ADMIN=$(cat "$LAB_DIR/$E/state/admin.token")
-ADMIN_G=$(cat "$LAB_DIR/$G/state/admin.token")
-SOCK="$LAB_DIR/$E/run/cnwd.sock"
-API_TRANSPORT=(--unix-socket "$SOCK")
-ctl() { local s=$1; shift; "$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"; }
+lab_up "the lab starts with a plug-in directory and trusted keys"
 
 api GET /v1/drivers "" "$ADMIN" >/dev/null
-states=$(field "' '.join('%s=%s' % (x['name'], x['signature']) for x in sorted(d['items'], key=lambda x: x['name']))")
+states=$(jfield "' '.join('%s=%s' % (x['name'], x['signature']) for x in sorted(d['items'], key=lambda x: x['name']))")
 is "$states" "afpacket=builtin groupw=unsafe-permissions nosig=unsigned otherkey=bad-signature shortsig=bad-length tampered=bad-signature tap=builtin udp=builtin udp-plain=verified" \
     "GET /v1/drivers: every plug-in with its signature state"
-is "$(field "[x['key'] for x in d['items'] if x['name'] == 'udp-plain'][0]")" vendor "the verified one names its key"
+is "$(jfield "[x['key'] for x in d['items'] if x['name'] == 'udp-plain'][0]")" vendor "the verified one names its key"
 
 # A third link between the sites, for the plug-in.
 ip link add "$E-u3" netns "lab-$E" type veth peer name "$G-u3" netns "lab-$G"
@@ -118,33 +101,34 @@ done
 # The verified one carries traffic.
 code=$(api POST /v1/uplinks "{\"name\": \"wan3\", \"interface\": \"$E-u3\", \"netns\": \"lab-$E\", \"address\": \"172.31.3.1:4789\", \"driver\": \"udp-plain\"}" "$ADMIN")
 is "$code" 201 "an uplink with the verified plug-in: 201"
-ctl "$G" uplink create wan3 --interface "$G-u3" --netns "lab-$G" --address 172.31.3.2:4789 --driver udp-plain >/dev/null
-ctl "$E" peer create p3 --endpoint wan3=172.31.3.2:4789 >/dev/null
-ctl "$G" peer create p3 --endpoint wan3=172.31.3.1:4789 >/dev/null
-ctl "$E" network create cameras n3 --subnet 10.5.0.0/24 --peer p3 --uplink wan3 >/dev/null
-ctl "$G" network create cameras n3 --subnet 10.6.0.0/24 --peer p3 --uplink wan3 >/dev/null
-for _ in $(seq 50); do
-	[ "$(ctl "$E" -o json uplink show wan3 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["link"])')" == up ] && break
-	sleep 0.1
-done
+lab_ctl "$G" uplink create wan3 --interface "$G-u3" --netns "lab-$G" --address 172.31.3.2:4789 --driver udp-plain >/dev/null
+lab_ctl "$E" peer create p3 --endpoint wan3=172.31.3.2:4789 >/dev/null
+lab_ctl "$G" peer create p3 --endpoint wan3=172.31.3.1:4789 >/dev/null
+lab_ctl "$E" network create cameras n3 --subnet 10.5.0.0/24 --peer p3 --uplink wan3 >/dev/null
+lab_ctl "$G" network create cameras n3 --subnet 10.6.0.0/24 --peer p3 --uplink wan3 >/dev/null
+# link_up SITE UPLINK: SITE's UPLINK has its link up.
+link_up() {
+	[ "$(lab_ctl "$1" -o json uplink show "$2" | jfield "d['link']" /dev/stdin)" == up ]
+}
+wait_for "the plug-in's uplink wan3 is up" 5 link_up "$E" wan3
 if ip netns exec "$E.cameras.n3" ping -c 5 -i 0.2 -W 2 10.6.0.1 >"$T/ping" 2>&1; then
 	ok "traffic crosses over the plug-in (ping)"
 else
 	not_ok "traffic crosses over the plug-in (ping)" "$(cat "$T/ping")" "$(grep -i 'wan3\|plug-in' "$CNWD_LOG" | tail -20)"
 fi
 api GET /v1/uplinks/wan3 "" "$ADMIN" >/dev/null
-like "$(field "d['counters']['tx_packets']")" '^[5-9]|^[1-9][0-9]' "the plug-in's uplink counts what it sent"
-pid=$(ctl "$E" -o json process list | "$PY" -c 'import json,sys; print([p["pid"] for p in json.load(sys.stdin)["items"] if p["name"] == "driver wan3"][0])')
+like "$(jfield "d['counters']['tx_packets']")" '^[5-9]|^[1-9][0-9]' "the plug-in's uplink counts what it sent"
+pid=$(lab_ctl "$E" -o json process list | "$PY" -c 'import json,sys; print([p["pid"] for p in json.load(sys.stdin)["items"] if p["name"] == "driver wan3"][0])')
 like "$(grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/$pid/status | awk '{print $2}' | tr '\n' ' ')" '^0000000000000000 1 2 $' \
     "the plug-in runs sandboxed (no capabilities, no_new_privs, seccomp)"
 
 # Tampered after it was accepted: refused at the next start of its driver.
 printf '\x02' | dd of="$T/plugins/udp-plain.so" bs=1 seek=4000 conv=notrunc 2>/dev/null
 kill -9 "$pid"
-for _ in $(seq 50); do grep -q 'plug-in udp-plain refused: bad-signature' "$CNWD_LOG" && break; sleep 0.1; done
+wait_until 5 file_has "$CNWD_LOG" 'plug-in udp-plain refused: bad-signature'	# else fails below
 like "$(grep 'plug-in udp-plain refused' "$CNWD_LOG" | tail -1)" 'bad-signature' "a plug-in tampered with later is refused when its driver starts again"
 api GET /v1/drivers "" "$ADMIN" >/dev/null
-is "$(field "[x['signature'] for x in d['items'] if x['name'] == 'udp-plain'][0]")" bad-signature "and GET /v1/drivers shows it"
+is "$(jfield "[x['signature'] for x in d['items'] if x['name'] == 'udp-plain'][0]")" bad-signature "and GET /v1/drivers shows it"
 
 # The built-in afpacket driver: raw Ethernet (ethertype 0x88B5) on a
 # 1500-byte link, the peer known by its MAC; datagrams over the MTU are
@@ -156,16 +140,13 @@ mac_e=$(ip -n "lab-$E" -br link show "$E-u4" | awk '{print $3}')
 mac_g=$(ip -n "lab-$G" -br link show "$G-u4" | awk '{print $3}')
 is "$(api POST /v1/uplinks "{\"name\": \"wan4\", \"interface\": \"$E-u4\", \"netns\": \"lab-$E\", \"driver\": \"afpacket\", \"address\": \"10.0.0.1:1\"}" "$ADMIN")" 400 \
     "an afpacket uplink with an address: 400"
-check "an afpacket uplink at the edge" ctl "$E" uplink create wan4 --interface "$E-u4" --netns "lab-$E" --driver afpacket
-check "and at the gateway" ctl "$G" uplink create wan4 --interface "$G-u4" --netns "lab-$G" --driver afpacket
-check "a peer known by its MAC" ctl "$E" peer create p4 --endpoint "wan4=$mac_g"
-ctl "$G" peer create p4 --endpoint "wan4=$mac_e" >/dev/null
-ctl "$E" network create cameras n4 --subnet 10.7.0.0/24 --peer p4 --uplink wan4 >/dev/null
-ctl "$G" network create cameras n4 --subnet 10.8.0.0/24 --peer p4 --uplink wan4 >/dev/null
-for _ in $(seq 50); do
-	[ "$(ctl "$E" -o json uplink show wan4 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["link"])')" == up ] && break
-	sleep 0.1
-done
+check "an afpacket uplink at the edge" lab_ctl "$E" uplink create wan4 --interface "$E-u4" --netns "lab-$E" --driver afpacket
+check "and at the gateway" lab_ctl "$G" uplink create wan4 --interface "$G-u4" --netns "lab-$G" --driver afpacket
+check "a peer known by its MAC" lab_ctl "$E" peer create p4 --endpoint "wan4=$mac_g"
+lab_ctl "$G" peer create p4 --endpoint "wan4=$mac_e" >/dev/null
+lab_ctl "$E" network create cameras n4 --subnet 10.7.0.0/24 --peer p4 --uplink wan4 >/dev/null
+lab_ctl "$G" network create cameras n4 --subnet 10.8.0.0/24 --peer p4 --uplink wan4 >/dev/null
+wait_for "the afpacket uplink wan4 is up" 5 link_up "$E" wan4
 for size in 56 1472 8000; do
 	if ip netns exec "$E.cameras.n4" ping -c 3 -i 0.2 -W 2 -s $size 10.8.0.1 >"$T/ping4" 2>&1; then
 		ok "afpacket carries traffic: ping -s $size"
@@ -174,19 +155,33 @@ for size in 56 1472 8000; do
 	fi
 done
 api GET /v1/interfaces/$E-u4?netns=lab-$E "" "$ADMIN" >/dev/null
-is "$(field "d['uplink']")" wan4 "the interface under it names the uplink"
+is "$(jfield "d['uplink']")" wan4 "the interface under it names the uplink"
 # Its rings are sized for the MTU: a new MTU restarts its driver, and traffic goes on.
+# wan4_driver SITE: the pid of SITE's driver of wan4 when it runs, else 0.
+wan4_driver() {
+	lab_ctl "$1" -o json process list |
+	    jfield "([p['pid'] for p in d['items'] if p.get('name') == 'driver wan4' and p['state'] == 'running'] + [0])[0]" /dev/stdin
+}
+# restarted SITE OLD_PID: SITE's driver of wan4 runs, with a pid other than OLD_PID.
+restarted() {
+	local pid
+	pid=$(wan4_driver "$1")
+	[ "$pid" != 0 ] && [ "$pid" != "$2" ]
+}
+old_e=$(wan4_driver "$E") old_g=$(wan4_driver "$G")
 ip -n "lab-$E" link set "$E-u4" mtu 1400
 ip -n "lab-$G" link set "$G-u4" mtu 1400
-for _ in $(seq 50); do grep -q "uplink wan4: the MTU of $E-u4 changed" "$CNWD_LOG" && break; sleep 0.1; done
+wait_until 5 file_has "$CNWD_LOG" "uplink wan4: the MTU of $E-u4 changed"	# else fails below
 like "$(grep "uplink wan4: the MTU" "$CNWD_LOG" | tail -1)" "restarting its driver" "an MTU change restarts the afpacket driver"
-sleep 0.5
+# Both sites' drivers run again, on the new MTU.
+wait_for "the edge's afpacket driver runs again" 10 restarted "$E" "$old_e"
+wait_for "the gateway's afpacket driver runs again" 10 restarted "$G" "$old_g"
 if ip netns exec "$E.cameras.n4" ping -c 3 -i 0.2 -W 2 -s 3000 10.8.0.1 >"$T/ping4" 2>&1; then
 	ok "and traffic crosses at the new MTU"
 else
 	not_ok "and traffic crosses at the new MTU" "$(cat "$T/ping4")"
 fi
 
-bash "$LAB" down >/dev/null 2>&1
+lab_down
 is "$(ip netns list | grep -cE "^($E|$G)\.|^lab-($E|$G)\$")" 0 "the lab leaves nothing behind"
 done_testing

@@ -15,132 +15,136 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${OWD:=$SRCDIR/tests/tools/owd}"
-LAB="$SRCDIR/examples/lab/lab.sh"
-export LAB_DIR="$T/lab"
 n=$(($$ % 100000))
-export LAB_EDGE="st$n" LAB_GW="sg$n"
-E=$LAB_EDGE G=$LAB_GW
-_lab_down() { bash "$LAB" down >/dev/null 2>&1; }
-trap '_lab_down; _cleanup' EXIT
+lab_init "st$n" "sg$n"	# (api() talks to the edge once it is up)
 
 if [ ! -x "$OWD" ] || ! command -v iperf3 >/dev/null; then
 	echo "Bail out! $OWD or iperf3 missing"
 	TAP_DONE=1
 	exit 99
 fi
-if ! bash "$LAB" start >"$T/lab.out" 2>&1; then
-	not_ok "the lab starts" "$(tail -20 "$T/lab.out")" "$(tail -40 "$LAB_DIR/$E/cnwd.log" 2>/dev/null)"
-	done_testing
-	exit 1
-fi
-ok "the lab starts (sites $E and $G)"
-CNWD_LOG="$LAB_DIR/$E/cnwd.log"
-ADMIN=$(cat "$LAB_DIR/$E/state/admin.token")
-SOCK="$LAB_DIR/$E/run/cnwd.sock"
-API_TRANSPORT=(--unix-socket "$SOCK")
-ctl() { local s=$1; shift; "$CNWCTL" --socket "$LAB_DIR/$s/run/cnwd.sock" --token-file "$LAB_DIR/$s/state/admin.token" "$@"; }
-field() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$RESP_BODY" "$1"; }
+lab_up "the lab starts (sites $E and $G)"
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 calc() { "$PY" -c "print($1)"; }
 
 # flows TENANT EXPR: EXPR over the tenant's flow list (d) on the edge.
 flows() {
 	api GET "/v1/tenants/$1/flows" "" "$ADMIN" >/dev/null
-	field "$2"
+	jfield "$2"
 }
 # uplink_of TENANT PROTO DPORT: the uplinks of the newest such flow, sorted, comma-separated.
 uplink_of() {
 	flows "$1" "','.join(sorted(min([f for f in d['items'] if f['protocol'] == '$2' and f['dst_port'] == $3], key=lambda f: f['age_ms'], default={'uplinks': ['none']})['uplinks']))"
 }
+# has_flow TENANT PROTO DPORT: the edge has such a flow.
+has_flow() {
+	[ "$(uplink_of "$@")" != none ]
+}
+# flow_on TENANT PROTO DPORT UPLINKS: the newest such flow is on UPLINKS.
+flow_on() {
+	[ "$(uplink_of "$1" "$2" "$3")" == "$4" ]
+}
+# uplink_is NAME EXPR: EXPR over the edge's GET /v1/uplinks/NAME (d) is true.
+uplink_is() {
+	api GET "/v1/uplinks/$1" "" "$ADMIN" >/dev/null
+	[ "$(jfield "$2")" == True ]
+}
+# answered NAME: the probes the edge's uplink NAME has had answered.
+answered() {
+	api GET "/v1/uplinks/$1" "" "$ADMIN" >/dev/null
+	jfield "sum(p['probes_answered'] for p in d['paths'])"
+}
+# moved_event ERE: a flow.moved event on the edge's stream matches.
+moved_event() {
+	grep -A1 '^event: flow.moved$' "$T/events" | grep -q -- "$1"
+}
 
 # stream PORT PPS COUNT [SIZE]: owd from the edge's cameras to the gateway's, in the
 # background; its result line in $T/owd.PORT once `wait $STREAM_RX` returns.
 stream() {
-	ip netns exec "$G.cameras.net" "$OWD" recv "$1" --timeout-ms 30000 --overhead 90 >"$T/owd.$1" &
-	STREAM_RX=$!
-	for _ in $(seq 50); do grep -q ready "$T/owd.$1" 2>/dev/null && break; sleep 0.02; done
+	owd_recv "$1" "$G.cameras.net" "$T/owd.$1"
+	STREAM_RX=$OWD_RX
 	ip netns exec "$E.cameras.net" "$OWD" send 10.2.0.1 "$1" --pps "$2" --count "$3" --size "${4:-200}" >/dev/null &
 	STREAM_TX=$!
 }
 # stream_wait PORT: wait for the stream to end; its result line in $R.
 stream_wait() { wait "$STREAM_TX"; wait "$STREAM_RX"; R=$(tail -1 "$T/owd.$1"); }
 
-curl -sN --unix-socket "$SOCK" -H "Authorization: Bearer $ADMIN" http://localhost/v1/events >"$T/events" &
-track_pid $!
+events_open "$T/events" || not_ok "the event stream opens" "$(cat "$T/events")"
 
 # Probes --------------------------------------------------------------------
-for _ in $(seq 100); do
+paths_up() {
 	api GET /v1/uplinks "" "$ADMIN" >/dev/null
-	[ "$(field "' '.join(p['state'] for u in d['items'] for p in u['paths'])")" == "up up" ] && break
-	sleep 0.1
-done
-is "$(field "' '.join(u['name'] + ':' + p['peer'] + ':' + p['state'] for u in d['items'] for p in u['paths'])")" \
+	[ "$(jfield "' '.join(p['state'] for u in d['items'] for p in u['paths'])")" == "up up" ]
+}
+wait_until 15 paths_up	# else fails below
+is "$(jfield "' '.join(u['name'] + ':' + p['peer'] + ':' + p['state'] for u in d['items'] for p in u['paths'])")" \
     "wan1:$G:up wan2:$G:up" "both uplinks' paths to the peer are probed and up"
-like "$(field "all(0 < p['rtt_ms'] < 20 for u in d['items'] for p in u['paths'])")" True \
-    "the paths have a measured RTT ($(field "[p['rtt_ms'] for u in d['items'] for p in u['paths']]") ms)"
+like "$(jfield "all(0 < p['rtt_ms'] < 20 for u in d['items'] for p in u['paths'])")" True \
+    "the paths have a measured RTT ($(jfield "[p['rtt_ms'] for u in d['items'] for p in u['paths']]") ms)"
 api GET /metrics "" "$ADMIN" >/dev/null
 like "$(grep -c '^cnw_path_rtt_seconds{uplink="wan[12]",peer="'"$G"'"}' "$RESP_BODY")" '^2$' "/metrics: cnw_path_rtt_seconds per uplink and peer"
 api GET "/v1/interfaces/$E-u1?netns=lab-$E" "" "$ADMIN" >/dev/null
-is "$(field "d['paths'][0]['state']")" up "GET /v1/interfaces shows the path metrics of its uplink"
+is "$(jfield "d['paths'][0]['state']")" up "GET /v1/interfaces shows the path metrics of its uplink"
 
 # smallest-delay: the lowest-delay uplink, and a move when it degrades ------
-ctl "$E" uplink set wan1 --delay 15 >/dev/null
-ctl "$E" policy add cameras telemetry --protocol udp --dport 9100 --class realtime \
+lab_ctl "$E" uplink set wan1 --delay 15 >/dev/null
+lab_ctl "$E" policy add cameras telemetry --protocol udp --dport 9100 --class realtime \
     --steering smallest-delay >"$T/ctl.out" 2>&1
 is "$?" 0 "cnwctl policy add: a realtime smallest-delay policy"
-sleep 1.5	# the probes see wan1's 15 ms
+# The probes see wan1's 15 ms (each way: an RTT of 30 ms once converged;
+# half of it is well above wan2's).
+wait_for "the edge's probes see wan1's delay" 10 uplink_is wan1 "all(p['state'] == 'up' and (p['rtt_ms'] or 0) >= 15 for p in d['paths'])"
 stream 9100 200 1200
-sleep 1
+wait_for "the edge has the flow to port 9100" 5 has_flow cameras udp 9100
 is "$(uplink_of cameras udp 9100)" wan2 "a realtime flow sits on the lowest-delay uplink (wan2; wan1 has 15 ms)"
 is "$(flows cameras "[f['class'] + ' ' + f['policy'] for f in d['items'] if f['dst_port'] == 9100][0]")" \
     "realtime telemetry" "the flow is classified by the policy"
-ctl "$E" uplink set wan1 --delay 0 >/dev/null
-ctl "$E" uplink set wan2 --delay 25 >/dev/null
-moved=none
-for _ in $(seq 60); do
-	moved=$(uplink_of cameras udp 9100)
-	[ "$moved" == wan1 ] && break
-	sleep 0.1
-done
-is "$moved" wan1 "raising wan2's delay moves the flow to wan1"
+lab_ctl "$E" uplink set wan1 --delay 0 >/dev/null
+lab_ctl "$E" uplink set wan2 --delay 25 >/dev/null
+wait_until 10 flow_on cameras udp 9100 wan1	# else fails below
+is "$(uplink_of cameras udp 9100)" wan1 "raising wan2's delay moves the flow to wan1"
 stream_wait 9100
 r=$R
 like "$(kv "$r" lost)" '^[0-2]$' "nothing (or next to nothing) lost in the move ($(kv "$r" lost) lost)"
-sleep 0.3
+wait_until 5 moved_event '"from":"wan2","to":"wan1","reason":"delay"'	# else fails below
 like "$(grep -A1 '^event: flow.moved$' "$T/events" | grep -c '"from":"wan2","to":"wan1","reason":"delay"')" '^[1-9]' \
     "the move is an event on /v1/events (flow.moved, from wan2 to wan1, reason delay)"
-ctl "$E" uplink set wan2 --delay 0 >/dev/null
-ctl "$E" uplink set wan1 --profile off >/dev/null
-ctl "$E" uplink set wan2 --profile off >/dev/null
+lab_ctl "$E" uplink set wan2 --delay 0 >/dev/null
+lab_ctl "$E" uplink set wan1 --profile off >/dev/null
+lab_ctl "$E" uplink set wan2 --profile off >/dev/null
 
 # Failover: an uplink killed under an active-standby stream -----------------
-ctl "$E" policy add cameras sensors --protocol udp --dport 9200-9209 --class background \
+lab_ctl "$E" policy add cameras sensors --protocol udp --dport 9200-9209 --class background \
     --steering active-standby --uplinks wan1,wan2 >/dev/null
 stream 9200 2000 6000
-sleep 1
+wait_for "the edge has the flow to port 9200" 5 has_flow cameras udp 9200
 is "$(uplink_of cameras udp 9200)" wan1 "an active-standby flow takes the first uplink"
-ctl "$E" uplink set wan1 --down >/dev/null
-sleep 0.5
+lab_ctl "$E" uplink set wan1 --down >/dev/null
+wait_until 5 flow_on cameras udp 9200 wan2	# else fails below
 is "$(uplink_of cameras udp 9200)" wan2 "wan1 killed: the flow is on wan2"
 stream_wait 9200
 r=$R
 gap=$(kv "$r" gap_us_max)
 like "$(calc "$gap < 300000")" True "failover within the bound: the longest gap was $(calc "round($gap / 1000, 1)") ms (< 300 ms), $(kv "$r" lost) lost"
-ctl "$E" uplink set wan1 --up >/dev/null
-sleep 1.5	# the dwell: back to the preferred uplink
+a0=$(answered wan1)
+lab_ctl "$E" uplink set wan1 --up >/dev/null
+# Usable again (a new flow takes the first usable uplink): a probe answered
+# through it since, its path up.
+wait_for "wan1 carries probes again" 10 uplink_is wan1 "d['link'] == 'up' and all(p['state'] == 'up' for p in d['paths']) and sum(p['probes_answered'] for p in d['paths']) > $a0"
 stream 9201 200 200
-sleep 0.5
+wait_for "the edge has the flow to port 9201" 5 has_flow cameras udp 9201
 is "$(uplink_of cameras udp 9201)" wan1 "wan1 back up: a flow takes it again"
 stream_wait 9201
 grep -A1 '^event: flow.moved$' "$T/events" | grep -q '"reason":"down"'
 is "$?" 0 "the failover is an event too (reason down)"
 
 # Redundant: 10% loss on one uplink, none seen by the application -----------
-ctl "$E" policy add cameras safety --protocol udp --dport 9300 --class realtime \
+lab_ctl "$E" policy add cameras safety --protocol udp --dport 9300 --class realtime \
     --steering redundant --uplinks wan1,wan2 >/dev/null
-ctl "$E" uplink set wan1 --loss 10 >/dev/null
+lab_ctl "$E" uplink set wan1 --loss 10 >/dev/null
 stream 9300 1000 3000
-sleep 1
+wait_for "the edge has the flow to port 9300" 5 has_flow cameras udp 9300
 is "$(uplink_of cameras udp 9300)" wan1,wan2 "a redundant flow is on both uplinks"
 stream_wait 9300
 r=$R
@@ -150,17 +154,24 @@ like "$(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY")" '^0$'
 api GET /metrics "" "$(cat "$LAB_DIR/$G/state/admin.token")" --unix-socket "$LAB_DIR/$G/run/cnwd.sock" >/dev/null
 like "$(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY")" '^[1-9]' \
     "the gateway dropped the second copies ($(sed -n 's/^cnw_drops_total{reason="duplicate"} //p' "$RESP_BODY"))"
-ctl "$E" uplink set wan1 --profile off >/dev/null
+lab_ctl "$E" uplink set wan1 --profile off >/dev/null
 
 # A capped tenant next to an uncapped one on the same uplink ----------------
 code=$(api PATCH /v1/tenants/utility '{"quotas": {"bandwidth_kbps": 5000}}' "$ADMIN")
 is "$code" 200 "utility capped at 5 Mbit/s (its bandwidth quota)"
-udp_rate() {	# udp_rate TENANT_NS_SUFFIX DST PORT -> Mbit/s received
-	ip netns exec "$G.$1.net" iperf3 -s -1 -p "$3" >/dev/null 2>&1 &
-	sleep 0.3
+# iperf_server TENANT PORT: iperf3 -s for one test in the gateway's network
+# of TENANT, in the background, once it listens.
+iperf_server() {
+	ip netns exec "$G.$1.net" iperf3 -s -1 -p "$2" >/dev/null 2>&1 &
+	track_pid $!
+	wait_for "iperf3 listens on port $2 in $G.$1.net" 10 listening "$G.$1.net" tcp "$2"
+}
+udp_rate() {	# udp_rate TENANT_NS_SUFFIX DST PORT -> Mbit/s received (its iperf_server up)
 	ip netns exec "$E.$1.net" iperf3 -c "$2" -p "$3" -u -b 20M -l 1200 -t 3 -J 2>/dev/null |
 	    "$PY" -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%.2f" % (e["bytes"] * 8 * (1 - e["lost_percent"] / 100) / e["seconds"] / 1e6))'
 }
+iperf_server utility 5401
+iperf_server cameras 5402
 udp_rate utility 10.4.0.1 5401 >"$T/rate.utility" &
 p1=$!
 udp_rate cameras 10.2.0.1 5402 >"$T/rate.cameras" &
@@ -181,10 +192,14 @@ is "$code" 200 "utility's flows quota lowered to 3"
 for p in $(seq 7001 7010); do
 	ip netns exec "$E.utility.net" bash -c "echo x >/dev/udp/10.4.0.1/$p" 2>/dev/null
 done
-sleep 0.3
+quota_counted() {
+	api GET /v1/tenants/utility/flows "" "$ADMIN" >/dev/null
+	[ "$(jfield "(d['active'] <= 3, d['limit'], d['dropped'] >= 7 - d['active'] + 3)")" == "(True, 3, True)" ]
+}
+wait_until 5 quota_counted	# else fails below
 api GET /v1/tenants/utility/flows "" "$ADMIN" >/dev/null
-like "$(field "(d['active'] <= 3, d['limit'], d['dropped'] >= 7 - d['active'] + 3)")" '^\(True, 3, True\)$' \
-    "new flows over the quota are dropped and counted (active $(field "d['active']"), dropped $(field "d['dropped']"))"
+like "$(jfield "(d['active'] <= 3, d['limit'], d['dropped'] >= 7 - d['active'] + 3)")" '^\(True, 3, True\)$' \
+    "new flows over the quota are dropped and counted (active $(jfield "d['active']"), dropped $(jfield "d['dropped']"))"
 api GET /metrics "" "$ADMIN" >/dev/null
 like "$(sed -n 's/^cnw_drops_total{reason="flow_quota"} //p' "$RESP_BODY")" '^[1-9]' "/metrics: drops for flow_quota"
 ip netns exec "$E.cameras.net" ping -c 3 -i 0.1 -W 1 10.2.0.1 >/dev/null
@@ -192,40 +207,48 @@ is "$?" 0 "another tenant is unaffected (cameras' ping goes through)"
 
 # Deny, live -----------------------------------------------------------------
 code=$(api PATCH /v1/tenants/utility '{"quotas": {"flows": 65536}}' "$ADMIN")
-ctl "$E" policy add utility no-ping --protocol icmp --action deny >/dev/null
+lab_ctl "$E" policy add utility no-ping --protocol icmp --action deny >/dev/null
 ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
 is "$?" 1 "a deny policy stops the matching traffic at once"
 # Earlier pings left allowed ICMP flows (another echo id) until they age out:
 # the newest one is the ping the policy stopped.
 is "$(flows utility "min([f for f in d['items'] if f['protocol'] == 'icmp'], key=lambda f: f['age_ms'])['action']")" deny "the newest ICMP flow shows action deny"
-ctl "$E" policy delete utility no-ping >/dev/null
+lab_ctl "$E" policy delete utility no-ping >/dev/null
 ip netns exec "$E.utility.net" ping -c 2 -i 0.2 -W 1 10.4.0.1 >/dev/null 2>&1
 is "$?" 0 "deleting it lets the same flow through again (no restart)"
 
 # Class priority and DRR on a paced uplink -------------------------------------
 # wan1 at 20 Mbit/s out: the edge paces it at 98% and holds the backlog
 # itself, by class (strict priority) and, in a class, by tenant (DRR).
-ctl "$E" uplink set wan1 --egress-rate 20000 >/dev/null
-ctl "$E" policy add cameras rt-wan1 --protocol udp --dport 9400 --class realtime --uplinks wan1 >/dev/null
-ctl "$E" policy add cameras bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
-ctl "$E" policy add cameras bulk-probe --protocol udp --dport 9401 --class bulk --uplinks wan1 >/dev/null
-ctl "$E" policy add utility bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
+lab_ctl "$E" uplink set wan1 --egress-rate 20000 >/dev/null
+lab_ctl "$E" policy add cameras rt-wan1 --protocol udp --dport 9400 --class realtime --uplinks wan1 >/dev/null
+lab_ctl "$E" policy add cameras bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
+lab_ctl "$E" policy add cameras bulk-probe --protocol udp --dport 9401 --class bulk --uplinks wan1 >/dev/null
+lab_ctl "$E" policy add utility bulk-wan1 --protocol udp --dport 5500-5599 --class bulk --uplinks wan1 >/dev/null
 # flood TENANT DST PORT MBIT: iperf3 UDP for 4 s in the background; Mbit/s received in $T/rate.PORT.
 flood() {
-	ip netns exec "$G.$1.net" iperf3 -s -1 -p "$3" >/dev/null 2>&1 &
-	sleep 0.3
+	iperf_server "$1" "$3"
 	ip netns exec "$E.$1.net" iperf3 -c "$2" -p "$3" -u -b "${4}M" -l 1200 -t 4 -J 2>/dev/null |
 	    "$PY" -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%.2f" % (e["bytes"] * 8 * (1 - e["lost_percent"] / 100) / e["seconds"] / 1e6))' >"$T/rate.$3" &
 	FLOOD=$!
 }
+# queue_full: the edge's drops for a full queue.
+queue_full() {
+	api GET /metrics "" "$ADMIN" >/dev/null
+	sed -n 's/^cnw_drops_total{reason="queue_full"} //p' "$RESP_BODY"
+}
+qf0=$(queue_full)
+# backlogged: the flood fills wan1's queue at the edge (it drops for it).
+backlogged() {
+	awk -v a="$(queue_full)" -v b="$qf0" 'BEGIN { exit !(a + 0 > b + 0) }'
+}
 # Realtime against bulk, under a bulk flood of twice the link.
 flood cameras 10.2.0.1 5501 40
-sleep 1
-ip netns exec "$G.cameras.net" "$OWD" recv 9400 --timeout-ms 30000 --overhead 90 >"$T/owd.9400" &
-rrx=$!
-ip netns exec "$G.cameras.net" "$OWD" recv 9401 --timeout-ms 30000 --overhead 90 >"$T/owd.9401" &
-brx=$!
-sleep 0.3
+wait_for "the bulk flood backs up wan1's queue at the edge" 10 backlogged
+owd_recv 9400 "$G.cameras.net" "$T/owd.9400"
+rrx=$OWD_RX
+owd_recv 9401 "$G.cameras.net" "$T/owd.9401"
+brx=$OWD_RX
 ip netns exec "$E.cameras.net" "$OWD" send 10.2.0.1 9400 --pps 100 --count 200 --size 200 >/dev/null &
 rtx=$!
 ip netns exec "$E.cameras.net" "$OWD" send 10.2.0.1 9401 --pps 100 --count 200 --size 200 >/dev/null
@@ -252,6 +275,6 @@ like "$(calc "$rc >= 5.4 and $ru >= 12")" True \
     "one tenant cannot starve another: $rc Mbit/s of 6 sent beside a flood of 40 ($ru Mbit/s through)"
 api GET /metrics "" "$ADMIN" >/dev/null
 like "$(sed -n 's/^cnw_drops_total{reason="queue_full"} //p' "$RESP_BODY")" '^[1-9]' "the excess is dropped at the edge's queue (queue_full)"
-ctl "$E" uplink set wan1 --profile off >/dev/null
+lab_ctl "$E" uplink set wan1 --profile off >/dev/null
 
 done_testing

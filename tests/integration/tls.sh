@@ -42,14 +42,18 @@ unix() {
 	API_BASE=http://localhost
 }
 
-# wait_tls PORT SECONDS: until GET /v1 answers 200 over TLS on PORT (any cert).
+# tls_answers PORT: GET /v1 answers 200 over TLS on PORT (any cert).
+tls_answers() {
+	[ "$(curl -s -k -m 2 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$1/v1")" == 200 ]
+}
+
+tls_silent() {
+	! tls_answers "$1"
+}
+
+# wait_tls PORT SECONDS: until tls_answers PORT.
 wait_tls() {
-	local i n=$(($2 * 10))
-	for ((i = 0; i < n; i++)); do
-		[ "$(curl -s -k -m 2 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$1/v1")" == 200 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until "$2" tls_answers "$1"
 }
 
 # make_cert DIR CN: a self-signed EC P-256 pair for 127.0.0.1 in DIR.
@@ -66,7 +70,7 @@ printf '[api]\nlisten = 127.0.0.1:%s\n' "$PORT" >"$CONF"
 log_mark
 cnwd_start --config "$CONF" || { not_ok "cnwd starts with listen = 127.0.0.1:$PORT"; done_testing; exit 1; }
 ok "cnwd starts with listen = 127.0.0.1:$PORT and no certificate"
-wait_tls "$PORT" 5 || diag "nothing answers on https://127.0.0.1:$PORT"
+wait_for "TLS answers on https://127.0.0.1:$PORT" 5 tls_answers "$PORT"
 CERT="$T/state/tls/cert.pem"
 KEY="$T/state/tls/key.pem"
 [ -s "$CERT" ] && [ -s "$KEY" ] && ok "it made STATE/tls/cert.pem and key.pem" ||
@@ -124,7 +128,7 @@ is "$(api_child_pid)" "$tls_child" "the API process that served TLS is still the
 if cnwd_stop; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit 0" "exit $CNWD_EXIT"; fi
 log_mark
 cnwd_start --config "$CONF" || not_ok "cnwd starts again"
-wait_tls "$PORT" 5
+wait_for "TLS answers on https://127.0.0.1:$PORT" 5 tls_answers "$PORT"
 is "$(fp "$CERT")" "$FP1" "after a restart STATE/tls/cert.pem is the same certificate"
 is "$(served_fp "$PORT"):$(logged_fp)" "$FP1:$FP1" "after a restart the same certificate is served and logged"
 if cnwd_stop; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit 0" "exit $CNWD_EXIT"; fi
@@ -137,7 +141,7 @@ like "$MYFP" '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' "openssl made a certificate of ou
 printf '[api]\nlisten = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT" "$T/mine/cert.pem" "$T/mine/key.pem" >"$CONF"
 log_mark
 if cnwd_start --config "$CONF"; then ok "cnwd starts with tls_cert and tls_key"; else not_ok "cnwd starts with tls_cert and tls_key"; fi
-wait_tls "$PORT" 5
+wait_for "TLS answers on https://127.0.0.1:$PORT" 5 tls_answers "$PORT"
 is "$(served_fp "$PORT")" "$MYFP" "the served certificate is the configured one"
 is "$(logged_fp)" "$MYFP" "the logged fingerprint is the configured certificate's"
 https "$PORT" "$T/mine/cert.pem"
@@ -154,13 +158,13 @@ MYFP2=$(fp "$T/mine2/cert.pem")
 printf '[api]\nlisten = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT" "$T/mine2/cert.pem" "$T/mine2/key.pem" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
-wait_log 'reloaded' 3 || diag "no 'reloaded' line"
+wait_for "cnwd logs the reload" 3 log_has reloaded
 if wait_log 'api: started, pid [0-9]+' 5 && ! log_since | grep -q "api: started, pid $child\$"; then
 	ok "SIGHUP with a new certificate restarts the API process"
 else
 	not_ok "SIGHUP with a new certificate restarts the API process" "$(log_since)"
 fi
-wait_tls "$PORT" 5
+wait_for "TLS answers on https://127.0.0.1:$PORT" 5 tls_answers "$PORT"
 got=$(served_fp "$PORT")
 if [ "$got" == "$MYFP2" ]; then
 	ok "SIGHUP with a new tls_cert/tls_key: the new certificate is served on the same port"
@@ -176,21 +180,22 @@ PORT2=$(free_port)
 printf '[api]\nlisten = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\n' "$PORT2" "$T/mine2/cert.pem" "$T/mine2/key.pem" >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
-wait_log 'reloaded' 3 || diag "no 'reloaded' line"
+wait_for "cnwd logs the reload" 3 log_has reloaded
 if wait_tls "$PORT2" 5 && [ "$(served_fp "$PORT2")" == "$MYFP2" ]; then
 	ok "SIGHUP with a new listen port: TLS is served on the new port"
 else
 	not_ok "SIGHUP with a new listen port: TLS is served on the new port" "log: $(log_since)"
 fi
-sleep 0.3
+# The old port closes with the API child that held it.
+wait_until 3 tls_silent "$PORT"
 code=$(curl -s -k -m 3 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/v1")
 [ "$code" != 200 ] && ok "the old port no longer answers" || not_ok "the old port no longer answers" "status $code"
 
 printf '[cnwd]\nlog_level = info\n' >"$CONF"
 log_mark
 kill -HUP "$CNWD_PID"
-wait_log 'reloaded' 3 || diag "no 'reloaded' line"
-sleep 0.5
+wait_for "cnwd logs the reload" 3 log_has reloaded
+wait_until 3 tls_silent "$PORT2"
 code=$(curl -s -k -m 3 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT2/v1")
 [ "$code" != 200 ] && ok "SIGHUP without listen: TCP is off" || not_ok "SIGHUP without listen: TCP is off" "status $code"
 code=$(api GET /v1/tenants "" "$ADMIN")
@@ -210,7 +215,7 @@ log_mark
 kill -HUP "$CNWD_PID"
 wait_log 'keeping the running configuration' 3 && ok "SIGHUP to a bad key keeps the running configuration" ||
     not_ok "SIGHUP to a bad key keeps the running configuration" "$(log_since)"
-sleep 0.3
+# (Nothing to wait for: that line ends the reload, which restarts nothing.)
 is "$(api GET /v1/tenants "" "$ADMIN")" 200 "and the Unix socket's API keeps answering"
 if cnwd_stop; then ok "SIGTERM: exit 0"; else not_ok "SIGTERM: exit 0" "exit $CNWD_EXIT"; fi
 

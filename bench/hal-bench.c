@@ -117,73 +117,58 @@ proc_cpu_ns(pid_t pid)
 
 /* Baselines ----------------------------------------------------------------- */
 
-/* Bare recvmmsg bursts over total queued datagrams: CPU ns per frame. */
+/* A burst of messages, message j over data[j] of len bytes, to name (or from anyone). */
+static void
+mmsg_burst(struct mmsghdr *m, struct iovec *iov, uint8_t (*data)[FRAME_LEN * 2], size_t len,
+    struct sockaddr_in *name)
+{
+	for (unsigned j = 0; j < HAL_BURST; j++) {
+		iov[j] = (struct iovec){ .iov_base = data[j], .iov_len = len };
+		memset(&m[j], 0, sizeof(m[j]));
+		m[j].msg_hdr.msg_name = name;
+		m[j].msg_hdr.msg_namelen = name != NULL ? sizeof(*name) : 0;
+		m[j].msg_hdr.msg_iov = &iov[j];
+		m[j].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/*
+ * Bare recvmmsg bursts over total datagrams queued beforehand (tx 0), or
+ * bare sendmmsg bursts of total datagrams (tx 1): CPU ns per frame.
+ */
 static double
-bare_rx(unsigned total)
+bare(unsigned total, int tx)
 {
 	struct sockaddr_in a, b;
 	int fa = udp_local(&a), fb = udp_local(&b), big = 256 << 20;
 	static uint8_t data[HAL_BURST][FRAME_LEN * 2];
 	struct mmsghdr m[HAL_BURST];
 	struct iovec iov[HAL_BURST];
-	unsigned queued, got = 0;
+	unsigned want = total, done = 0;
 	double t0;
 
-	if (setsockopt(fa, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
-		die("SO_RCVBUFFORCE");
-	queued = udp_queue(fb, &a, total);
+	if (!tx) {
+		if (setsockopt(fa, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+			die("SO_RCVBUFFORCE");
+		want = udp_queue(fb, &a, total);
+	}
 	t0 = thread_cpu_ns();
-	while (got < queued) {
+	while (done < want) {
 		int r;
 
-		for (unsigned j = 0; j < HAL_BURST; j++) {
-			iov[j] = (struct iovec){ .iov_base = data[j], .iov_len = sizeof(data[j]) };
-			memset(&m[j], 0, sizeof(m[j]));
-			m[j].msg_hdr.msg_iov = &iov[j];
-			m[j].msg_hdr.msg_iovlen = 1;
-		}
-		if ((r = recvmmsg(fa, m, HAL_BURST, MSG_DONTWAIT, NULL)) <= 0)
-			break;
-		got += (unsigned)r;
-	}
-	t0 = thread_cpu_ns() - t0;
-	close(fa);
-	close(fb);
-	return got > 0 ? t0 / got : 0;
-}
-
-/* Bare sendmmsg bursts of total datagrams: CPU ns per frame. */
-static double
-bare_tx(unsigned total)
-{
-	struct sockaddr_in a, b;
-	int fa = udp_local(&a), fb = udp_local(&b);
-	static uint8_t data[FRAME_LEN];
-	struct mmsghdr m[HAL_BURST];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-	unsigned sent = 0;
-	double t0;
-
-	memset(m, 0, sizeof(m));
-	for (unsigned j = 0; j < HAL_BURST; j++) {
-		m[j].msg_hdr.msg_name = &b;
-		m[j].msg_hdr.msg_namelen = sizeof(b);
-		m[j].msg_hdr.msg_iov = &iov;
-		m[j].msg_hdr.msg_iovlen = 1;
-	}
-	t0 = thread_cpu_ns();
-	while (sent < total) {
-		int r = sendmmsg(fa, m, HAL_BURST, MSG_DONTWAIT);
-
-		if (r <= 0 && errno != EAGAIN)
+		/* Rebuilt per burst, as a receiver must (recvmmsg writes into it). */
+		mmsg_burst(m, iov, data, tx ? FRAME_LEN : sizeof(data[0]), tx ? &b : NULL);
+		r = tx ? sendmmsg(fa, m, HAL_BURST, MSG_DONTWAIT) :
+		    recvmmsg(fa, m, HAL_BURST, MSG_DONTWAIT, NULL);
+		if (r <= 0 && (!tx || errno != EAGAIN))
 			break;
 		if (r > 0)
-			sent += (unsigned)r;
+			done += (unsigned)r;
 	}
 	t0 = thread_cpu_ns() - t0;
 	close(fa);
 	close(fb);
-	return sent > 0 ? t0 / sent : 0;
+	return done > 0 ? t0 / done : 0;
 }
 
 /* The host, in a child ---------------------------------------------------- */
@@ -396,8 +381,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	printf("hal-bench: %u frames of %d bytes on loopback, bursts of %d, udp driver\n", total,
 	    FRAME_LEN, HAL_BURST);
-	rx_base = bare_rx(total);
-	tx_base = bare_tx(total);
+	rx_base = bare(total, 0);
+	tx_base = bare(total, 1);
 	bench_setup(&b);
 	host_start(&b);
 	queued = udp_queue(b.peer_fd, &b.drv, total);

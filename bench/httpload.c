@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/util.h"
+
 #define HL_HEADERS_MAX      8192     /* extra request headers, all together */
 #define HL_TEMPLATE_MAX     4096     /* body template; %d expands to <= 20 */
 #define HL_OUT_CAP          (HL_HEADERS_MAX + 20 * HL_TEMPLATE_MAX + 1024)
@@ -120,14 +122,6 @@ static void hl_fatal(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static uint64_t hl_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void *hl_xmalloc(size_t n)
@@ -544,7 +538,7 @@ static bool hl_complete(struct hl_run *run, struct hl_conn *c)
 		return false;
 	if (c->in_len > total)
 		hl_fatal("server sent %zu bytes after the response", c->in_len - total);
-	now = hl_now_ns();
+	now = cnw_now_ns();
 	hl_record(run, c, now);
 	c->busy = false;
 	c->in_len = 0;
@@ -611,7 +605,7 @@ static void hl_read(struct hl_run *run, struct hl_conn *c)
 {
 	bool open = hl_drain(c);
 	bool done = hl_complete(run, c);
-	uint64_t now = hl_now_ns();
+	uint64_t now = cnw_now_ns();
 
 	if (!open || (done && c->server_closes))
 		hl_reconnect(run, c, now);
@@ -641,7 +635,7 @@ static bool hl_any_busy(const struct hl_run *run)
 
 static void hl_check_stall(const struct hl_run *run)
 {
-	uint64_t idle = hl_now_ns() - run->last_progress_ns;
+	uint64_t idle = cnw_now_ns() - run->last_progress_ns;
 
 	if ((double)idle / 1e9 > run->cfg.stall_timeout_s)
 		hl_fatal("no response for %.0f s (server stalled?)", run->cfg.stall_timeout_s);
@@ -651,7 +645,7 @@ static void hl_loop(struct hl_run *run)
 {
 	struct epoll_event events[HL_EVENTS];
 
-	run->t0_ns = run->last_progress_ns = run->t_end_ns = hl_now_ns();
+	run->t0_ns = run->last_progress_ns = run->t_end_ns = cnw_now_ns();
 	run->deadline_ns = run->t0_ns + (uint64_t)(run->cfg.duration_s * 1e9);
 	for (unsigned i = 0; i < run->cfg.connections; i++)
 		if (hl_may_issue(run, run->t0_ns))

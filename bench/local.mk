@@ -8,7 +8,7 @@ bench_tapfwd_LDADD =
 bench_flow_bench_LDADD = $(NETFN_LIBS)
 bench_ring_bench_LDADD = $(NETFN_LIBS)
 bench_hal_bench_LDADD = $(HAL_LIBS)
-bench_httpload_LDADD =
+bench_httpload_LDADD = $(LIB_LIBS)
 bench_bare_mhd_LDADD = $(MHD_LIBS)
 
 EXTRA_DIST += bench/api-bench.sh bench/networks-bench.sh bench/datapath-bench.sh \

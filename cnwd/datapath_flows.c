@@ -102,7 +102,6 @@ datapath_flows(struct cnwd *d, const struct tenant *t, const char *network, uint
 	const struct stats_segment *s;
 	struct dp_policy_names *pn;
 	struct proto_flow *o;
-	struct timespec ts;
 	uint64_t now;
 	int rc = 0;
 
@@ -132,8 +131,7 @@ datapath_flows(struct cnwd *d, const struct tenant *t, const char *network, uint
 		rc = -1;
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	now = cnw_now_ns();
 	/* Count what will be listed first: the summary goes before the flows. */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
 		uint64_t listed = 0;

@@ -51,14 +51,6 @@ inventory_observe(const struct inventory_observer *o)
 	inv.obs = o != NULL ? o : &inventory_nobody;
 }
 
-static uint64_t
-inventory_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Events ------------------------------------------------------------------ */
 
@@ -218,7 +210,7 @@ static void
 inventory_sample(void *arg)
 {
 	struct cnwd *d = arg;
-	uint64_t now = inventory_now_ns();
+	uint64_t now = cnw_now_ns();
 
 	for (struct inventory_watch *w = inv.watches; w != NULL; w = w->next) {
 		struct cnw_error err = { 0 };

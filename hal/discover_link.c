@@ -169,14 +169,6 @@ disc_stats_read(const struct nlattr *a, struct disc_stats *out)
 	out->tx_dropped = s.tx_dropped;
 }
 
-static uint64_t
-disc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* RFC 2863 states, in IF_OPER_* order (<linux/if.h>). */
 static const char *const disc_operstates[] = {
@@ -228,7 +220,7 @@ disc_link_parse(const struct nlmsghdr *nlh, const char *netns, struct disc_link 
 		disc_attr_str(info[IFLA_INFO_KIND], l->i.link_kind, sizeof(l->i.link_kind));
 	if (tb[IFLA_STATS64] != NULL) {
 		disc_stats_read(tb[IFLA_STATS64], &l->i.stats);
-		l->i.sampled_ns = disc_now_ns();
+		l->i.sampled_ns = cnw_now_ns();
 		l->has_stats = 1;
 	}
 	l->i.speed_mbps = -1;

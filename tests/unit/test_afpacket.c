@@ -57,6 +57,7 @@
 
 #include <cmocka.h>
 
+#include "lib/util.h"
 #include "hal/afpacket.h"
 #include "lib/log.h"
 #include "lib/sandbox.h"
@@ -98,14 +99,6 @@ static const struct hal_driver *const drv = &hal_driver_afpacket;
 
 /* Helpers ------------------------------------------------------------------ */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -185,7 +178,7 @@ frame_set(struct hal_frame *f, const uint8_t *mac, uint32_t len, uint32_t seed)
 static void
 send_all(struct hal_dev *dev, struct hal_frame *f, unsigned n)
 {
-	long long end = now_ms() + 1000;
+	long long end = cnw_now_ms() + 1000;
 	unsigned done = 0;
 
 	while (done < n) {
@@ -195,7 +188,7 @@ send_all(struct hal_dev *dev, struct hal_frame *f, unsigned n)
 		assert_true(r >= 0);
 		done += (unsigned)r;
 		if (done < n) {
-			assert_true(now_ms() < end);
+			assert_true(cnw_now_ms() < end);
 			poll(&p, 1, 10);
 		}
 	}
@@ -205,10 +198,10 @@ send_all(struct hal_dev *dev, struct hal_frame *f, unsigned n)
 static unsigned
 recv_upto(struct hal_dev *dev, struct hal_frame *f, unsigned want, int ms)
 {
-	long long end = now_ms() + ms;
+	long long end = cnw_now_ms() + ms;
 	unsigned have = 0;
 
-	while (have < want && now_ms() < end) {
+	while (have < want && cnw_now_ms() < end) {
 		struct pollfd p = { .fd = drv->pollfd(dev), .events = POLLIN };
 		int r = drv->rx_burst(dev, f + have, want - have);
 
@@ -236,13 +229,13 @@ counters(struct hal_dev *dev, struct afpacket_counters *c)
 static unsigned
 rx_until(struct hal_dev *dev, struct hal_frame *f, unsigned n, size_t off, uint64_t want)
 {
-	long long end = now_ms() + 1000;
+	long long end = cnw_now_ms() + 1000;
 	struct afpacket_counters c;
 	unsigned have = 0;
 
 	for (;;) {
 		counters(dev, &c);
-		if (*(uint64_t *)((char *)&c + off) >= want || now_ms() >= end)
+		if (*(uint64_t *)((char *)&c + off) >= want || cnw_now_ms() >= end)
 			break;
 		have += recv_upto(dev, f + have, n - have, 5);
 	}
@@ -840,7 +833,7 @@ test_reasm_timeout(void **state)
 {
 	struct hal_frame *rx = frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
-	long long sent = now_ms();
+	long long sent = cnw_now_ms();
 	struct forge fg;
 
 	for (uint8_t i = 0; i < 4; i++) {
@@ -853,12 +846,12 @@ test_reasm_timeout(void **state)
 	recv_upto(A, rx, BURST, 10);		/* all three taken */
 	counters(A, &c);
 	/* Not timed out yet, unless this machine stalled us for most of the timeout. */
-	if (now_ms() - sent < 80) {
+	if (cnw_now_ms() - sent < 80) {
 		assert_int_equal(c.frags_pending, 1);
 		assert_int_equal(c.frags_timeout, 0);
 	} else {
 		fprintf(stderr, "# slow: %lld ms to take three fragments; "
-		    "not checking the early side\n", now_ms() - sent);
+		    "not checking the early side\n", cnw_now_ms() - sent);
 	}
 	usleep(120 * 1000);
 	assert_int_equal(drv->rx_burst(A, rx, BURST), 0);
@@ -955,12 +948,12 @@ ring_block(uint8_t *ring, uint32_t seed)
 {
 	const struct afpacket_geom *g = &P.g[1];
 	struct hal_frame *tx = frames_new(1, 512);
-	long long end = now_ms() + 500;
+	long long end = cnw_now_ms() + 500;
 
 	frame_set(&tx[0], mac_b, 200, seed);
 	send_all(A, tx, 1);
 	frames_free(tx, 1);
-	while (now_ms() < end) {
+	while (cnw_now_ms() < end) {
 		for (uint32_t b = 0; b < g->rx_block_nr; b++) {
 			struct tpacket_block_desc *bd =
 			    (void *)(ring + (size_t)b * g->rx_block_size);
@@ -1230,8 +1223,8 @@ child_echo(int fd, const char *args, unsigned want)
 		fprintf(stderr, "test_afpacket: sandboxed init: %s\n", msg);
 		_exit(7);
 	}
-	end = now_ms() + 2000;
-	while (echoed < want && now_ms() < end) {
+	end = cnw_now_ms() + 2000;
+	while (echoed < want && cnw_now_ms() < end) {
 		struct pollfd p = { .fd = drv->pollfd(dev), .events = POLLIN };
 		int got, sent = 0;
 
@@ -1275,9 +1268,9 @@ test_sandboxed_echo(void **state)
 	if (P.child == 0)
 		child_echo(fd, args, n);
 	close(fd);
-	for (long long end = now_ms() + 1000;; usleep(1000)) {
+	for (long long end = cnw_now_ms() + 1000;; usleep(1000)) {
 		assert_int_equal(sandbox_read_state(P.child, &st), 0);
-		if (st.seccomp == 2 || now_ms() >= end)
+		if (st.seccomp == 2 || cnw_now_ms() >= end)
 			break;
 	}
 	assert_int_equal(st.seccomp, 2);

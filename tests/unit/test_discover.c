@@ -43,6 +43,7 @@
 
 #include <cmocka.h>
 
+#include "lib/util.h"
 #include "hal/discover.h"
 
 #define EVLOG_MAX 512
@@ -68,23 +69,7 @@ static struct {
 
 /* Helpers ------------------------------------------------------------------ */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -173,7 +158,7 @@ pump(struct disc_monitor *m, struct disc_table *t, int ms)
 static const struct disc_event *
 await_addr(struct fixture *f, unsigned mask, const char *name, const char *addr, int absent)
 {
-	long long end = now_ms() + 1000;
+	long long end = cnw_now_ms() + 1000;
 
 	for (;;) {
 		long long left;
@@ -185,7 +170,7 @@ await_addr(struct fixture *f, unsigned mask, const char *name, const char *addr,
 			    (addr == NULL || has_addr(&ev->iface, addr) != absent))
 				return ev;
 		}
-		if ((left = end - now_ms()) <= 0)
+		if ((left = end - cnw_now_ms()) <= 0)
 			return NULL;
 		pump(f->m, f->t, (int)left);
 	}
@@ -646,7 +631,7 @@ test_stats_sample(void **state)
 	await(f, DISC_ADDED, "vb");
 	settle(f, 20);
 
-	t1 = now_ns();
+	t1 = cnw_now_ns();
 	assert_int_equal(disc_monitor_sample(f->m, f->t, t1, &err), 0);
 	a = disc_find(f->t, "", "va");
 	b = disc_find(f->t, "", "vb");
@@ -658,7 +643,7 @@ test_stats_sample(void **state)
 
 	send_frames(a->ifindex, 200, 500);
 	usleep(10000);
-	t2 = now_ns();
+	t2 = cnw_now_ns();
 	assert_int_equal(disc_monitor_sample(f->m, f->t, t2, &err), 0);
 	a = disc_find(f->t, "", "va");
 	b = disc_find(f->t, "", "vb");

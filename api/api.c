@@ -3,9 +3,10 @@
  * the parent handed over, one internal thread each (the Unix socket always,
  * TCP with TLS when configured).
  *
- * Per request: collect the body (at most 1 MiB, else 413 without reading
- * further when the length is announced), note the bearer token and who is
- * on the other end of the socket, route, render.  Nothing here decides what
+ * Per request: collect the body (at most 1 MiB, else 413: at once when the
+ * client waits for 100-continue or announces over 4 MiB, else after the
+ * body, read and dropped), note the bearer token and who is on the other
+ * end of the socket, route, render.  Nothing here decides what
  * a caller may do: the parent does, from the token.
  */
 #include <arpa/inet.h>
@@ -263,9 +264,21 @@ api_first_call(struct MHD_Connection *conn, const char *method, const char *url,
 	c->unauthenticated = auth.token[0] == '\0' &&
 	    !(strcmp(method, "GET") == 0 && strcmp(url, "/v1") == 0);
 	if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX) {
-		/* Answer at once; MHD closes the connection instead of reading the body. */
-		api_problem(&resp, 413, "the body is larger than %d bytes", API_BODY_MAX);
-		return api_queue(conn, &resp);
+		/*
+		 * A client that asked "Expect: 100-continue" has sent nothing yet,
+		 * and one announcing more than API_BODY_DISCARD_MAX is not worth
+		 * reading: answer at once, and MHD closes the connection.  Any
+		 * other is sending its body now; closing under it could reset the
+		 * connection before it reads the answer, so read and drop the
+		 * body and answer 413 at its end, as for a chunked one.
+		 */
+		if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_EXPECT) != NULL ||
+		    strtoull(cl, NULL, 10) > API_BODY_DISCARD_MAX) {
+			api_problem(&resp, 413, "the body is larger than %d bytes", API_BODY_MAX);
+			return api_queue(conn, &resp);
+		}
+		c->too_large = 1;
 	}
 	return MHD_YES;
 }

@@ -18,6 +18,8 @@
 #include "proto/proto.h"
 
 #define API_BODY_MAX (1024 * 1024)
+/* An announced body over API_BODY_MAX but under this is read and dropped. */
+#define API_BODY_DISCARD_MAX (4 * API_BODY_MAX)
 #define API_MAX_PARAMS 4
 #define API_PARAM_MAX 128
 

@@ -15,9 +15,12 @@ api_tenant_json(const void *rec)
 	const struct tenant *t = rec;
 	json_t *q = json_object();
 
-	for (unsigned i = 0; i < tenant_quota_count; i++)
+	for (unsigned i = 0; i < tenant_quota_count; i++) {
+		uint64_t v = *tenant_quota_ptr((struct tenant_quotas *)&t->quotas, i);
+
 		json_object_set_new(q, tenant_quota_table[i].name,
-		    json_integer((json_int_t)*tenant_quota_ptr((struct tenant_quotas *)&t->quotas, i)));
+		    v == TENANT_QUOTA_NONE ? json_null() : json_integer((json_int_t)v));
+	}
 	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", t->name, "description",
 	    t->description, "quotas", q, "created_at", api_time(t->created_at),
 	    "updated_at", api_time(t->updated_at));
@@ -82,18 +85,32 @@ static const struct api_field api_tenant_patch_fields[] = {
 	{ "quotas", JSON_OBJECT, 0, api_set_quotas, 0 },
 };
 
-/* One quota: a whole number within its bounds. */
+/* One quota: a whole number within its bounds, or null (no cap) where it may be none. */
 static int
 api_set_quota(json_t *v, void *out, char *why, size_t whylen, unsigned idx)
 {
 	struct tenant_spec *s = out;
-	json_int_t n = json_integer_value(v);
+	int nullable = tenant_quota_nullable(idx);
+	json_int_t n;
 	struct cnw_error err;
 
+	if (json_is_null(v) && nullable) {
+		*tenant_quota_ptr(&s->quotas, idx) = TENANT_QUOTA_NONE;
+		s->fields |= TENANT_F_QUOTA0 << idx;
+		return 0;
+	}
+	if (!json_is_integer(v)) {
+		snprintf(why, whylen, "field \"quotas.%s\" must be an integer%s, not %s",
+		    tenant_quota_table[idx].name, nullable ? " or null" : "",
+		    api_json_type_name(json_typeof(v)));
+		return -1;
+	}
+	n = json_integer_value(v);
 	if (n < 0 || tenant_validate_quota(idx, (uint64_t)n, &err) < 0) {
-		snprintf(why, whylen, "quota %s must be between 0 and %llu",
+		snprintf(why, whylen, "quota %s must be between 0 and %llu%s",
 		    tenant_quota_table[idx].name,
-		    (unsigned long long)tenant_quota_table[idx].max);
+		    (unsigned long long)tenant_quota_table[idx].max,
+		    nullable ? ", or null (no cap)" : "");
 		return -1;
 	}
 	*tenant_quota_ptr(&s->quotas, idx) = (uint64_t)n;
@@ -110,7 +127,7 @@ TENANT_QUOTAS(API_QUOTA_SETTER)
 
 static const struct api_field api_quota_fields[] = {
 #define API_QUOTA_FIELD(field, json, def, max) \
-	{ json, JSON_INTEGER, 0, api_set_quota_##field, 0 },
+	{ json, API_JSON_ANY, 0, api_set_quota_##field, 0 },	/* integer, or null */
 	TENANT_QUOTAS(API_QUOTA_FIELD)
 };
 

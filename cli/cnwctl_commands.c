@@ -245,7 +245,7 @@ ctl_driver_offline(struct ctl_ctx *ctx, const struct ctl_command *cmd,
 #define TENANT		"/v1/tenants/%0"
 #define NETWORK		TENANT "/networks/%1"
 #define USAGE_TENANT_OPTIONS \
-	"[--description TEXT] [--networks N] [--bandwidth-kbps N] [--flows N]"
+	"[--description TEXT] [--networks N] [--bandwidth-kbps N|none] [--flows N]"
 
 const struct ctl_command ctl_commands[] = {
 	{ .noun = "version", .method = "GET", .path = "/v1",

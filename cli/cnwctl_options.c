@@ -233,16 +233,19 @@ static int
 ctl_set_quota(json_t *body, const struct ctl_quota_option *quota,
     const char *value, struct cnw_error *err)
 {
+	/* Only bandwidth may be "none", no cap (null): the others always have one. */
+	int nullable = strcmp(quota->key, "bandwidth_kbps") == 0;
 	json_t *quotas;
-	json_int_t n;
+	json_int_t n = 0;
 
-	if (ctl_parse_count(value, &n) != 0)
+	if (!(nullable && strcmp(value, "none") == 0) && ctl_parse_count(value, &n) != 0)
 		return cnw_err(err, CNW_EINVAL,
-		    "--%s: '%s' is not a whole non-negative number",
-		    quota->option, value);
+		    "--%s: '%s' is not a whole non-negative number%s",
+		    quota->option, value, nullable ? " or \"none\"" : "");
 	if ((quotas = ctl_member_object(body, "quotas")) == NULL)
 		return -1;
-	return json_object_set_new(quotas, quota->key, json_integer(n));
+	return json_object_set_new(quotas, quota->key,
+	    nullable && strcmp(value, "none") == 0 ? json_null() : json_integer(n));
 }
 
 /* Options of tenant create and update: each given one goes in the body. */

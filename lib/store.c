@@ -180,6 +180,27 @@ static const char *const store_migrations[] = {
 	"  UNIQUE (tenant_id, name)"
 	");"
 	"CREATE INDEX policies_order ON policies(tenant_id, priority, id);",
+	/*
+	 * 5 -> 6: a tenant's bandwidth quota may be NULL, no cap (quotas are
+	 * opt-in).  The table is made anew (see 3 -> 4); every row keeps its
+	 * values, a cap included: only new tenants start without one.
+	 */
+	"CREATE TABLE tenants_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	"  description TEXT NOT NULL DEFAULT '' CHECK (length(CAST(description AS BLOB)) <= 255),"
+	"  quota_networks INTEGER NOT NULL CHECK (quota_networks >= 0),"
+	"  quota_bandwidth_kbps INTEGER CHECK (quota_bandwidth_kbps IS NULL OR quota_bandwidth_kbps >= 0),"
+	"  quota_flows INTEGER NOT NULL CHECK (quota_flows >= 0),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"INSERT INTO tenants_new(id, name, description, quota_networks, quota_bandwidth_kbps, "
+	"  quota_flows, created_at, updated_at) "
+	"  SELECT id, name, description, quota_networks, quota_bandwidth_kbps, quota_flows, "
+	"  created_at, updated_at FROM tenants;"
+	"DROP TABLE tenants;"
+	"ALTER TABLE tenants_new RENAME TO tenants;",
 };
 
 const int store_schema_version =
@@ -396,6 +417,14 @@ int
 store_bind_int64(struct store *st, sqlite3_stmt *s, int idx, int64_t v, struct cnw_error *err)
 {
 	int rc = sqlite3_bind_int64(s, idx, v);
+
+	return rc == SQLITE_OK ? 0 : store_sql_err(st, rc, "bind", err);
+}
+
+int
+store_bind_null(struct store *st, sqlite3_stmt *s, int idx, struct cnw_error *err)
+{
+	int rc = sqlite3_bind_null(s, idx);
 
 	return rc == SQLITE_OK ? 0 : store_sql_err(st, rc, "bind", err);
 }

@@ -42,6 +42,7 @@ int store_sql_err(struct store *st, int rc, const char *what, struct cnw_error *
 /* Bind text, rejecting nothing; -1 with err on failure. */
 int store_bind_text(struct store *st, sqlite3_stmt *s, int idx, const char *v, struct cnw_error *err);
 int store_bind_int64(struct store *st, sqlite3_stmt *s, int idx, int64_t v, struct cnw_error *err);
+int store_bind_null(struct store *st, sqlite3_stmt *s, int idx, struct cnw_error *err);
 int store_bind_blob(struct store *st, sqlite3_stmt *s, int idx, const void *v, int len, struct cnw_error *err);
 /* Step a statement that returns no rows. */
 int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what, struct cnw_error *err);

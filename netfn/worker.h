@@ -64,7 +64,7 @@ struct worker_tenant_cfg {
 	uint32_t nrules;		/* <= CLS_RULES_MAX, in order; each message is a change */
 	uint32_t pad[2];
 	uint64_t flows_max;		/* its flows quota */
-	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic (0: none allowed) */
+	uint64_t bandwidth_kbps;	/* its bandwidth quota: a cap on all its traffic (0: none allowed, UINT64_MAX: no cap) */
 	struct cls_rule rules[CLS_RULES_MAX];
 };
 

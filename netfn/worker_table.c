@@ -430,7 +430,9 @@ worker_tenant_set(struct worker *w, const struct worker_tenant_cfg *m)
 	t->nrules = m->nrules;
 	t->gen++;
 	t->flows_max = m->flows_max;
-	if (m->bandwidth_kbps != t->bandwidth_kbps || t->bw.last_ns == 0)
+	/* UINT64_MAX: no cap, and no bucket to keep. */
+	if (m->bandwidth_kbps != UINT64_MAX &&
+	    (m->bandwidth_kbps != t->bandwidth_kbps || t->bw.last_ns == 0))
 		tb_init(&t->bw, m->bandwidth_kbps, tb_default_burst(m->bandwidth_kbps), w->now_ns);
 	t->bandwidth_kbps = m->bandwidth_kbps;
 	return 0;

@@ -18,11 +18,18 @@
 #define TENANT_NAME_MAX 31	/* ^[a-z][a-z0-9-]{0,30}$ */
 #define TENANT_DESC_MAX 255	/* bytes of UTF-8 */
 
-/* Quotas: defaults and inclusive upper bounds, one row each. */
+/*
+ * Quotas: defaults and inclusive upper bounds, one row each.  A quota whose
+ * default is TENANT_QUOTA_NONE may be "none" (null in the API, NULL in the
+ * store): no cap at all.  Bandwidth is opt-in, as a Kubernetes namespace or
+ * an LXD project has no limit until one is set: a default cap would be one
+ * a new user meets without asking for it (see docs/decisions.md).
+ */
+#define TENANT_QUOTA_NONE UINT64_MAX
 #define TENANT_QUOTAS(X)						\
-	X(networks,       "networks",       16,      4096)		\
-	X(bandwidth_kbps, "bandwidth_kbps", 1000000, 100000000)	\
-	X(flows,          "flows",          65536,   16777216)
+	X(networks,       "networks",       16,                4096)	\
+	X(bandwidth_kbps, "bandwidth_kbps", TENANT_QUOTA_NONE, 100000000) \
+	X(flows,          "flows",          65536,             16777216)
 
 struct tenant_quotas {
 #define TENANT_QUOTA_FIELD(field, json, def, max) uint64_t field;
@@ -66,6 +73,8 @@ struct principal {
 int tenant_validate_name(const char *what, const char *name, struct cnw_error *err);
 int tenant_validate_description(const char *desc, struct cnw_error *err);
 int tenant_validate_quota(unsigned idx, uint64_t value, struct cnw_error *err);
+/* 1 if quota idx may be TENANT_QUOTA_NONE (no cap). */
+int tenant_quota_nullable(unsigned idx);
 int tenant_validate_quotas(const struct tenant_quotas *q, uint32_t fields, struct cnw_error *err);
 void tenant_quotas_default(struct tenant_quotas *q);
 uint64_t *tenant_quota_ptr(struct tenant_quotas *q, unsigned idx);

@@ -23,8 +23,11 @@ tenant_from_row(sqlite3_stmt *s, void *out, struct cnw_error *err)
 	t->id = sqlite3_column_int64(s, 0);
 	row_str(t->name, sizeof(t->name), s, 1);
 	row_str(t->description, sizeof(t->description), s, 2);
+	/* NULL: no cap (only where the quota may be none; the schema allows no other). */
 	for (unsigned i = 0; i < tenant_quota_count; i++)
-		*tenant_quota_ptr(&t->quotas, i) = (uint64_t)sqlite3_column_int64(s, 3 + (int)i);
+		*tenant_quota_ptr(&t->quotas, i) =
+		    sqlite3_column_type(s, 3 + (int)i) == SQLITE_NULL ? TENANT_QUOTA_NONE :
+		    (uint64_t)sqlite3_column_int64(s, 3 + (int)i);
 	t->created_at = sqlite3_column_int64(s, 6);
 	t->updated_at = sqlite3_column_int64(s, 7);
 	return 0;
@@ -63,10 +66,13 @@ static int
 tenant_bind_quotas(struct store *st, sqlite3_stmt *s, int first, const struct tenant *t,
     struct cnw_error *err)
 {
-	for (unsigned i = 0; i < tenant_quota_count; i++)
-		if (store_bind_int64(st, s, first + (int)i,
-		    (int64_t)*tenant_quota_ptr((struct tenant_quotas *)&t->quotas, i), err) < 0)
+	for (unsigned i = 0; i < tenant_quota_count; i++) {
+		uint64_t v = *tenant_quota_ptr((struct tenant_quotas *)&t->quotas, i);
+
+		if ((v == TENANT_QUOTA_NONE ? store_bind_null(st, s, first + (int)i, err) :
+		    store_bind_int64(st, s, first + (int)i, (int64_t)v, err)) < 0)
 			return -1;
+	}
 	return 0;
 }
 

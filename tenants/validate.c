@@ -91,11 +91,20 @@ tenant_validate_quota(unsigned idx, uint64_t value, struct cnw_error *err)
 {
 	const struct tenant_quota_info *qi = &tenant_quota_table[idx];
 
+	if (value == TENANT_QUOTA_NONE && tenant_quota_nullable(idx))
+		return 0;
 	if (value > qi->max)
 		return cnw_err(err, CNW_EINVAL,
-		    "quota %s is %llu; it must be between 0 and %llu", qi->name,
-		    (unsigned long long)value, (unsigned long long)qi->max);
+		    "quota %s is %llu; it must be between 0 and %llu%s", qi->name,
+		    (unsigned long long)value, (unsigned long long)qi->max,
+		    tenant_quota_nullable(idx) ? ", or null (no cap)" : "");
 	return 0;
+}
+
+int
+tenant_quota_nullable(unsigned idx)
+{
+	return tenant_quota_table[idx].def == TENANT_QUOTA_NONE;
 }
 
 uint64_t *

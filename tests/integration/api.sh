@@ -72,8 +72,8 @@ is "$(hdr Content-Type)" application/json "POST: Content-Type application/json"
 ACME_TOKEN=$(json 'j.get("token", "")')
 like "$ACME_TOKEN" '^[0-9a-f]{64}$' "POST: the reply holds a token of 64 lower-case hex"
 is "$(json '[j["name"], j["description"], j["quotas"]]')" \
-    '["acme","ACME corp",{"bandwidth_kbps":1000000,"flows":65536,"networks":4}]' \
-    "POST: name, description, given quota and the defaults of the others"
+    '["acme","ACME corp",{"bandwidth_kbps":null,"flows":65536,"networks":4}]' \
+    "POST: name, description, given quota and the defaults of the others (no bandwidth cap)"
 is "$(json 'sorted(j)')" '["created_at","description","name","quotas","token","updated_at"]' \
     "POST: exactly the documented members"
 created=$(json 'j["created_at"]')
@@ -89,8 +89,8 @@ fi
 code=$(api POST /v1/tenants '{"name":"beta"}' "$ADMIN")
 is "$code" 201 "POST a second tenant with only a name: 201"
 is "$(json '[j["description"], j["quotas"]]')" \
-    '["",{"bandwidth_kbps":1000000,"flows":65536,"networks":16}]' \
-    "POST with only a name: empty description, default quotas"
+    '["",{"bandwidth_kbps":null,"flows":65536,"networks":16}]' \
+    "POST with only a name: empty description, default quotas, bandwidth_kbps null (no cap)"
 BETA_TOKEN=$(json 'j.get("token", "")')
 [ "$BETA_TOKEN" != "$ACME_TOKEN" ] && ok "each tenant gets its own token" ||
     not_ok "each tenant gets its own token"
@@ -112,13 +112,13 @@ wait_for "the clock passes created_at ($created)" 3 clock_past "$created"
 code=$(api PATCH /v1/tenants/acme '{"description":"ACME, renamed","quotas":{"flows":100}}' "$ADMIN")
 is "$code" 200 "PATCH description and one quota: 200"
 is "$(json '[j["name"], j["description"], j["quotas"]]')" \
-    '["acme","ACME, renamed",{"bandwidth_kbps":1000000,"flows":100,"networks":4}]' \
+    '["acme","ACME, renamed",{"bandwidth_kbps":null,"flows":100,"networks":4}]' \
     "PATCH: description and flows changed, networks and bandwidth_kbps unchanged"
 is "$(json '[j["created_at"], j["updated_at"] > j["created_at"], "token" in j]')" \
     "[\"$created\",true,false]" "PATCH: created_at kept, updated_at later, no token"
 code=$(api GET /v1/tenants/acme "" "$ADMIN")
 is "$(json '[j["description"], j["quotas"]]')" \
-    '["ACME, renamed",{"bandwidth_kbps":1000000,"flows":100,"networks":4}]' "GET after PATCH: the change is stored"
+    '["ACME, renamed",{"bandwidth_kbps":null,"flows":100,"networks":4}]' "GET after PATCH: the change is stored"
 
 code=$(api PATCH /v1/tenants/acme '{"quotas":{"networks":4096,"bandwidth_kbps":100000000,"flows":16777216}}' "$ADMIN")
 is "$code:$(json 'j.get("quotas")')" '200:{"bandwidth_kbps":100000000,"flows":16777216,"networks":4096}' \
@@ -129,6 +129,9 @@ is "$code:$(json 'j.get("quotas")')" '200:{"bandwidth_kbps":0,"flows":0,"network
 code=$(api PATCH /v1/tenants/acme '{}' "$ADMIN")
 is "$code:$(json '[j.get("description"), j.get("quotas")]')" \
     '200:["ACME, renamed",{"bandwidth_kbps":0,"flows":0,"networks":0}]' "PATCH with {} changes nothing: 200"
+code=$(api PATCH /v1/tenants/acme '{"quotas":{"bandwidth_kbps":null}}' "$ADMIN")
+is "$code:$(json 'j.get("quotas")')" '200:{"bandwidth_kbps":null,"flows":0,"networks":0}' \
+    "PATCH bandwidth_kbps back to null (no cap): 200"
 code=$(api PATCH /v1/tenants/acme '{"quotas":{"networks":4,"bandwidth_kbps":1000000,"flows":100}}' "$ADMIN")
 
 code=$(api POST /v1/tenants "{\"name\":\"a$(printf 'b%.0s' {1..30})\",\"description\":\"$(printf 'd%.0s' {1..255})\"}" "$ADMIN")
@@ -151,7 +154,7 @@ code=$(api GET /v1/tenants "" "$BETA_TOKEN")
 is "$code" 401 "the deleted tenant's token answers 401"
 
 is "$(sql "select group_concat(action, ',') from (select action from audit where object in ('acme','beta') order by id)")" \
-    "tenant.create,tenant.create,tenant.update,tenant.update,tenant.update,tenant.update,tenant.update,tenant.delete" \
+    "tenant.create,tenant.create,tenant.update,tenant.update,tenant.update,tenant.update,tenant.update,tenant.update,tenant.delete" \
     "the audit table holds one row per change"
 like "$(sql "select actor from audit where action = 'tenant.create' and object = 'acme'")" \
     '^admin \(unix uid=0 pid=[0-9]+\)$' "the audit row names the admin and the caller's uid and pid"
@@ -192,6 +195,9 @@ reject "POST a description with DEL" 400 POST /v1/tenants '{"name":"x","descript
 reject "POST a description with a lone surrogate" 400 POST /v1/tenants '{"name":"x","description":"a\ud800b"}' "$ADMIN"
 DETAIL='networks' reject "POST quotas.networks 4097" 400 POST /v1/tenants '{"name":"x","quotas":{"networks":4097}}' "$ADMIN"
 DETAIL='bandwidth_kbps' reject "POST quotas.bandwidth_kbps 100000001" 400 POST /v1/tenants '{"name":"x","quotas":{"bandwidth_kbps":100000001}}' "$ADMIN"
+DETAIL='or null' reject "POST quotas.bandwidth_kbps -1" 400 POST /v1/tenants '{"name":"x","quotas":{"bandwidth_kbps":-1}}' "$ADMIN"
+DETAIL='integer or null' reject "POST quotas.bandwidth_kbps \"none\"" 400 POST /v1/tenants '{"name":"x","quotas":{"bandwidth_kbps":"none"}}' "$ADMIN"
+DETAIL='must be an integer' reject "POST quotas.flows null (only bandwidth may be none)" 400 POST /v1/tenants '{"name":"x","quotas":{"flows":null}}' "$ADMIN"
 DETAIL='flows' reject "POST quotas.flows 16777217" 400 POST /v1/tenants '{"name":"x","quotas":{"flows":16777217}}' "$ADMIN"
 DETAIL='already exists' reject "POST a duplicate name" 409 POST /v1/tenants '{"name":"acme"}' "$ADMIN"
 reject "POST a duplicate name with other fields" 409 POST /v1/tenants '{"name":"acme","description":"other","quotas":{"networks":1}}' "$ADMIN"

@@ -46,7 +46,7 @@ ctl tenant create acme --description "ACME corp" --networks 8 --flows 1000
 is "$RC" 0 "tenant create: exit 0"
 is "$(err)" "" "tenant create: nothing on stderr"
 is "$(field name):$(field description):$(field networks):$(field bandwidth_kbps):$(field flows)" \
-    "acme:ACME corp:8:1000000:1000" "tenant create: name, description and quotas as given or default"
+    "acme:ACME corp:8:-:1000" "tenant create: name, description and quotas as given or default ('-': no bandwidth cap)"
 like "$(field created_at)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "tenant create: created_at"
 ACME_TOKEN=$(field token)
 like "$ACME_TOKEN" '^[0-9a-f]{64}$' "tenant create: prints the token"
@@ -57,7 +57,7 @@ is "$code" 200 "the printed token is acme's token"
 ctl -o json tenant create beta
 is "$RC" 0 "-o json tenant create: exit 0"
 is "$(json '[j["name"], j["description"], j["quotas"], bool(re.fullmatch("[0-9a-f]{64}", j["token"]))]' "$T/ctl.out")" \
-    '["beta","",{"bandwidth_kbps":1000000,"flows":65536,"networks":16},true]' \
+    '["beta","",{"bandwidth_kbps":null,"flows":65536,"networks":16},true]' \
     "-o json tenant create: the API's JSON with the token"
 grep -q '^  "' "$T/ctl.out" && ok "-o json is pretty-printed" || not_ok "-o json is pretty-printed" "$(out)"
 
@@ -77,7 +77,7 @@ is "$RC" 0 "tenant list: exit 0"
 rows=$(table_rows)
 is "$(printf '%s' "$rows" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]))' 2>&1)" \
     '["NAME", "DESCRIPTION", "NETWORKS", "BANDWIDTH_KBPS", "FLOWS", "CREATED"]' "tenant list: the header line"
-is "$rows" "[[\"NAME\", \"DESCRIPTION\", \"NETWORKS\", \"BANDWIDTH_KBPS\", \"FLOWS\", \"CREATED\"], [\"acme\", \"ACME corp\", \"8\", \"1000000\", \"1000\", \"$acme_created\"], [\"beta\", \"-\", \"16\", \"1000000\", \"65536\", \"$(created_of beta)\"], [\"gamma\", \"-\", \"0\", \"0\", \"0\", \"$(created_of gamma)\"]]" \
+is "$rows" "[[\"NAME\", \"DESCRIPTION\", \"NETWORKS\", \"BANDWIDTH_KBPS\", \"FLOWS\", \"CREATED\"], [\"acme\", \"ACME corp\", \"8\", \"-\", \"1000\", \"$acme_created\"], [\"beta\", \"-\", \"16\", \"-\", \"65536\", \"$(created_of beta)\"], [\"gamma\", \"-\", \"0\", \"0\", \"0\", \"$(created_of gamma)\"]]" \
     "tenant list: aligned columns, one row per tenant sorted by name, '-' for an empty description"
 ctl -o json tenant list
 is "$RC:$(json 'j' "$T/ctl.out")" "0:$(json 'j' "$T/api-list.json")" "-o json tenant list: exactly GET /v1/tenants"
@@ -99,10 +99,15 @@ is "$RC:$(json 'j' "$T/ctl.out")" "0:$(json 'j')" "-o json tenant show: exactly 
 ctl tenant update acme --description "ACME, new" --networks 9
 is "$RC" 0 "tenant update: exit 0"
 is "$(field description):$(field networks):$(field bandwidth_kbps):$(field flows):$(field created_at)" \
-    "ACME, new:9:1000000:1000:$acme_created" "tenant update: given fields changed, the others kept"
+    "ACME, new:9:-:1000:$acme_created" "tenant update: given fields changed, the others kept"
 ctl -o json tenant update acme --bandwidth-kbps 5
 is "$RC:$(json '[j["description"], j["quotas"]]' "$T/ctl.out")" \
     '0:["ACME, new",{"bandwidth_kbps":5,"flows":1000,"networks":9}]' "-o json tenant update: only bandwidth_kbps changed"
+ctl -o json tenant update acme --bandwidth-kbps none
+is "$RC:$(json 'j["quotas"]' "$T/ctl.out")" '0:{"bandwidth_kbps":null,"flows":1000,"networks":9}' \
+    "tenant update --bandwidth-kbps none: no cap again (null)"
+expect_fail "tenant update --flows none (only bandwidth may be none)" 2 '^cnwctl: --flows: .none. is not a whole non-negative number$' tenant update acme --flows none
+expect_fail "tenant update --bandwidth-kbps -5" 2 '^cnwctl: --bandwidth-kbps: .-5. is not a whole non-negative number or "none"$' tenant update acme --bandwidth-kbps -5
 ctl tenant update acme --description ""
 is "$RC:$(field description)" "0:-" "tenant update --description '' empties it"
 api GET /v1/tenants/acme "" "$ADMIN" >/dev/null
@@ -199,7 +204,7 @@ is "$RC" 0 "cnwctl --help: exit 0"
 like "$(out)" 'usage: cnwctl' "cnwctl --help: prints the usage"
 like "$(out)" 'tenant create NAME' "cnwctl --help: lists the commands"
 raw tenant create --help
-is "$RC:$(head -n 1 "$T/ctl.out")" "0:usage: cnwctl tenant create NAME [--description TEXT] [--networks N] [--bandwidth-kbps N] [--flows N]" \
+is "$RC:$(head -n 1 "$T/ctl.out")" "0:usage: cnwctl tenant create NAME [--description TEXT] [--networks N] [--bandwidth-kbps N|none] [--flows N]" \
     "cnwctl tenant create --help: exit 0, its usage"
 
 # $CNW_TOKEN and $CNW_SOCKET -----------------------------------------------------

@@ -128,6 +128,81 @@ test_old_database_is_migrated(void **state)
 	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
 }
 
+/* 5 -> 6: bandwidth may be NULL (no cap); the tenants there keep their caps. */
+static void
+test_migration_keeps_bandwidth(void **state)
+{
+	struct fixture *f = *state;
+	struct cnw_error err = { 0 };
+	struct tenant t;
+	char path[128];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/v5.db", f->s.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE tenants ("
+	    "  id INTEGER PRIMARY KEY,"
+	    "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 31),"
+	    "  description TEXT NOT NULL DEFAULT '' CHECK (length(CAST(description AS BLOB)) <= 255),"
+	    "  quota_networks INTEGER NOT NULL CHECK (quota_networks >= 0),"
+	    "  quota_bandwidth_kbps INTEGER NOT NULL CHECK (quota_bandwidth_kbps >= 0),"
+	    "  quota_flows INTEGER NOT NULL CHECK (quota_flows >= 0),"
+	    "  created_at INTEGER NOT NULL,"
+	    "  updated_at INTEGER NOT NULL);"
+	    "INSERT INTO tenants VALUES (7, 'old', 'kept', 16, 1000000, 65536, 1, 2);"
+	    "INSERT INTO tenants VALUES (9, 'zero', '', 16, 0, 65536, 1, 2);"
+	    "PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	store_close(f->s.st);
+	assert_int_equal(store_open(path, &f->s.st, &err), 0);
+	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(tenant_row_get(f->s.st, "old", &t, &err), 1);
+	assert_int_equal(t.id, 7);
+	assert_string_equal(t.description, "kept");
+	assert_int_equal(t.quotas.bandwidth_kbps, 1000000);
+	assert_int_equal(t.created_at, 1);
+	assert_int_equal(tenant_row_get(f->s.st, "zero", &t, &err), 1);
+	assert_int_equal(t.quotas.bandwidth_kbps, 0);
+	/* NULL is allowed now, a negative number still is not */
+	assert_int_equal(sqlite3_exec(store_db(f->s.st),
+	    "UPDATE tenants SET quota_bandwidth_kbps = NULL WHERE id = 9", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(store_db(f->s.st),
+	    "UPDATE tenants SET quota_bandwidth_kbps = -1 WHERE id = 9", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(tenant_row_get(f->s.st, "zero", &t, &err), 1);
+	assert_true(t.quotas.bandwidth_kbps == TENANT_QUOTA_NONE);
+}
+
+/* A new tenant has no bandwidth cap; one can be set, and set back to none. */
+static void
+test_bandwidth_opt_in(void **state)
+{
+	struct fixture *f = *state;
+	struct cnw_error err = { 0 };
+	unsigned bw = (unsigned)tenant_quota_index("bandwidth_kbps");
+	struct tenant_spec s;
+	struct tenant t;
+	char token[TOKEN_HEX_LEN + 1];
+
+	spec_named(&s, "open");
+	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
+	assert_true(t.quotas.bandwidth_kbps == TENANT_QUOTA_NONE);
+	assert_int_equal(count(f->s.st,
+	    "SELECT count(*) FROM tenants WHERE name = 'open' AND quota_bandwidth_kbps IS NULL"), 1);
+	spec_named(&s, "open");
+	s.quotas.bandwidth_kbps = 100000;
+	s.fields = TENANT_F_QUOTA0 << bw;
+	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
+	assert_int_equal(t.quotas.bandwidth_kbps, 100000);
+	assert_int_equal(count(f->s.st, "SELECT quota_bandwidth_kbps FROM tenants WHERE name = 'open'"),
+	    100000);
+	s.quotas.bandwidth_kbps = TENANT_QUOTA_NONE;
+	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
+	assert_true(t.quotas.bandwidth_kbps == TENANT_QUOTA_NONE);
+	assert_int_equal(tenant_row_get(f->s.st, "open", &t, &err), 1);
+	assert_true(t.quotas.bandwidth_kbps == TENANT_QUOTA_NONE);
+}
+
 static void
 test_create_writes_tenant_token_and_audit(void **state)
 {
@@ -329,6 +404,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_database_is_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_keeps_bandwidth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bandwidth_opt_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_writes_tenant_token_and_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_is_conflict_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_transaction_rolls_back, setup, teardown),

@@ -69,8 +69,15 @@ test_quotas(void **state)
 	assert_int_equal(tenant_quota_index("nope"), -1);
 	tenant_quotas_default(&q);
 	assert_int_equal(q.networks, 16);
-	assert_int_equal(q.bandwidth_kbps, 1000000);
+	/* bandwidth is opt-in: no cap until one is set, and only it may be none */
+	assert_true(q.bandwidth_kbps == TENANT_QUOTA_NONE);
 	assert_int_equal(q.flows, 65536);
+	assert_int_equal(tenant_validate_quota((unsigned)tenant_quota_index("bandwidth_kbps"),
+	    TENANT_QUOTA_NONE, &err), 0);
+	assert_int_equal(tenant_validate_quota((unsigned)tenant_quota_index("bandwidth_kbps"),
+	    100000001, &err), -1);
+	assert_non_null(strstr(err.msg, "or null"));
+	assert_int_equal(tenant_validate_quota((unsigned)flows, TENANT_QUOTA_NONE, &err), -1);
 	assert_int_equal(tenant_validate_quota((unsigned)flows, 16777216, &err), 0);
 	assert_int_equal(tenant_validate_quota((unsigned)flows, 16777217, &err), -1);
 	assert_non_null(strstr(err.msg, "flows"));

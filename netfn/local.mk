@@ -15,6 +15,7 @@ netfn_libnetfn_a_SOURCES = \
 	netfn/steer.c netfn/steer.h \
 	netfn/dedup.c netfn/dedup.h \
 	netfn/sched.c netfn/sched.h \
+	netfn/shape.c netfn/shape.h \
 	netfn/worker.c netfn/worker.h netfn/worker_impl.h netfn/worker_check.h \
 	netfn/worker_buf.c netfn/worker_count.c netfn/worker_tap.c netfn/worker_steer.c \
 	netfn/worker_udp.c netfn/worker_table.c netfn/worker_main.c

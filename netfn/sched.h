@@ -2,8 +2,9 @@
  * The fast path's scheduler: token buckets for policing, and the egress
  * queueing discipline of a paced uplink.
  *
- * Why.  A tenant's bandwidth quota and a policy's rate cap are enforced by
- * the worker, frame by frame, with a token bucket (tb_*).  And an uplink
+ * Why.  A policy's rate cap is enforced by the worker, frame by frame, with
+ * a token bucket (tb_*); a tenant's bandwidth quota by one too, behind a
+ * queue (netfn/shape.h).  And an uplink
  * whose capacity is known (an emulated rate, worker_uplink_cfg.shape_kbps) is
  * paced by the worker itself: if the worker pushed frames at it as fast as
  * they came, the backlog would build in a queue we do not control (the

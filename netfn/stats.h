@@ -35,7 +35,7 @@
 	X(flow_quota, "a new flow over its tenant's flows quota")	\
 	X(flow_table_full, "a new flow when the worker's flow table is full") \
 	X(denied, "a flow a policy denies")				\
-	X(policed, "over a policy's rate cap or its tenant's bandwidth quota") \
+	X(policed, "over a policy's rate cap, or its tenant's bandwidth queue full") \
 	X(queue_full, "the uplink's scheduler queue was full")	\
 	X(duplicate, "the second copy of a redundant frame")
 

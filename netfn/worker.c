@@ -116,7 +116,7 @@ worker_flush_port(struct worker *w, uint32_t port)
 		worker_kick(p);
 }
 
-static void
+void
 worker_flush(struct worker *w)
 {
 	for (uint32_t i = 0; i < w->nstaged; i++)
@@ -260,7 +260,7 @@ worker_sched_run(struct worker *w)
 uint64_t
 worker_next_timer(const struct worker *w)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = UINT64_MAX, t;
 
 	if (w->npaths > 0)
 		next = w->next_probe_ns;
@@ -268,12 +268,12 @@ worker_next_timer(const struct worker *w)
 		next = w->next_age_ns;
 	for (uint32_t i = 0; i < w->nlisted; i++) {
 		const struct worker_port *p = &w->ports[w->listed[i]];
-		uint64_t t;
 
 		if (p->sched != NULL && (t = sched_next_ns(p->sched, w->now_ns)) < next)
 			next = t;
 	}
-	return next;
+	t = worker_shape_next_ns(w);
+	return t < next ? t : next;
 }
 
 static uint32_t
@@ -292,7 +292,8 @@ worker_timers(struct worker *w)
 			worker_load(w, w->now_ns - (w->next_load_ns - WORKER_LOAD_EVERY_NS));
 		w->next_load_ns = w->now_ns + WORKER_LOAD_EVERY_NS;
 	}
-	return worker_sched_run(w);
+	/* The shapers first: what they let go may join a paced uplink's queue. */
+	return worker_shape_run(w) + worker_sched_run(w);
 }
 
 unsigned

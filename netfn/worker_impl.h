@@ -30,6 +30,7 @@
 #include "netfn/pathmon.h"
 #include "netfn/ring_guard.h"
 #include "netfn/sched.h"
+#include "netfn/shape.h"
 #include "netfn/steer.h"
 #include "netfn/worker.h"
 #include "lib/log.h"
@@ -54,6 +55,7 @@
 #define WORKER_SCHED_LANES 1024
 #define WORKER_SCHED_LANE_MS 50		/* a tenant's backlog in a class: 50 ms at the pace, */
 #define WORKER_SCHED_LANE_MIN 65536ULL	/* at least 64 KiB (bytes) */
+#define WORKER_SHAPE_FRAMES 1024	/* frames a capped tenant's shaper holds, at most */
 #define WORKER_MOVES_PER_SEC 100	/* flow moves reported to the parent, at most */
 
 _Static_assert(WORKER_HASH_SIZE >= 2 * STATS_MAX_NETWORKS, "the network hash stays half empty");
@@ -123,7 +125,8 @@ struct worker_tenant {
 	uint32_t flows;			/* its entries in the flow table */
 	uint64_t flows_max;
 	uint64_t bandwidth_kbps;
-	struct tbucket bw;		/* the bandwidth quota */
+	struct tbucket bw;		/* the bandwidth quota, policed if it has no shaper */
+	struct shape shape;		/* the bandwidth quota, shaped: ring NULL if none */
 	struct cls_rule *rules;		/* nrules, malloc'd */
 	struct tbucket *caps;		/* per rule with a rate cap */
 };
@@ -388,6 +391,8 @@ void worker_fill_retarget(struct worker *w);
 
 /* netfn/worker_tap.c */
 void worker_from_tap(struct worker *w, uint32_t port, const uint32_t *idx, uint32_t n);
+uint32_t worker_shape_run(struct worker *w);
+uint64_t worker_shape_next_ns(const struct worker *w);
 
 /* netfn/worker_udp.c */
 void worker_from_udp(struct worker *w, uint32_t port, const uint32_t *idx, uint32_t n);
@@ -401,5 +406,6 @@ void worker_classify(const struct worker_tenant *t, struct flow *f);
 /* netfn/worker.c */
 uint64_t worker_next_timer(const struct worker *w);
 void worker_kick(struct worker_port *p);
+void worker_flush(struct worker *w);
 
 #endif

@@ -84,6 +84,25 @@ worker_sched_drop(struct worker *w, uint32_t port)
 	}
 }
 
+/* A tenant's shaper goes (no cap, a cap of 0, the tenant removed): what it holds is dropped. */
+static void
+worker_shape_drop(struct worker *w, struct worker_tenant *t)
+{
+	struct shape_frame out[WORKER_BURST];
+	uint32_t n;
+
+	if (t->shape.ring == NULL)
+		return;
+	while ((n = shape_drain(&t->shape, out, WORKER_BURST)) > 0) {
+		for (uint32_t i = 0; i < n; i++)
+			worker_drop(w, out[i].port,
+			    worker_net_find(w, worker_buf(w, out[i].idx)->network),
+			    STATS_DROP_policed, out[i].idx);
+		worker_drops_flush(w);
+	}
+	shape_fini(&t->shape);
+}
+
 int
 worker_port_set(struct worker *w, const struct worker_port_cfg *m)
 {
@@ -435,6 +454,17 @@ worker_tenant_set(struct worker *w, const struct worker_tenant_cfg *m)
 	    (m->bandwidth_kbps != t->bandwidth_kbps || t->bw.last_ns == 0))
 		tb_init(&t->bw, m->bandwidth_kbps, tb_default_burst(m->bandwidth_kbps), w->now_ns);
 	t->bandwidth_kbps = m->bandwidth_kbps;
+	/*
+	 * A cap is shaped (netfn/shape.h); without one, or at 0 (nothing
+	 * passes), there is no shaper.  If its memory cannot be had the cap
+	 * is policed (t->bw), as before shaping: a cap still holds.
+	 */
+	if (m->bandwidth_kbps == 0 || m->bandwidth_kbps == UINT64_MAX)
+		worker_shape_drop(w, t);
+	else if (t->shape.ring != NULL)
+		shape_set_rate(&t->shape, m->bandwidth_kbps, w->now_ns);
+	else if (shape_init(&t->shape, WORKER_SHAPE_FRAMES, m->bandwidth_kbps, w->now_ns) < 0)
+		log_warnx("tenant %u: no memory for its shaper: its bandwidth is policed", m->id);
 	return 0;
 }
 
@@ -449,6 +479,7 @@ worker_tenant_del(struct worker *w, uint32_t id)
 		for (uint32_t n = 0; n < w->nnets; n++)
 			if (w->nets[n].id != 0 && w->nets[n].tenant == (int32_t)i)
 				w->nets[n].tenant = -1;
+		worker_shape_drop(w, t);
 		free(t->rules);
 		free(t->caps);
 		memset(t, 0, sizeof(*t));
@@ -559,6 +590,7 @@ worker_free(struct worker *w)
 	for (uint32_t i = 0; i < STATS_MAX_NETWORKS; i++)
 		free(w->nets[i].dedup);
 	for (uint32_t i = 0; i < STATS_MAX_TENANTS; i++) {
+		shape_fini(&w->tenants[i].shape);	/* its frames are the pool's */
 		free(w->tenants[i].rules);
 		free(w->tenants[i].caps);
 	}

@@ -91,8 +91,8 @@ worker_drop_now(struct worker *w, uint32_t port, uint32_t idx)
  * if the uplink is paced, queued in its scheduler by class and tenant.
  */
 static enum stats_drop
-worker_send(struct worker *w, struct worker_net *nw, const struct flow *f, uint32_t port,
-    uint32_t idx)
+worker_send(struct worker *w, struct worker_net *nw, uint32_t cls, uint32_t tenant,
+    uint32_t port, uint32_t idx)
 {
 	struct worker_port *p = &w->ports[port];
 	uint32_t len = worker_buf(w, idx)->len;
@@ -102,11 +102,11 @@ worker_send(struct worker *w, struct worker_net *nw, const struct flow *f, uint3
 		return STATS_DROP_MAX;
 	}
 	len += p->wire_overhead;
-	while (sched_enqueue(p->sched, f->class, f->tenant, idx, len) < 0) {
+	while (sched_enqueue(p->sched, cls, tenant, idx, len) < 0) {
 		uint32_t victim;
 
 		/* Room made by a frame of a lower class or a longer lane: that one is the drop. */
-		if (!sched_evict(p->sched, f->class, f->tenant, len, &victim))
+		if (!sched_evict(p->sched, cls, tenant, len, &victim))
 			return STATS_DROP_queue_full;
 		worker_drop_now(w, port, victim);
 	}
@@ -129,7 +129,10 @@ worker_copy(struct worker *w, uint32_t off, uint32_t len, const uint8_t *src, ui
 	return 0;
 }
 
-/* Police a packet: its rule's rate cap, then its tenant's bandwidth; 1 if it may pass. */
+/*
+ * Police a packet: its rule's rate cap, then its tenant's bandwidth when
+ * it is not shaped (0, or its shaper could not be made); 1 if it may pass.
+ */
 static int
 worker_police(struct worker *w, struct worker_tenant *t, const struct flow *f,
     const struct cls_rule *r, uint32_t bytes)
@@ -138,10 +141,92 @@ worker_police(struct worker *w, struct worker_tenant *t, const struct flow *f,
 	    !tb_take(&t->caps[f->rule], bytes, w->now_ns))
 		return 0;
 	/* Quotas have no magic zero: 0 allows nothing (docs/decisions.md). */
-	if (t != NULL && t->bandwidth_kbps != UINT64_MAX &&
+	if (t != NULL && t->bandwidth_kbps != UINT64_MAX && t->shape.ring == NULL &&
 	    (t->bandwidth_kbps == 0 || !tb_take(&t->bw, bytes, w->now_ns)))
 		return 0;
 	return 1;
+}
+
+/*
+ * Hand a frame to its uplink through its tenant's shaper, if it has one:
+ * sent now if the rate allows and nothing waits, else held (marked CE
+ * past half the queue if ECN-capable), dropped as policed if the queue
+ * is full.  wire: its IP bytes on the wire (shape_wire_len).
+ */
+static enum stats_drop
+worker_shape_send(struct worker *w, struct worker_net *nw, struct worker_tenant *t,
+    const struct flow *fl, uint32_t port, uint32_t idx, uint32_t wire)
+{
+	struct shape_frame sf = { .idx = idx, .port = port, .len = wire, .cls = fl->class };
+	struct pool_buf *b;
+	int mark;
+
+	if (t == NULL || t->shape.ring == NULL)
+		return worker_send(w, nw, fl->class, fl->tenant, port, idx);
+	switch (shape_offer(&t->shape, &sf, w->now_ns, &mark)) {
+	case SHAPE_SEND:
+		return worker_send(w, nw, fl->class, fl->tenant, port, idx);
+	case SHAPE_FULL:
+		worker_tenant_ctr(w, t)->policed++;
+		return STATS_DROP_policed;
+	case SHAPE_HELD:
+		break;
+	}
+	if (mark) {
+		b = worker_buf(w, idx);
+		shape_ecn_mark(b->data + b->off + OVERLAY_HDR_LEN + WORKER_VNET_LEN,
+		    b->len - OVERLAY_HDR_LEN - WORKER_VNET_LEN);
+	}
+	w->owner[idx] = OWN_WORKER;
+	return STATS_DROP_MAX;
+}
+
+/* The frames the tenants' shapers let go now, to their uplinks; returns how many. */
+uint32_t
+worker_shape_run(struct worker *w)
+{
+	struct shape_frame out[WORKER_BURST];
+	uint32_t moved = 0, n;
+
+	for (uint32_t i = 0; i < w->ntenants; i++) {
+		struct worker_tenant *t = &w->tenants[i];
+
+		if (t->shape.count == 0)
+			continue;
+		n = shape_release(&t->shape, w->now_ns, out, WORKER_BURST);
+		for (uint32_t j = 0; j < n; j++) {
+			struct pool_buf *b = worker_buf(w, out[j].idx);
+			int net = worker_net_find(w, b->network);
+			struct worker_port *p = &w->ports[out[j].port];
+			enum stats_drop why = STATS_DROP_no_uplink;
+
+			if (p->nstaged == WORKER_STAGED_MAX)
+				worker_flush(w);
+			/* Its network or its uplink may have gone while it waited. */
+			if (net >= 0 && p->kind == PORT_UDP && p->up)
+				why = worker_send(w, &w->nets[net], out[j].cls, t->id, out[j].port,
+				    out[j].idx);
+			if (why != STATS_DROP_MAX)
+				worker_drop(w, out[j].port, net, why, out[j].idx);
+		}
+		moved += n;
+	}
+	if (moved > 0)
+		worker_flush(w);
+	return moved;
+}
+
+/* When a tenant's shaper next lets a frame go: UINT64_MAX if none holds any. */
+uint64_t
+worker_shape_next_ns(const struct worker *w)
+{
+	uint64_t next = UINT64_MAX, t;
+
+	for (uint32_t i = 0; i < w->ntenants; i++)
+		if (w->tenants[i].shape.count > 0 &&
+		    (t = shape_next_ns(&w->tenants[i].shape, w->now_ns)) < next)
+			next = t;
+	return next;
 }
 
 /*
@@ -161,7 +246,7 @@ worker_tap_frame(struct worker *w, struct worker_net *nw, uint32_t idx,
 	const struct cls_rule *r;
 	enum stats_drop why = STATS_DROP_MAX;
 	struct flow *fl;
-	uint32_t ipl, idx2;
+	uint32_t ipl, idx2, wire;
 	int ipv, k;
 
 	if (f->len < WORKER_VNET_LEN + 20)
@@ -203,9 +288,11 @@ worker_tap_frame(struct worker *w, struct worker_net *nw, uint32_t idx,
 	}
 	if (k < 0)
 		return STATS_DROP_no_uplink;
+	/* Only a shaped tenant's frames need their wire size (GSO frames as their segments). */
+	wire = t != NULL && t->shape.ring != NULL ? shape_wire_len(f->p, ipl) : 0;
 	if (fl->port[1] == FLOW_NO_PORT) {
 		worker_encap(w, nw, k, worker_buf(w, idx), f->off, f->len, OVERLAY_DATA, 0);
-		return worker_send(w, nw, fl, fl->port[0], idx);
+		return worker_shape_send(w, nw, t, fl, fl->port[0], idx, wire);
 	}
 	/* Redundant: the same redundancy sequence on both copies, one per uplink. */
 	if (worker_copy(w, f->off, f->len, f->p, &idx2) == 0) {
@@ -214,7 +301,7 @@ worker_tap_frame(struct worker *w, struct worker_net *nw, uint32_t idx,
 		if (k2 >= 0) {
 			worker_encap(w, nw, k2, worker_buf(w, idx2), f->off, f->len, OVERLAY_DATA_DUP,
 			    nw->dup_seq);
-			why = worker_send(w, nw, fl, fl->port[1], idx2);
+			why = worker_shape_send(w, nw, t, fl, fl->port[1], idx2, wire);
 			if (why != STATS_DROP_MAX)
 				worker_drop(w, fl->port[1], (int)(nw - w->nets), why, idx2);
 			else
@@ -224,7 +311,7 @@ worker_tap_frame(struct worker *w, struct worker_net *nw, uint32_t idx,
 		}
 	}
 	worker_encap(w, nw, k, worker_buf(w, idx), f->off, f->len, OVERLAY_DATA_DUP, nw->dup_seq++);
-	return worker_send(w, nw, fl, fl->port[0], idx);
+	return worker_shape_send(w, nw, t, fl, fl->port[0], idx, wire);
 }
 
 /*

@@ -9,7 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test_ring tests/unit/test_overlay tests/unit/test_worker tests/unit/test_hal \
 	tests/unit/test_emu tests/unit/test_sign tests/unit/test_discover tests/unit/test_afpacket \
 	tests/unit/test_flow tests/unit/test_classify tests/unit/test_pathmon \
-	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy tests/unit/test_datapath \
+	tests/unit/test_steer tests/unit/test_sched tests/unit/test_shape tests/unit/test_policy tests/unit/test_datapath \
 	tests/unit/test_control tests/unit/test_reconcile
 UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
@@ -23,6 +23,7 @@ tests_unit_test_classify_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_pathmon_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_steer_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_sched_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
+tests_unit_test_shape_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_overlay_LDADD = $(NETFN_LIBS) $(UNIT_LDADD)
 tests_unit_test_emu_LDADD = $(HAL_LIBS) $(UNIT_LDADD)
 tests_unit_test_sign_SOURCES = tests/unit/test_sign.c cli/cnwctl_driver.c
@@ -88,7 +89,7 @@ INTEGRATION_TESTS = tests/integration/api.sh tests/integration/cli.sh tests/inte
 	tests/integration/crash.sh tests/integration/datapath.sh \
 	tests/integration/lifecycle.sh tests/integration/tls.sh tests/integration/emulation.sh \
 	tests/integration/plugins.sh tests/integration/discovery.sh tests/integration/cnwctl_hal.sh \
-	tests/integration/steering.sh tests/integration/policies.sh
+	tests/integration/steering.sh tests/integration/shaping.sh tests/integration/policies.sh
 CONFIG_TESTS = tests/config/golden.sh
 
 TESTS += $(LAYER_CHECK) $(UNIT_TESTS) $(CONFIG_TESTS) $(INTEGRATION_TESTS)

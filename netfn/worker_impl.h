@@ -55,7 +55,14 @@
 #define WORKER_SCHED_LANES 1024
 #define WORKER_SCHED_LANE_MS 50		/* a tenant's backlog in a class: 50 ms at the pace, */
 #define WORKER_SCHED_LANE_MIN 65536ULL	/* at least 64 KiB (bytes) */
-#define WORKER_SHAPE_FRAMES 1024	/* frames a capped tenant's shaper holds, at most */
+/*
+ * Frames a capped tenant's shaper holds, at most, and all of them
+ * together: a quarter of the pool (PORT_POOL_BUFS), so that tenants held
+ * back by their caps never starve the receive rings of buffers.  Past
+ * the total, a tenant that already holds frames drops the next one.
+ */
+#define WORKER_SHAPE_FRAMES 256
+#define WORKER_SHAPE_HELD_MAX (PORT_POOL_BUFS / 4)
 #define WORKER_MOVES_PER_SEC 100	/* flow moves reported to the parent, at most */
 
 _Static_assert(WORKER_HASH_SIZE >= 2 * STATS_MAX_NETWORKS, "the network hash stays half empty");
@@ -187,6 +194,7 @@ struct worker {
 	size_t flows_size;
 	int flows_own;			/* flows is malloc'd */
 	uint32_t ntenants;		/* slots in use: highest + 1 */
+	uint32_t shape_held;		/* frames in all the tenants' shapers */
 	struct worker_tenant tenants[STATS_MAX_TENANTS];
 	uint32_t npaths;		/* slots in use: highest + 1 */
 	struct worker_path paths[STATS_MAX_PATHS];

@@ -94,6 +94,7 @@ worker_shape_drop(struct worker *w, struct worker_tenant *t)
 	if (t->shape.ring == NULL)
 		return;
 	while ((n = shape_drain(&t->shape, out, WORKER_BURST)) > 0) {
+		w->shape_held -= n;
 		for (uint32_t i = 0; i < n; i++)
 			worker_drop(w, out[i].port,
 			    worker_net_find(w, worker_buf(w, out[i].idx)->network),

@@ -163,6 +163,10 @@ worker_shape_send(struct worker *w, struct worker_net *nw, struct worker_tenant 
 
 	if (t == NULL || t->shape.ring == NULL)
 		return worker_send(w, nw, fl->class, fl->tenant, port, idx);
+	if (t->shape.count > 0 && w->shape_held >= WORKER_SHAPE_HELD_MAX) {
+		worker_tenant_ctr(w, t)->policed++;
+		return STATS_DROP_policed;
+	}
 	switch (shape_offer(&t->shape, &sf, w->now_ns, &mark)) {
 	case SHAPE_SEND:
 		return worker_send(w, nw, fl->class, fl->tenant, port, idx);
@@ -177,6 +181,7 @@ worker_shape_send(struct worker *w, struct worker_net *nw, struct worker_tenant 
 		shape_ecn_mark(b->data + b->off + OVERLAY_HDR_LEN + WORKER_VNET_LEN,
 		    b->len - OVERLAY_HDR_LEN - WORKER_VNET_LEN);
 	}
+	w->shape_held++;
 	w->owner[idx] = OWN_WORKER;
 	return STATS_DROP_MAX;
 }
@@ -194,6 +199,7 @@ worker_shape_run(struct worker *w)
 		if (t->shape.count == 0)
 			continue;
 		n = shape_release(&t->shape, w->now_ns, out, WORKER_BURST);
+		w->shape_held -= n;
 		for (uint32_t j = 0; j < n; j++) {
 			struct pool_buf *b = worker_buf(w, out[j].idx);
 			int net = worker_net_find(w, b->network);

@@ -713,8 +713,9 @@ test_schema(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_schema_version, 5);
-	assert_int_equal(count(f->s.st, "PRAGMA user_version"), 5);
+	/* policies came with 5; 6 remade the tenants table their rows point at */
+	assert_true(store_schema_version >= 6);
+	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
 	assert_int_equal(count(f->s.st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name = 'policies'"), 1);
 	/* the database refuses what validation refuses, too */

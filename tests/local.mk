@@ -34,6 +34,10 @@ tests_unit_test_policy_SOURCES = tests/unit/test_policy.c $(FIXTURE_STORE)
 tests_unit_test_control_SOURCES = tests/unit/test_control.c $(FIXTURE_STORE)
 tests_unit_test_reconcile_SOURCES = tests/unit/test_reconcile.c $(FIXTURE_STORE)
 tests_unit_test_datapath_SOURCES = tests/unit/test_datapath.c $(FIXTURE_STORE)
+# Tests of the drivers share their frames (fixture_frames.c).
+FIXTURE_FRAMES = tests/unit/fixture_frames.c tests/unit/fixture_frames.h
+tests_unit_test_hal_SOURCES = tests/unit/test_hal.c $(FIXTURE_FRAMES)
+tests_unit_test_afpacket_SOURCES = tests/unit/test_afpacket.c $(FIXTURE_FRAMES)
 
 # Fuzz targets, run over a seeded corpus in make check; make fuzz runs them
 # under libFuzzer (clang) for FUZZ_SECONDS each.

@@ -10,7 +10,7 @@ UNIT_TESTS = \
 	tests/unit/test_emu tests/unit/test_sign tests/unit/test_discover tests/unit/test_afpacket \
 	tests/unit/test_flow tests/unit/test_classify tests/unit/test_pathmon \
 	tests/unit/test_steer tests/unit/test_sched tests/unit/test_policy tests/unit/test_datapath \
-	tests/unit/test_control tests/unit/test_reconcile
+	tests/unit/test_control tests/unit/test_reconcile tests/unit/test_json
 UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
 

@@ -117,7 +117,7 @@ api_queue(struct MHD_Connection *conn, struct api_response *resp)
 		text = steal_ptr(&resp->raw);
 		len = resp->raw_len;
 	} else if (resp->json != NULL) {
-		text = json_dumps(resp->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
+		text = api_json_dumps(resp->json, JSON_COMPACT);
 		if (text != NULL) {
 			len = strlen(text);
 			text[len++] = '\n';	/* json_dumps leaves room: replaces the NUL */

@@ -144,6 +144,11 @@ int api_json_parse(const char *body, size_t len, const struct api_field *fields,
 int api_json_apply(json_t *obj, const char *where, const struct api_field *fields,
     size_t nfields, void *out, uint32_t *given, char *why, size_t whylen);
 const char *api_json_type_name(int type);
+/*
+ * json_dumps with reals as a person would write them (0.1, not
+ * 0.10000000000000001) that still read back as the same doubles.
+ */
+char *api_json_dumps(const json_t *v, size_t flags);
 
 /* Setters' helpers: a string that fits in dst (size with the NUL). */
 int api_set_string(json_t *v, char *dst, size_t size, const char *what, char *why,

@@ -149,7 +149,7 @@ api_list_cached(struct api_request *req, struct api_response *resp, uint32_t typ
 		return;
 	}
 	body = json_pack("{s:o}", "items", l.items.json);
-	text = json_dumps(body, JSON_COMPACT);
+	text = api_json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (text == NULL) {
 		api_problem(resp, 500, "out of memory");

@@ -215,7 +215,7 @@ api_stream_fill(struct api_stream *s)
 		if (!api_event_visible(s, e))
 			continue;
 		o = api_event_json(e);
-		text = json_dumps(o, JSON_COMPACT);
+		text = api_json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 		if (text == NULL)
 			continue;

@@ -4,6 +4,7 @@
  * so every body answers the same precise 400s.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -138,4 +139,59 @@ api_set_uplink_names(json_t *v, char names[][TENANT_NAME_MAX + 1], uint32_t *n, 
 	}
 	*n = (uint32_t)json_array_size(v);
 	return 0;
+}
+
+/*
+ * The fewest significant digits, at least 15, that print every real in v
+ * so that it reads back as the same double.  Jansson prints all reals of a
+ * document with one precision, 17 by default: enough for any double, but
+ * 0.1 comes out as 0.10000000000000001.  15 digits give back any decimal a
+ * person writes with up to 15 (DBL_DIG), and %g drops trailing zeros, so
+ * 0.1 prints as 0.1; a computed value such as 0.1 + 0.2 needs all 17.
+ */
+static int
+api_json_digits(const json_t *v)
+{
+	const char *key;
+	json_t *e;
+	size_t i;
+	int most = 15;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL: {
+		double x = json_real_value(v);
+		char buf[40];
+
+		for (; most < 17; most++) {
+			snprintf(buf, sizeof(buf), "%.*g", most, x);
+			if (strtod(buf, NULL) == x)
+				break;
+		}
+		return most;
+	}
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, e) {
+			int d = api_json_digits(e);
+
+			if (d > most)
+				most = d;
+		}
+		return most;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e) {
+			int d = api_json_digits(e);
+
+			if (d > most)
+				most = d;
+		}
+		return most;
+	default:
+		return most;
+	}
+}
+
+char *
+api_json_dumps(const json_t *v, size_t flags)
+{
+	return json_dumps(v, flags | JSON_REAL_PRECISION(api_json_digits(v)));
 }

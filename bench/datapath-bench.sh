@@ -11,8 +11,9 @@
 # Prints figures; never decides pass or fail.  Root; removes what it makes.
 #   BUILDDIR=. bench/datapath-bench.sh
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-BUILDDIR=${BUILDDIR:-$here/..}
+BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
+. "$BENCH_HERE/lib.sh"
+BUILDDIR=${BUILDDIR:-$BENCH_HERE/..}
 SECS=${SECS:-5}
 PINGS=${PINGS:-500}
 export LAB_DIR=$(mktemp -d /tmp/cnw-dpbench.XXXXXX)
@@ -20,49 +21,21 @@ export CNWD=$BUILDDIR/cnwd/cnwd CNWCTL=$BUILDDIR/cli/cnwctl
 fwd=""
 cleanup() {
 	[ -n "$fwd" ] && kill "$fwd" 2>/dev/null
-	bash "$here/../examples/lab/lab.sh" down >/dev/null 2>&1 || true
-	for n in dpb-a dpb-b dpb-c dpb-d; do ip netns delete "$n" 2>/dev/null || true; done
+	bench_lab_down
+	bench_netns_cleanup
 	rm -rf "$LAB_DIR"
 }
 trap cleanup EXIT
 
-tcp() {	# tcp CLIENT_NS SERVER_NS SERVER_ADDR -> Gbit/s
-	ip netns exec "$2" iperf3 -s -D -1 -p 5301 >/dev/null 2>&1
-	sleep 0.3
-	ip netns exec "$1" iperf3 -c "$3" -p 5301 -t "$SECS" -J 2>/dev/null |
-	    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
-}
-
-udp64() {	# udp64 CLIENT_NS SERVER_NS SERVER_ADDR -> packets/s received
-	ip netns exec "$2" iperf3 -s -D -1 -p 5302 >/dev/null 2>&1
-	sleep 0.3
-	ip netns exec "$1" iperf3 -c "$3" -p 5302 -u -l 64 -b 0 -t "$SECS" -J 2>/dev/null |
-	    python3 -c '
-import json, sys
-e = json.load(sys.stdin)["end"]["sum"]
-print("%.0f" % ((e["packets"] - e["lost_packets"]) / e["seconds"]))'
-}
-
-rtt() {	# rtt NS ADDR -> "median p99" in microseconds
-	ip netns exec "$1" ping -q -c 3 -i 0.01 "$2" >/dev/null
-	ip netns exec "$1" ping -c "$PINGS" -i 0.001 "$2" 2>/dev/null |
-	    python3 -c '
-import re, statistics, sys
-t = sorted(float(m.group(1)) * 1000 for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read()))
-print("%.0f %.0f" % (statistics.median(t), t[int(len(t) * 0.99) - 1]))'
-}
-
 # Baseline 1: kernel veth between two namespaces
-ip netns add dpb-a; ip netns add dpb-b
-ip link add dpb-va netns dpb-a type veth peer name dpb-vb netns dpb-b
-ip -n dpb-a addr add 10.99.0.1/24 dev dpb-va; ip -n dpb-a link set dpb-va up; ip -n dpb-a link set lo up
-ip -n dpb-b addr add 10.99.0.2/24 dev dpb-vb; ip -n dpb-b link set dpb-vb up; ip -n dpb-b link set lo up
-veth_tcp=$(tcp dpb-a dpb-b 10.99.0.2)
-veth_udp=$(udp64 dpb-a dpb-b 10.99.0.2)
-read -r veth_p50 veth_p99 < <(rtt dpb-a 10.99.0.2)
+bench_veth dpb-a dpb-b
+read -r veth_tcp veth_rtx < <(bench_tcp dpb-a dpb-b 10.99.0.2)
+veth_udp=$(bench_udp64 dpb-a dpb-b 10.99.0.2)
+read -r veth_p50 veth_p99 < <(bench_rtt dpb-a 10.99.0.2)
 
 # Baseline 2: a plain TUN-to-TUN forwarder
 ip netns add dpb-c; ip netns add dpb-d
+BENCH_NETNS+=(dpb-c dpb-d)
 for n in c d; do
 	ip -n "dpb-$n" tuntap add dev fwd0 mode tun vnet_hdr
 	ip -n "dpb-$n" link set fwd0 up; ip -n "dpb-$n" link set lo up
@@ -70,23 +43,23 @@ done
 ip -n dpb-c addr add 10.98.0.1/24 dev fwd0
 ip -n dpb-d addr add 10.98.0.2/24 dev fwd0
 "$BUILDDIR/bench/tapfwd" dpb-c dpb-d & fwd=$!
-sleep 0.3
-tap_tcp=$(tcp dpb-c dpb-d 10.98.0.2)
-tap_udp=$(udp64 dpb-c dpb-d 10.98.0.2)
-read -r tap_p50 tap_p99 < <(rtt dpb-c 10.98.0.2)
+bench_wait 5 ip netns exec dpb-c ping -q -c 1 -W 1 10.98.0.2 >/dev/null
+read -r tap_tcp tap_rtx < <(bench_tcp dpb-c dpb-d 10.98.0.2)
+tap_udp=$(bench_udp64 dpb-c dpb-d 10.98.0.2)
+read -r tap_p50 tap_p99 < <(bench_rtt dpb-c 10.98.0.2)
 kill "$fwd"; fwd=""
 
 # cnw: the two-site lab
-bash "$here/../examples/lab/lab.sh" start >/dev/null 2>&1
-sleep 0.5
-cnw_tcp=$(tcp edge.cameras.net gw.cameras.net 10.2.0.1)
-cnw_udp=$(udp64 edge.cameras.net gw.cameras.net 10.2.0.1)
-read -r cnw_p50 cnw_p99 < <(rtt edge.cameras.net 10.2.0.1)
+bench_lab_start
+read -r cnw_tcp cnw_rtx < <(bench_tcp edge.cameras.net gw.cameras.net 10.2.0.1)
+cnw_udp=$(bench_udp64 edge.cameras.net gw.cameras.net 10.2.0.1)
+read -r cnw_p50 cnw_p99 < <(bench_rtt edge.cameras.net 10.2.0.1)
 
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+ratio() { bench_ratio "$@"; }
 printf '\n%-40s %12s %12s %12s %10s %10s\n' "" "kernel veth" "tun fwd" "cnw lab" "cnw/veth" "cnw/tun"
 printf '%-40s %12s %12s %12s %10s %10s\n' "TCP Gbit/s (iperf3, ${SECS}s)" "$veth_tcp" "$tap_tcp" "$cnw_tcp" \
     "$(ratio "$cnw_tcp" "$veth_tcp")" "$(ratio "$cnw_tcp" "$tap_tcp")"
+printf '%-40s %12s %12s %12s\n' "TCP retransmits" "$veth_rtx" "$tap_rtx" "$cnw_rtx"
 printf '%-40s %12s %12s %12s %10s %10s\n' "64-byte UDP packets/s received" "$veth_udp" "$tap_udp" "$cnw_udp" \
     "$(ratio "$cnw_udp" "$veth_udp")" "$(ratio "$cnw_udp" "$tap_udp")"
 printf '%-40s %12s %12s %12s\n' "ping RTT median us" "$veth_p50" "$tap_p50" "$cnw_p50"

@@ -131,95 +131,190 @@ dp_counter(struct dp_text *t, const char *metric, const char *labels, uint64_t v
 		dp_printf(t, "%s{%s} %llu\n", metric, labels, (unsigned long long)v);
 }
 
+/*
+ * A metric family's header.  Every family has its HELP and TYPE, and all
+ * its samples follow together: Prometheus's text format wants a family in
+ * one piece (promtool check metrics says so otherwise).
+ */
 static void
-dp_counters(struct dp_text *t, const char *prefix, const char *labels,
-    const struct stats_counters *c)
+dp_family(struct dp_text *t, const char *metric, const char *type, const char *help)
 {
-	char m[96];
-
-	snprintf(m, sizeof(m), "%s_rx_packets_total", prefix);
-	dp_counter(t, m, labels, c->rx_packets);
-	snprintf(m, sizeof(m), "%s_rx_bytes_total", prefix);
-	dp_counter(t, m, labels, c->rx_bytes);
-	snprintf(m, sizeof(m), "%s_tx_packets_total", prefix);
-	dp_counter(t, m, labels, c->tx_packets);
-	snprintf(m, sizeof(m), "%s_tx_bytes_total", prefix);
-	dp_counter(t, m, labels, c->tx_bytes);
-	snprintf(m, sizeof(m), "%s_drops_total", prefix);
-	dp_counter(t, m, labels, c->drops);
+	dp_printf(t, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
 }
 
 static void
 dp_gauge(struct dp_text *t, const char *metric, const char *labels, double v)
 {
-	dp_printf(t, "%s{%s} %.9g\n", metric, labels, v);
+	if (labels[0] == '\0')
+		dp_printf(t, "%s %.9g\n", metric, v);
+	else
+		dp_printf(t, "%s{%s} %.9g\n", metric, labels, v);
 }
 
-/* The scheduler's figures: paths as probed, uplinks' load, tenants' flows. */
+/* The paths' figures as probed, one family at a time. */
 static void
-datapath_metrics_sched(struct cnwd *d, const struct stats_segment *s, struct dp_text *t)
+datapath_metrics_paths(struct cnwd *d, const struct stats_segment *s, struct dp_text *t)
 {
+	static const struct {
+		const char *metric, *help;
+	} fam[] = {
+		{ "cnw_path_up", "1 if the path (an uplink to a peer) answers its probes." },
+		{ "cnw_path_rtt_seconds", "Smoothed round-trip time of a path, from probes." },
+		{ "cnw_path_jitter_seconds", "Smoothed variation of the path's RTT." },
+		{ "cnw_path_loss_ratio", "Probes lost over the last 64." },
+	};
 	char labels[200];
 
-	dp_printf(t, "# HELP cnw_path_rtt_seconds Smoothed round-trip time of a path "
-	    "(an uplink to a peer), from probes.\n# TYPE cnw_path_rtt_seconds gauge\n"
-	    "# HELP cnw_path_jitter_seconds Smoothed variation of the path's RTT.\n"
-	    "# TYPE cnw_path_jitter_seconds gauge\n"
-	    "# HELP cnw_path_loss_ratio Probes lost over the last 64.\n"
-	    "# TYPE cnw_path_loss_ratio gauge\n"
-	    "# HELP cnw_path_up 1 if the path answers its probes.\n# TYPE cnw_path_up gauge\n");
-	for (uint32_t i = 0; i < s->npaths && i < STATS_MAX_PATHS; i++) {
-		const struct stats_path *sp = &s->paths[i];
-		const char *u = datapath_port_uplink(d, sp->port);
-		const struct dp_path_name *pn = datapath_path_name_of(&d->dp, sp);
+	for (size_t f = 0; f < ARRAY_SIZE(fam); f++) {
+		dp_family(t, fam[f].metric, "gauge", fam[f].help);
+		for (uint32_t i = 0; i < s->npaths && i < STATS_MAX_PATHS; i++) {
+			const struct stats_path *sp = &s->paths[i];
+			const char *u = datapath_port_uplink(d, sp->port);
+			const struct dp_path_name *pn = datapath_path_name_of(&d->dp, sp);
+			double v;
 
-		if (u == NULL)
-			continue;
-		snprintf(labels, sizeof(labels), "uplink=\"%s\",peer=\"%s\"", u,
-		    pn != NULL ? pn->peer : "");
-		dp_gauge(t, "cnw_path_up", labels, sp->state == PATH_UP);
-		if (sp->state == PATH_UNKNOWN)
-			continue;
-		dp_gauge(t, "cnw_path_rtt_seconds", labels, sp->rtt_us / 1e6);
-		dp_gauge(t, "cnw_path_jitter_seconds", labels, sp->jitter_us / 1e6);
-		dp_gauge(t, "cnw_path_loss_ratio", labels, sp->loss_ppm / 1e6);
+			if (u == NULL || (f > 0 && sp->state == PATH_UNKNOWN))
+				continue;
+			snprintf(labels, sizeof(labels), "uplink=\"%s\",peer=\"%s\"", u,
+			    pn != NULL ? pn->peer : "");
+			switch (f) {
+			case 0: v = sp->state == PATH_UP; break;
+			case 1: v = sp->rtt_us / 1e6; break;
+			case 2: v = sp->jitter_us / 1e6; break;
+			default: v = sp->loss_ppm / 1e6; break;
+			}
+			dp_gauge(t, fam[f].metric, labels, v);
+		}
 	}
-	dp_printf(t, "# HELP cnw_uplink_flows Flows steered onto an uplink now.\n"
-	    "# TYPE cnw_uplink_flows gauge\n"
-	    "# HELP cnw_uplink_load_bits_per_second An uplink's tx rate, smoothed.\n"
-	    "# TYPE cnw_uplink_load_bits_per_second gauge\n");
-	for (unsigned i = 0; i < PORT_MAX; i++) {
-		const char *u = datapath_port_uplink(d, i);
+}
 
-		if (u == NULL)
-			continue;
-		snprintf(labels, sizeof(labels), "uplink=\"%s\"", u);
-		dp_gauge(t, "cnw_uplink_flows", labels, s->sched[i].flows);
-		dp_gauge(t, "cnw_uplink_load_bits_per_second", labels, s->sched[i].load_kbps * 1e3);
-		dp_counter(t, "cnw_uplink_flow_moves_in_total", labels, s->sched[i].moves_in);
-		dp_counter(t, "cnw_uplink_redundant_copies_total", labels, s->sched[i].dup_tx);
+/* What the scheduler sees of each uplink. */
+static void
+datapath_metrics_uplinks(struct cnwd *d, const struct stats_segment *s, struct dp_text *t)
+{
+	static const struct {
+		const char *metric, *type, *help;
+	} fam[] = {
+		{ "cnw_uplink_flows", "gauge", "Flows steered onto an uplink now." },
+		{ "cnw_uplink_load_bytes_per_second", "gauge",
+		    "An uplink's tx rate, smoothed (bytes: Prometheus's base unit)." },
+		{ "cnw_uplink_flow_moves_in_total", "counter", "Flows moved onto an uplink." },
+		{ "cnw_uplink_redundant_copies_total", "counter",
+		    "Redundant copies of frames sent on an uplink." },
+	};
+	char labels[200];
+
+	for (size_t f = 0; f < ARRAY_SIZE(fam); f++) {
+		dp_family(t, fam[f].metric, fam[f].type, fam[f].help);
+		for (unsigned i = 0; i < PORT_MAX; i++) {
+			const struct stats_sched *sc = &s->sched[i];
+			const char *u = datapath_port_uplink(d, i);
+
+			if (u == NULL)
+				continue;
+			snprintf(labels, sizeof(labels), "uplink=\"%s\"", u);
+			switch (f) {
+			case 0: dp_gauge(t, fam[f].metric, labels, sc->flows); break;
+			case 1: dp_gauge(t, fam[f].metric, labels, sc->load_kbps * 125.0); break;
+			case 2: dp_counter(t, fam[f].metric, labels, sc->moves_in); break;
+			default: dp_counter(t, fam[f].metric, labels, sc->dup_tx); break;
+			}
+		}
 	}
-	dp_printf(t, "# HELP cnw_tenant_flows A tenant's flows in the fast path now.\n"
-	    "# TYPE cnw_tenant_flows gauge\n");
-	for (uint32_t i = 0; i < s->ntenants && i < STATS_MAX_TENANTS; i++) {
+}
+
+/*
+ * The tenants' figures.  Their names come from the store, once per tenant
+ * (a scrape would otherwise read every row once per family).
+ */
+static void
+datapath_metrics_tenants(struct cnwd *d, const struct stats_segment *s, struct dp_text *t)
+{
+	static const struct {
+		const char *metric, *type, *help;
+	} fam[] = {
+		{ "cnw_tenant_flows", "gauge", "A tenant's flows in the fast path now." },
+		{ "cnw_tenant_flow_quota_drops_total", "counter",
+		    "Packets of a tenant's new flows dropped over its flow quota." },
+		{ "cnw_tenant_policed_total", "counter",
+		    "A tenant's packets over its bandwidth caps." },
+		{ "cnw_tenant_denied_total", "counter",
+		    "A tenant's packets its policies deny." },
+	};
+	uint32_t n = s->ntenants < STATS_MAX_TENANTS ? s->ntenants : STATS_MAX_TENANTS;
+	char (*labels)[TENANT_NAME_MAX + 16] = calloc(n ? n : 1, sizeof(*labels));
+
+	if (labels == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
 		const struct stats_tenant *st = &s->tenants[i];
 		struct cnw_error err = { 0 };
 		struct tenant tn;
 
-		if (st->id == 0 || tenant_row_get_id(d->store, st->id, &tn, &err) <= 0)
-			continue;
-		snprintf(labels, sizeof(labels), "tenant=\"%s\"", tn.name);
-		dp_gauge(t, "cnw_tenant_flows", labels, st->flows);
-		dp_counter(t, "cnw_tenant_flow_quota_drops_total", labels, st->flow_drops);
-		dp_counter(t, "cnw_tenant_policed_total", labels, st->policed);
-		dp_counter(t, "cnw_tenant_denied_total", labels, st->denied);
+		if (st->id != 0 && tenant_row_get_id(d->store, st->id, &tn, &err) > 0)
+			snprintf(labels[i], sizeof(labels[i]), "tenant=\"%s\"", tn.name);
 	}
-	dp_counter(t, "cnw_flows", "", s->flows);
-	dp_counter(t, "cnw_flows_created_total", "", s->flows_created);
-	dp_counter(t, "cnw_flows_expired_total", "", s->flows_expired);
-	dp_counter(t, "cnw_flow_moves_total", "", s->flow_moves);
-	dp_counter(t, "cnw_probes_sent_total", "", s->probes_tx);
-	dp_counter(t, "cnw_probes_answered_total", "", s->probes_rx);
+	for (size_t f = 0; f < ARRAY_SIZE(fam); f++) {
+		dp_family(t, fam[f].metric, fam[f].type, fam[f].help);
+		for (uint32_t i = 0; i < n; i++) {
+			const struct stats_tenant *st = &s->tenants[i];
+
+			if (labels[i][0] == '\0')
+				continue;
+			switch (f) {
+			case 0: dp_gauge(t, fam[f].metric, labels[i], st->flows); break;
+			case 1: dp_counter(t, fam[f].metric, labels[i], st->flow_drops); break;
+			case 2: dp_counter(t, fam[f].metric, labels[i], st->policed); break;
+			default: dp_counter(t, fam[f].metric, labels[i], st->denied); break;
+			}
+		}
+	}
+	free(labels);
+}
+
+/* Each port's counters: uplinks (PORT_UDP) and networks, a family each. */
+static void
+datapath_metrics_ports(struct cnwd *d, const struct stats_segment *s, struct dp_text *t)
+{
+	static const char *const what[] = {
+		"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "drops",
+	};
+	static const char *const help[] = {
+		"Packets into the fast path from", "Bytes into the fast path from",
+		"Packets out of the fast path to", "Bytes out of the fast path to",
+		"Frames the fast path dropped of",
+	};
+	char labels[160], m[64], h[96];
+
+	for (int udp = 1; udp >= 0; udp--) {
+		for (size_t f = 0; f < ARRAY_SIZE(what); f++) {
+			snprintf(m, sizeof(m), "%s_%s_total", udp ? "cnw_uplink" : "cnw_network",
+			    what[f]);
+			snprintf(h, sizeof(h), "%s %s.", help[f], udp ? "an uplink" : "a network");
+			dp_family(t, m, "counter", h);
+			for (unsigned i = 0; i < PORT_MAX; i++) {
+				const struct dp_port *p = &d->dp.ports[i];
+				const struct stats_counters *c = &s->ports[i];
+				uint64_t v;
+
+				if (!p->used || (p->kind == PORT_UDP) != udp)
+					continue;
+				if (udp)
+					snprintf(labels, sizeof(labels), "uplink=\"%s\"", p->uplink.name);
+				else
+					snprintf(labels, sizeof(labels), "tenant=\"%s\",network=\"%s\"",
+					    p->net.tenant, p->net.name);
+				switch (f) {
+				case 0: v = c->rx_packets; break;
+				case 1: v = c->rx_bytes; break;
+				case 2: v = c->tx_packets; break;
+				case 3: v = c->tx_bytes; break;
+				default: v = c->drops; break;
+				}
+				dp_counter(t, m, labels, v);
+			}
+		}
+	}
 }
 
 char *
@@ -233,29 +328,13 @@ datapath_metrics(struct cnwd *d, size_t *len)
 	d->dp.snap_ms = 0;
 	if ((s = datapath_snapshot(d)) == NULL)
 		return NULL;
-	dp_printf(&t, "# HELP cnw_drops_total Frames the fast path dropped, by reason.\n"
-	    "# TYPE cnw_drops_total counter\n");
+	dp_family(&t, "cnw_drops_total", "counter", "Frames the fast path dropped, by reason.");
 	for (unsigned i = 0; i < STATS_DROP_MAX; i++) {
 		snprintf(labels, sizeof(labels), "reason=\"%s\"", stats_drop_names[i]);
 		dp_counter(&t, "cnw_drops_total", labels, s->drops[i]);
 	}
-	dp_printf(&t, "# HELP cnw_uplink_rx_packets_total Per uplink and network: packets, "
-	    "bytes and drops into and out of the fast path.\n");
-	for (unsigned i = 0; i < PORT_MAX; i++) {
-		const struct dp_port *p = &d->dp.ports[i];
-
-		if (!p->used)
-			continue;
-		if (p->kind == PORT_UDP)
-			snprintf(labels, sizeof(labels), "uplink=\"%s\"", p->uplink.name);
-		else
-			snprintf(labels, sizeof(labels), "tenant=\"%s\",network=\"%s\"", p->net.tenant,
-			    p->net.name);
-		dp_counters(&t, p->kind == PORT_UDP ? "cnw_uplink" : "cnw_network", labels,
-		    &s->ports[i]);
-	}
-	dp_printf(&t, "# HELP cnw_process_restarts_total Restarts of each cnwd child.\n"
-	    "# TYPE cnw_process_restarts_total counter\n");
+	datapath_metrics_ports(d, s, &t);
+	dp_family(&t, "cnw_process_restarts_total", "counter", "Restarts of each cnwd child.");
 	for (unsigned i = 0; i < d->procs.n; i++) {
 		const struct proc *p = &d->procs.procs[i];
 
@@ -264,8 +343,26 @@ datapath_metrics(struct cnwd *d, size_t *len)
 		snprintf(labels, sizeof(labels), "process=\"%s\"", p->label);
 		dp_counter(&t, "cnw_process_restarts_total", labels, p->restarts);
 	}
+	dp_family(&t, "cnw_worker_bursts_total", "counter",
+	    "Fast-path worker loop turns that moved frames.");
 	dp_counter(&t, "cnw_worker_bursts_total", "", s->bursts);
-	datapath_metrics_sched(d, s, &t);
+	datapath_metrics_paths(d, s, &t);
+	datapath_metrics_uplinks(d, s, &t);
+	datapath_metrics_tenants(d, s, &t);
+	dp_family(&t, "cnw_flows", "gauge", "Flows in the fast path's flow table now.");
+	dp_gauge(&t, "cnw_flows", "", s->flows);
+	dp_family(&t, "cnw_flows_created_total", "counter", "Flows the fast path has created.");
+	dp_counter(&t, "cnw_flows_created_total", "", s->flows_created);
+	dp_family(&t, "cnw_flows_expired_total", "counter",
+	    "Flows expired from the fast path's flow table.");
+	dp_counter(&t, "cnw_flows_expired_total", "", s->flows_expired);
+	dp_family(&t, "cnw_flow_moves_total", "counter",
+	    "Flows the scheduler has moved from one uplink to another.");
+	dp_counter(&t, "cnw_flow_moves_total", "", s->flow_moves);
+	dp_family(&t, "cnw_probes_sent_total", "counter", "Path probes sent.");
+	dp_counter(&t, "cnw_probes_sent_total", "", s->probes_tx);
+	dp_family(&t, "cnw_probes_answered_total", "counter", "Path probes answered.");
+	dp_counter(&t, "cnw_probes_answered_total", "", s->probes_rx);
 	*len = t.len;
 	return t.buf;
 }

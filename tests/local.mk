@@ -10,7 +10,7 @@ UNIT_TESTS = \
 	tests/unit/test_emu tests/unit/test_sign tests/unit/test_discover tests/unit/test_afpacket \
 	tests/unit/test_flow tests/unit/test_classify tests/unit/test_pathmon \
 	tests/unit/test_steer tests/unit/test_sched tests/unit/test_shape tests/unit/test_policy tests/unit/test_datapath \
-	tests/unit/test_control tests/unit/test_reconcile
+	tests/unit/test_control tests/unit/test_reconcile tests/unit/test_json
 UNIT_LDADD = $(CMOCKA_LIBS)
 LDADD += $(CMOCKA_LIBS)
 
@@ -35,6 +35,10 @@ tests_unit_test_policy_SOURCES = tests/unit/test_policy.c $(FIXTURE_STORE)
 tests_unit_test_control_SOURCES = tests/unit/test_control.c $(FIXTURE_STORE)
 tests_unit_test_reconcile_SOURCES = tests/unit/test_reconcile.c $(FIXTURE_STORE)
 tests_unit_test_datapath_SOURCES = tests/unit/test_datapath.c $(FIXTURE_STORE)
+# Tests of the drivers share their frames (fixture_frames.c).
+FIXTURE_FRAMES = tests/unit/fixture_frames.c tests/unit/fixture_frames.h
+tests_unit_test_hal_SOURCES = tests/unit/test_hal.c $(FIXTURE_FRAMES)
+tests_unit_test_afpacket_SOURCES = tests/unit/test_afpacket.c $(FIXTURE_FRAMES)
 
 # Fuzz targets, run over a seeded corpus in make check; make fuzz runs them
 # under libFuzzer (clang) for FUZZ_SECONDS each.
@@ -65,31 +69,58 @@ TEST_TOOLS = tests/tools/owd
 tests_tools_owd_LDADD = -lm
 check_PROGRAMS += $(UNIT_TESTS) $(TEST_TOOLS)
 
+# The libFuzzer builds (clang): fuzz-build compiles them, make check runs
+# it when clang is there (so that they cannot stop compiling unseen), and
+# make fuzz runs each over its corpus for FUZZ_SECONDS.  Each links the
+# sources of what it fuzzes, instrumented, not the gcc-built libraries;
+# they are built afresh each time (their headers are no prerequisites, and
+# a stale binary would hide a change that breaks them).
 FUZZ_SECONDS = 30
-FUZZ_CC = clang -fsanitize=fuzzer,address,undefined -g -O1 -std=gnu11 -D_GNU_SOURCE \
+FUZZ_CLANG = clang
+FUZZ_CC = $(FUZZ_CLANG) -fsanitize=fuzzer,address,undefined -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-I$(top_srcdir) -I$(top_builddir) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
 FUZZ_LIBS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(MNL_LIBS) $(CRYPTO_LIBS)
-fuzz:
+FUZZ_MSG_SRC = $(top_srcdir)/tests/fuzz/fuzz_msg.c $(top_srcdir)/lib/msg.c \
+	$(top_srcdir)/proto/proto.c $(top_srcdir)/hal/emu.c
+FUZZ_JSON_SRC = $(top_srcdir)/tests/fuzz/fuzz_json.c $(top_srcdir)/api/json.c \
+	$(top_srcdir)/api/problem.c
+FUZZ_PREFIX_SRC = $(top_srcdir)/tests/fuzz/fuzz_prefix.c $(top_srcdir)/lib/addr.c \
+	$(top_srcdir)/tenants/network_check.c $(top_srcdir)/lib/error.c
+fuzz-out/msg: $(FUZZ_MSG_SRC) fuzz-always
 	@mkdir -p fuzz-out
-	$(FUZZ_CC) -o fuzz-out/msg $(top_srcdir)/tests/fuzz/fuzz_msg.c \
-	    $(top_srcdir)/lib/msg.c $(top_srcdir)/proto/proto.c
-	$(FUZZ_CC) -o fuzz-out/json $(top_srcdir)/tests/fuzz/fuzz_json.c \
-	    $(top_srcdir)/api/json.c $(top_srcdir)/api/problem.c $(FUZZ_LIBS)
-	$(FUZZ_CC) -o fuzz-out/prefix $(top_srcdir)/tests/fuzz/fuzz_prefix.c \
-	    $(top_srcdir)/lib/addr.c $(top_srcdir)/tenants/network_check.c \
-	    $(top_srcdir)/lib/error.c
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_MSG_SRC) $(FUZZ_LIBS)
+fuzz-out/json: $(FUZZ_JSON_SRC) fuzz-always
+	@mkdir -p fuzz-out
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_JSON_SRC) $(FUZZ_LIBS)
+fuzz-out/prefix: $(FUZZ_PREFIX_SRC) fuzz-always
+	@mkdir -p fuzz-out
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_PREFIX_SRC) $(FUZZ_LIBS)
+fuzz-build: fuzz-out/msg fuzz-out/json fuzz-out/prefix
+fuzz: fuzz-build
 	for t in $(FUZZ_TARGETS); do \
 	    mkdir -p fuzz-out/$$t.corpus; \
 	    fuzz-out/$$t -max_total_time=$(FUZZ_SECONDS) fuzz-out/$$t.corpus \
 	        $(top_srcdir)/tests/fuzz/corpus/$$t || exit 1; \
 	done
-.PHONY: fuzz
+# Without clang, say so rather than fail: the corpus runs above still test
+# the targets' code under gcc.
+check-local:
+	@if command -v $(FUZZ_CLANG) >/dev/null 2>&1; then \
+	    $(MAKE) $(AM_MAKEFLAGS) fuzz-build; \
+	else \
+	    echo "check: $(FUZZ_CLANG) missing: the libFuzzer builds (make fuzz-build) not checked"; \
+	fi
+clean-local:
+	rm -rf fuzz-out
+fuzz-always:
+.PHONY: fuzz fuzz-build fuzz-always
 
 INTEGRATION_TESTS = tests/integration/api.sh tests/integration/cli.sh tests/integration/networks.sh \
 	tests/integration/crash.sh tests/integration/datapath.sh \
 	tests/integration/lifecycle.sh tests/integration/tls.sh tests/integration/emulation.sh \
 	tests/integration/plugins.sh tests/integration/discovery.sh tests/integration/cnwctl_hal.sh \
-	tests/integration/steering.sh tests/integration/shaping.sh tests/integration/policies.sh
+	tests/integration/steering.sh tests/integration/shaping.sh tests/integration/policies.sh \
+	tests/integration/metrics.sh
 CONFIG_TESTS = tests/config/golden.sh
 
 TESTS += $(LAYER_CHECK) $(UNIT_TESTS) $(CONFIG_TESTS) $(INTEGRATION_TESTS)

@@ -5,36 +5,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-# reject DESC STATUS METHOD PATH [BODY] [TOKEN] [CURL ARGS...]
-# One test: the request answers STATUS with a problem document, and neither
-# the tenant list nor the audit table changed.  $DETAIL, when set, is an
-# ERE the problem's detail must match.  The reply stays in $T/rej.*.
-reject() {
-	local desc=$1 want=$2 before after code problems detail
-	local -a errs=()
-	shift 2
-	before=$(state_snapshot)
-	code=$(api "$@")
-	cp "$RESP_BODY" "$T/rej.body"
-	cp "$RESP_HEADERS" "$T/rej.headers"
-	[ "$code" == "$want" ] || errs+=("status $code, expected $want")
-	problems=$(problem_check "$want")
-	[ -n "$problems" ] && errs+=("$problems")
-	if [ -n "${DETAIL:-}" ]; then
-		detail=$(json 'j.get("detail")' "$T/rej.body")
-		printf '%s' "$detail" | grep -Eq -- "$DETAIL" ||
-		    errs+=("detail '$detail' does not match /$DETAIL/")
-	fi
-	after=$(state_snapshot)
-	[ "$before" == "$after" ] || errs+=("the state changed" "before: $before" "after:  $after")
-	if [ ${#errs[@]} -eq 0 ]; then
-		ok "$desc: $want, nothing changed"
-	else
-		not_ok "$desc: $want, nothing changed" "${errs[@]}" \
-		    "request: $1 $2 ${3:0:200}" "reply: $(head -c 600 "$T/rej.body")"
-	fi
-}
-
 # Bodies of exactly N bytes: {"name":"big","description":"aaaa..."}.
 make_body() {
 	"$PY" -c '

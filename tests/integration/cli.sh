@@ -13,19 +13,6 @@ raw() {
 	RC=$?
 }
 
-# expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr
-# matching, nothing on stdout.
-expect_fail() {
-	local desc=$1 want=$2 re=$3
-	shift 3
-	ctl "$@"
-	if [ "$RC" == "$want" ] && err | grep -Eq -- "$re" && [ ! -s "$T/ctl.out" ]; then
-		ok "$desc: exit $want"
-	else
-		not_ok "$desc: exit $want" "cnwctl $*" "exit $RC" "stderr: $(err)" "stdout: $(out)" "stderr should match: $re"
-	fi
-}
-
 cnwd_start || { not_ok "cnwd starts"; done_testing; exit 1; }
 ok "cnwd starts"
 version=$("$CNWD" --version | awk '{print $2}')

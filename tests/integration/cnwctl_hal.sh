@@ -16,19 +16,6 @@ ADDR="198.51.100.$(($$ % 250 + 2))"
 
 # ctl, out, err, field and row: lib.sh.
 
-# expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr
-# matching, nothing on stdout.
-expect_fail() {
-	local desc=$1 want=$2 re=$3
-	shift 3
-	ctl "$@"
-	if [ "$RC" == "$want" ] && err | grep -Eq -- "$re" && [ ! -s "$T/ctl.out" ]; then
-		ok "$desc: exit $want"
-	else
-		not_ok "$desc: exit $want" "cnwctl $*" "exit $RC" "stderr: $(err)" "stdout: $(out)" "stderr should match: $re"
-	fi
-}
-
 # The interface goes at exit, once cnwd is stopped.
 hal_cleanup() {
 	ip link del "$IF" 2>/dev/null

@@ -476,6 +476,57 @@ EOF
 }
 
 # The state, as a test sees it: the admin's tenant list and the audit rows.
+# reject DESC STATUS METHOD PATH [BODY] [TOKEN] [CURL ARGS...]
+# One test: the request answers STATUS with a problem document, and the
+# state ($STATE, a function: state_snapshot unless a file sets another) did
+# not change.  $DETAIL, when set, is an ERE the problem's detail must
+# match.  The reply stays in $T/rej.*.
+STATE=state_snapshot
+reject() {
+	local desc=$1 want=$2 before after code problems detail
+	local -a errs=()
+	shift 2
+	before=$("$STATE")
+	code=$(api "$@")
+	cp "$RESP_BODY" "$T/rej.body"
+	cp "$RESP_HEADERS" "$T/rej.headers"
+	[ "$code" == "$want" ] || errs+=("status $code, expected $want")
+	problems=$(problem_check "$want")
+	[ -n "$problems" ] && errs+=("$problems")
+	if [ -n "${DETAIL:-}" ]; then
+		detail=$(json 'j.get("detail")' "$T/rej.body")
+		printf '%s' "$detail" | grep -Eq -- "$DETAIL" ||
+		    errs+=("detail '$detail' does not match /$DETAIL/")
+	fi
+	after=$("$STATE")
+	[ "$before" == "$after" ] || errs+=("the state changed" "before: $before" "after:  $after")
+	if [ ${#errs[@]} -eq 0 ]; then
+		ok "$desc: $want, nothing changed"
+	else
+		not_ok "$desc: $want, nothing changed" "${errs[@]}" \
+		    "request: $1 $2 ${3:0:200}" "reply: $(head -c 600 "$T/rej.body")"
+	fi
+}
+
+# expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr
+# matching, nothing on stdout; with $EXPECT_STATE set (a function), what it
+# prints is the same before and after ("nothing changed").
+EXPECT_STATE=""
+expect_fail() {
+	local desc=$1 want=$2 re=$3 before="" after="" what=""
+	shift 3
+	[ -n "$EXPECT_STATE" ] && before=$("$EXPECT_STATE") && what=", nothing changed"
+	ctl "$@"
+	[ -n "$EXPECT_STATE" ] && after=$("$EXPECT_STATE")
+	if [ "$RC" == "$want" ] && err | grep -Eq -- "$re" && [ ! -s "$T/ctl.out" ] &&
+	    [ "$before" == "$after" ]; then
+		ok "$desc: exit $want$what"
+	else
+		not_ok "$desc: exit $want$what" "cnwctl $*" "exit $RC" "stderr: $(err)" \
+		    "stdout: $(out)" "stderr should match: $re" "before: $before" "after:  $after"
+	fi
+}
+
 state_snapshot() {
 	local code
 	code=$(api GET /v1/tenants "" "$ADMIN")

@@ -34,34 +34,9 @@ pol_state() {
 	printf 'audit rows: %s\n' "$(audit_count)"
 }
 
-# reject DESC STATUS METHOD PATH [BODY] [TOKEN] [CURL ARGS...]
-# One test: the request answers STATUS with a problem document whose detail
-# matches $DETAIL (an ERE, when set), and pol_state did not change.
-reject() {
-	local desc=$1 want=$2 before after code problems detail
-	local -a errs=()
-	shift 2
-	before=$(pol_state)
-	code=$(api "$@")
-	cp "$RESP_BODY" "$T/rej.body"
-	cp "$RESP_HEADERS" "$T/rej.headers"
-	[ "$code" == "$want" ] || errs+=("status $code, expected $want")
-	problems=$(problem_check "$want")
-	[ -n "$problems" ] && errs+=("$problems")
-	if [ -n "${DETAIL:-}" ]; then
-		detail=$(json 'j.get("detail")' "$T/rej.body")
-		printf '%s' "$detail" | grep -Eq -- "$DETAIL" ||
-		    errs+=("detail '$detail' does not match /$DETAIL/")
-	fi
-	after=$(pol_state)
-	[ "$before" == "$after" ] || errs+=("the state changed" "before: $before" "after:  $after")
-	if [ ${#errs[@]} -eq 0 ]; then
-		ok "$desc: $want, nothing changed"
-	else
-		not_ok "$desc: $want, nothing changed" "${errs[@]}" \
-		    "request: $1 $2 ${3:0:200}" "reply: $(head -c 600 "$T/rej.body")"
-	fi
-}
+# reject and expect_fail: lib.sh, with pol_state as the state.
+STATE=pol_state
+EXPECT_STATE=pol_state
 
 # bad DETAIL-ERE DESC BODY: a POST of BODY to acme's policies is refused
 # with 400 naming what is wrong, and nothing changes.
@@ -70,23 +45,6 @@ bad() {
 }
 
 # ctl, out, err, field and table_rows: lib.sh.
-
-# expect_fail DESC STATUS STDERR-ERE ARGS... (via ctl): exit STATUS, stderr
-# matching, nothing on stdout, and pol_state unchanged.
-expect_fail() {
-	local desc=$1 want=$2 re=$3 before after
-	shift 3
-	before=$(pol_state)
-	ctl "$@"
-	after=$(pol_state)
-	if [ "$RC" == "$want" ] && err | grep -Eq -- "$re" && [ ! -s "$T/ctl.out" ] &&
-	    [ "$before" == "$after" ]; then
-		ok "$desc: exit $want, nothing changed"
-	else
-		not_ok "$desc: exit $want, nothing changed" "cnwctl $*" "exit $RC" "stderr: $(err)" \
-		    "stdout: $(out)" "stderr should match: $re" "before: $before" "after:  $after"
-	fi
-}
 
 RFC3339='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "lib/store.h"
 #include "tests/unit/fixture_store.h"
@@ -34,4 +35,17 @@ fixture_store_close(struct fixture_store *fs)
 	fs->st = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fs->dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+int64_t
+fixture_count(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
 }

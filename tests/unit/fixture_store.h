@@ -5,6 +5,8 @@
 #ifndef CNW_FIXTURE_STORE_H
 #define CNW_FIXTURE_STORE_H
 
+#include <stdint.h>
+
 struct store;
 
 struct fixture_store {
@@ -17,5 +19,7 @@ struct fixture_store {
 void fixture_store_open(struct fixture_store *fs, const char *name);
 /* Close the store (if open) and remove the directory. */
 void fixture_store_close(struct fixture_store *fs);
+/* The one integer a query such as "SELECT count(*) FROM ..." answers. */
+int64_t fixture_count(struct store *st, const char *sql);
 
 #endif

@@ -61,6 +61,7 @@
 #include "hal/afpacket.h"
 #include "lib/log.h"
 #include "lib/sandbox.h"
+#include "tests/unit/fixture_frames.h"
 
 #define IF_A "afp0"
 #define IF_B "afp1"
@@ -113,28 +114,6 @@ sh(const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	return system(cmd);
-}
-
-static struct hal_frame *
-frames_new(unsigned n, uint32_t cap)
-{
-	struct hal_frame *f = calloc(n, sizeof(*f));
-
-	assert_non_null(f);
-	for (unsigned i = 0; i < n; i++) {
-		f[i].data = calloc(1, cap);
-		assert_non_null(f[i].data);
-		f[i].cap = cap;
-	}
-	return f;
-}
-
-static void
-frames_free(struct hal_frame *f, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		free(f[i].data);
-	free(f);
 }
 
 /* Bytes no two datagrams of a test share: a number, then a pattern of it. */
@@ -555,7 +534,7 @@ static void
 test_small_both_ways(void **state)
 {
 	static const uint32_t sizes[] = { 1, 100, ROOM };
-	struct hal_frame *tx = frames_new(3, 2048), *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(3, 2048), *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 
 	for (unsigned i = 0; i < 3; i++)
@@ -584,8 +563,8 @@ test_small_both_ways(void **state)
 	assert_int_equal(c.rx_frames, 3);
 	assert_int_equal(c.rx_dropped_bad, 0);
 	assert_int_equal(c.frags_pending, 0);
-	frames_free(tx, 3);
-	frames_free(rx, BURST);
+	fixture_frames_free(tx, 3);
+	fixture_frames_free(rx, BURST);
 }
 
 /*
@@ -597,7 +576,7 @@ test_fragmented(void **state)
 {
 	static const uint32_t sizes[] = { ROOM + 1, 9000, 60000, AFPACKET_DGRAM_MAX };
 	const unsigned n = sizeof(sizes) / sizeof(sizes[0]);
-	struct hal_frame *tx = frames_new(n, BIG_CAP), *rx = frames_new(n, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(n, BIG_CAP), *rx = fixture_frames_new(n, BIG_CAP);
 	unsigned frames = 0, want_frames = 0;
 	uint8_t wire[2048];
 	ssize_t r;
@@ -637,8 +616,8 @@ test_fragmented(void **state)
 	assert_int_equal(rx[0].len, 60000);
 	check_fill(rx[0].data, 60000, 200);
 	check_from(&rx[0], mac_b);
-	frames_free(tx, n);
-	frames_free(rx, n);
+	fixture_frames_free(tx, n);
+	fixture_frames_free(rx, n);
 }
 
 /* 64 datagrams in one tx call, some of them fragmented, arrive in order. */
@@ -646,7 +625,7 @@ static void
 test_burst_64(void **state)
 {
 	const unsigned n = 64;
-	struct hal_frame *tx = frames_new(n, 4096), *rx = frames_new(n, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(n, 4096), *rx = fixture_frames_new(n, BIG_CAP);
 	struct afpacket_counters c;
 
 	for (unsigned i = 0; i < n; i++)
@@ -660,8 +639,8 @@ test_burst_64(void **state)
 	counters(B, &c);
 	assert_int_equal(c.rx_frames, n);
 	assert_int_equal(c.frags_pending, 0);
-	frames_free(tx, n);
-	frames_free(rx, n);
+	fixture_frames_free(tx, n);
+	fixture_frames_free(rx, n);
 }
 
 /* hostile ------------------------------------------------------------------- */
@@ -705,7 +684,7 @@ test_hostile_frames(void **state)
 	static const uint8_t zero[6] = { 0 };
 	static const uint8_t stranger[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct hal_frame *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *rx = fixture_frames_new(BURST, BIG_CAP);
 	unsigned nbad = sizeof(bad) / sizeof(bad[0]);
 	struct afpacket_counters c;
 	struct forge fg;
@@ -786,14 +765,14 @@ test_hostile_frames(void **state)
 	counters(B, &c);
 	assert_int_equal(c.frags_pending, 0);
 	assert_int_equal(c.rx_dropped_bad, nbad);
-	frames_free(rx, BURST);
+	fixture_frames_free(rx, BURST);
 }
 
 /* A datagram larger than the buffer rx is given is dropped whole, never cut. */
 static void
 test_oversize_dropped(void **state)
 {
-	struct hal_frame *tx = frames_new(3, BIG_CAP), *rx = frames_new(BURST, 1024);
+	struct hal_frame *tx = fixture_frames_new(3, BIG_CAP), *rx = fixture_frames_new(BURST, 1024);
 	struct afpacket_counters c;
 
 	frame_set(&tx[0], mac_b, 1400, 1);	/* one frame, over the 1024 given */
@@ -806,8 +785,8 @@ test_oversize_dropped(void **state)
 	counters(B, &c);
 	assert_int_equal(c.rx_dropped_big, 2);
 	assert_int_equal(c.frags_pending, 0);	/* the slot was freed */
-	frames_free(tx, 3);
-	frames_free(rx, BURST);
+	fixture_frames_free(tx, 3);
+	fixture_frames_free(rx, BURST);
 }
 
 /* reasm --------------------------------------------------------------------- */
@@ -831,7 +810,7 @@ forge_to_a(uint8_t idx, uint8_t count, uint32_t id, uint16_t total)
 static void
 test_reasm_timeout(void **state)
 {
-	struct hal_frame *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 	long long sent = cnw_now_ms();
 	struct forge fg;
@@ -885,14 +864,14 @@ test_reasm_timeout(void **state)
 	counters(A, &c);
 	assert_int_equal(c.frags_timeout, 1);
 	assert_int_equal(c.frags_pending, 0);
-	frames_free(rx, BURST);
+	fixture_frames_free(rx, BURST);
 }
 
 /* A ninth datagram in progress evicts the oldest. */
 static void
 test_reasm_eviction(void **state)
 {
-	struct hal_frame *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 	struct forge fg;
 
@@ -934,7 +913,7 @@ test_reasm_eviction(void **state)
 	counters(B, &c);
 	assert_int_equal(c.frags_pending, 0);
 	assert_int_equal(c.frags_evicted, 1);
-	frames_free(rx, BURST);
+	fixture_frames_free(rx, BURST);
 }
 
 /* ring ---------------------------------------------------------------------- */
@@ -947,12 +926,12 @@ static struct tpacket_block_desc *
 ring_block(uint8_t *ring, uint32_t seed)
 {
 	const struct afpacket_geom *g = &P.g[1];
-	struct hal_frame *tx = frames_new(1, 512);
+	struct hal_frame *tx = fixture_frames_new(1, 512);
 	long long end = cnw_now_ms() + 500;
 
 	frame_set(&tx[0], mac_b, 200, seed);
 	send_all(A, tx, 1);
-	frames_free(tx, 1);
+	fixture_frames_free(tx, 1);
 	while (cnw_now_ms() < end) {
 		for (uint32_t b = 0; b < g->rx_block_nr; b++) {
 			struct tpacket_block_desc *bd =
@@ -1030,7 +1009,7 @@ test_ring_corrupt(void **state)
 	const struct afpacket_geom *g = &P.g[1];
 	size_t len = (size_t)g->rx_block_size * g->rx_block_nr +
 	    (size_t)g->tx_block_size * g->tx_block_nr;
-	struct hal_frame *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 	uint8_t *ring;
 
@@ -1064,7 +1043,7 @@ test_ring_corrupt(void **state)
 	assert_int_equal(c.rx_frames, 3);
 	assert_int_equal(c.rx_dropped_bad, 0);
 	munmap(ring, len);
-	frames_free(rx, BURST);
+	fixture_frames_free(rx, BURST);
 }
 
 /* tx ------------------------------------------------------------------------ */
@@ -1077,7 +1056,7 @@ test_tx_drops(void **state)
 	static const uint8_t mcast4[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
 	static const uint8_t mcast6[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 	static const uint8_t zero[6] = { 0 };
-	struct hal_frame *tx = frames_new(8, BIG_CAP), *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(8, BIG_CAP), *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 
 	frame_set(&tx[0], mac_b, 100, 1);
@@ -1100,8 +1079,8 @@ test_tx_drops(void **state)
 	assert_int_equal(c.tx_frames, 1);
 	assert_int_equal(recv_upto(B, rx, BURST, 50), 1);
 	check_fill(rx[0].data, 100, 8);
-	frames_free(tx, 8);
-	frames_free(rx, BURST);
+	fixture_frames_free(tx, 8);
+	fixture_frames_free(rx, BURST);
 }
 
 /*
@@ -1114,7 +1093,7 @@ static void
 test_tx_ring_full(void **state)
 {
 	const unsigned n = 600;
-	struct hal_frame *tx = frames_new(n, 128), *rx = frames_new(BURST, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(n, 128), *rx = fixture_frames_new(BURST, BIG_CAP);
 	struct afpacket_counters c;
 	struct pollfd p = { .fd = P.fd[0], .events = POLLIN };
 	struct hal_link l;
@@ -1147,8 +1126,8 @@ test_tx_ring_full(void **state)
 			check_fill(rx[i].data, 100, got);
 	}
 	assert_int_equal(recv_upto(B, rx, BURST, 20), 0);
-	frames_free(tx, n);
-	frames_free(rx, BURST);
+	fixture_frames_free(tx, n);
+	fixture_frames_free(rx, BURST);
 }
 
 /* The interface deleted under the driver (a pair of its own): link_event says it is fatal. */
@@ -1249,7 +1228,7 @@ test_sandboxed_echo(void **state)
 {
 	static const uint32_t sizes[] = { 100, 9000, 60000 };
 	const unsigned n = sizeof(sizes) / sizeof(sizes[0]);
-	struct hal_frame *tx = frames_new(n, BIG_CAP), *rx = frames_new(n, BIG_CAP);
+	struct hal_frame *tx = fixture_frames_new(n, BIG_CAP), *rx = fixture_frames_new(n, BIG_CAP);
 	struct cnw_error err = { 0 };
 	struct sandbox_state st;
 	char args[160];
@@ -1291,8 +1270,8 @@ test_sandboxed_echo(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	B = drv_open(IF_B, &P.g[1], &P.fd[1], B_EXTRA);
-	frames_free(tx, n);
-	frames_free(rx, n);
+	fixture_frames_free(tx, n);
+	fixture_frames_free(rx, n);
 }
 
 /* Main --------------------------------------------------------------------- */

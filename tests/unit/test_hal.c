@@ -60,35 +60,13 @@
 #include "cnwd/roles.h"
 #include "proto/proto.h"
 #include "lib/sandbox.h"
+#include "tests/unit/fixture_frames.h"
 
 #define FRAME_CAP 2048
 
 static int in_private_netns;
 
 /* Helpers ------------------------------------------------------------------ */
-
-/* Frames over freshly allocated buffers of cap bytes each. */
-static struct hal_frame *
-frames_new(unsigned n, uint32_t cap)
-{
-	struct hal_frame *f = calloc(n, sizeof(*f));
-
-	assert_non_null(f);
-	for (unsigned i = 0; i < n; i++) {
-		f[i].data = calloc(1, cap);
-		assert_non_null(f[i].data);
-		f[i].cap = cap;
-	}
-	return f;
-}
-
-static void
-frames_free(struct hal_frame *f, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		free(f[i].data);
-	free(f);
-}
 
 /* A UDP socket bound to addr (a literal), port 0; its address in ss. */
 static int
@@ -244,7 +222,7 @@ udp_pair_close(struct udp_pair *p)
 static void
 test_udp_burst_in(void **state)
 {
-	struct hal_frame *f = frames_new(HAL_BURST, FRAME_CAP);
+	struct hal_frame *f = fixture_frames_new(HAL_BURST, FRAME_CAP);
 	struct hal_frame want;
 	struct udp_pair p;
 	struct hal_link l;
@@ -273,7 +251,7 @@ test_udp_burst_in(void **state)
 	}
 	assert_int_equal(seen, 40);
 	udp_pair_close(&p);
-	frames_free(f, HAL_BURST);
+	fixture_frames_free(f, HAL_BURST);
 }
 
 /*
@@ -283,7 +261,7 @@ test_udp_burst_in(void **state)
 static void
 test_udp_truncated_dropped(void **state)
 {
-	struct hal_frame *f = frames_new(4, 256);
+	struct hal_frame *f = fixture_frames_new(4, 256);
 	uint8_t *bufs[4];
 	struct udp_pair p;
 	int got;
@@ -312,13 +290,13 @@ test_udp_truncated_dropped(void **state)
 	/* The queue is empty now: the truncated ones were consumed, not left behind. */
 	assert_int_equal(hal_driver_udp.rx_burst(p.dev, f, 4), 0);
 	udp_pair_close(&p);
-	frames_free(f, 4);
+	fixture_frames_free(f, 4);
 }
 
 static void
 test_udp_burst_out(void **state)
 {
-	struct hal_frame *f = frames_new(HAL_BURST, FRAME_CAP);
+	struct hal_frame *f = fixture_frames_new(HAL_BURST, FRAME_CAP);
 	uint8_t buf[FRAME_CAP];
 	struct udp_pair p;
 
@@ -343,7 +321,7 @@ test_udp_burst_out(void **state)
 		    ((struct sockaddr_in *)&p.drv)->sin_port);
 	}
 	udp_pair_close(&p);
-	frames_free(f, HAL_BURST);
+	fixture_frames_free(f, HAL_BURST);
 }
 
 /*
@@ -354,7 +332,7 @@ test_udp_burst_out(void **state)
 static void
 test_udp_unsendable_dropped(void **state)
 {
-	struct hal_frame *f = frames_new(6, 70000);
+	struct hal_frame *f = fixture_frames_new(6, 70000);
 	uint8_t buf[FRAME_CAP];
 	struct udp_pair p;
 
@@ -378,14 +356,14 @@ test_udp_unsendable_dropped(void **state)
 	assert_int_equal(recv(p.peer_fd, buf, sizeof(buf), 0), -1);
 	assert_int_equal(errno, EAGAIN);
 	udp_pair_close(&p);
-	frames_free(f, 6);
+	fixture_frames_free(f, 6);
 }
 
 /* IPv6, and IPv4 peers of a dual-stack socket given as AF_INET both ways. */
 static void
 test_udp_ipv6_and_dual_stack(void **state)
 {
-	struct hal_frame *f = frames_new(2, FRAME_CAP);
+	struct hal_frame *f = fixture_frames_new(2, FRAME_CAP);
 	struct hal_frame want;
 	uint8_t buf[64];
 	struct udp_pair p;
@@ -424,7 +402,7 @@ test_udp_ipv6_and_dual_stack(void **state)
 	assert_int_equal(recv(p.peer_fd, buf, sizeof(buf), 0), 9);
 	assert_int_equal(numbered(buf), 7);
 	udp_pair_close(&p);
-	frames_free(f, 2);
+	fixture_frames_free(f, 2);
 }
 
 static void
@@ -457,7 +435,7 @@ test_udp_refuses_other_descriptors(void **state)
 static void
 test_udp_link_event(void **state)
 {
-	struct hal_frame *f = frames_new(1, FRAME_CAP);
+	struct hal_frame *f = fixture_frames_new(1, FRAME_CAP);
 	struct udp_pair p;
 	struct hal_link l;
 	int on = 1;
@@ -473,7 +451,7 @@ test_udp_link_event(void **state)
 	assert_int_equal(hal_driver_udp.link_event(p.dev, &l), 0);
 	assert_int_equal(l.up, 1);
 	hal_driver_udp.cleanup(p.dev);
-	frames_free(f, 1);
+	fixture_frames_free(f, 1);
 }
 
 /* tap ---------------------------------------------------------------------- */
@@ -650,7 +628,7 @@ tap_teardown(void **state)
 static void
 test_tap_rx_from_socket(void **state)
 {
-	struct hal_frame *f = frames_new(HAL_BURST, 65536 + 64);
+	struct hal_frame *f = fixture_frames_new(HAL_BURST, 65536 + 64);
 	struct hal_dev *dev = *state;
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
 	struct hal_link l;
@@ -673,14 +651,14 @@ test_tap_rx_from_socket(void **state)
 	assert_int_equal(ip[22] << 8 | ip[23], 9999);
 	assert_memory_equal(ip + 28, "from the kernel", 15);
 	close(s);
-	frames_free(f, HAL_BURST);
+	fixture_frames_free(f, HAL_BURST);
 }
 
 /* An ICMP echo request written by tx is answered by the kernel, read by rx. */
 static void
 test_tap_ping_through(void **state)
 {
-	struct hal_frame *f = frames_new(HAL_BURST, 65536 + 64);
+	struct hal_frame *f = fixture_frames_new(HAL_BURST, 65536 + 64);
 	struct hal_dev *dev = *state;
 	int i;
 
@@ -692,7 +670,7 @@ test_tap_ping_through(void **state)
 	assert_true(i >= 0);
 	assert_int_equal(f[i].len, 10 + 60);
 	echo_reply_check(f[i].data);
-	frames_free(f, HAL_BURST);
+	fixture_frames_free(f, HAL_BURST);
 }
 
 /*
@@ -703,7 +681,7 @@ test_tap_ping_through(void **state)
 static void
 test_tap_bad_frames_dropped(void **state)
 {
-	struct hal_frame *f = frames_new(2, 48);
+	struct hal_frame *f = fixture_frames_new(2, 48);
 	struct hal_dev *dev = *state;
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
 	char big[200];
@@ -726,7 +704,7 @@ test_tap_bad_frames_dropped(void **state)
 	for (int i = 0; i < 20; i++)
 		assert_int_equal(hal_driver_tap.rx_burst(dev, f, 2), 0);
 	close(s);
-	frames_free(f, 2);
+	fixture_frames_free(f, 2);
 }
 
 static void

@@ -83,19 +83,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int64_t
-count(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 static void
 spec_init(struct policy_spec *s, const char *tenant, const char *name)
 {
@@ -443,7 +430,7 @@ test_create_and_list_in_order(void **state)
 	assert_int_equal(policy_get(f->s.st, &admin, "alpha", "last", &got, &err), 0);
 	assert_int_equal(got.priority, 110);
 	assert_string_equal(got.tenant, "alpha");
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.create' "
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.create' "
 	    "AND object = 'first' AND detail = 'alpha' AND actor = 'test'"), 1);
 }
 
@@ -533,7 +520,7 @@ test_create_refusals_write_nothing(void **state)
 	int64_t audit;
 
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", 10, &p, &err), 0);
-	audit = count(f->s.st, "SELECT count(*) FROM audit");
+	audit = fixture_count(f->s.st, "SELECT count(*) FROM audit");
 
 	assert_int_equal(create(f, &f->alpha, "alpha", "web", 20, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
@@ -558,8 +545,8 @@ test_create_refusals_write_nothing(void **state)
 	assert_int_equal(create(f, &admin, "gamma", "x", -1, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 2);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), audit);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 2);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit"), audit);
 }
 
 static void
@@ -583,7 +570,7 @@ test_tenant_isolation(void **state)
 	assert_int_equal(policy_delete(f->s.st, &f->beta, "beta", "alpha", "mine", &p, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
 	assert_string_equal(err.msg, "tenant \"alpha\" not found");
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 1);
 	/* and beta's own list does not show alpha's */
 	assert_int_equal(policy_list(f->s.st, &f->beta, "beta", collect, &n, &err), 0);
 	assert_int_equal(n.n, 0);
@@ -606,8 +593,8 @@ test_most_policies(void **state)
 	assert_int_equal(create(f, &f->alpha, "alpha", "one-more", -1, &p, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 	assert_string_equal(err.msg, "tenant \"alpha\" has 128 policies, the most allowed");
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), POLICY_MAX);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE object = 'one-more'"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), POLICY_MAX);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit WHERE object = 'one-more'"), 0);
 	/* the bound is per tenant */
 	assert_int_equal(create(f, &f->beta, "beta", "one-more", -1, &p, &err), 0);
 	/* and room again after a delete */
@@ -626,8 +613,8 @@ test_delete(void **state)
 	assert_int_equal(policy_delete(f->s.st, &f->alpha, "alpha", "alpha", "web", &gone, &err), 0);
 	assert_int_equal(gone.id, p.id);
 	assert_string_equal(gone.name, "web");
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 0);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.delete' "
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'policy.delete' "
 	    "AND object = 'web' AND detail = 'alpha' AND actor = 'alpha'"), 1);
 	assert_int_equal(policy_delete(f->s.st, &f->alpha, "alpha", "alpha", "web", &gone, &err), -1);
 	assert_int_equal(err.kind, CNW_ENOENT);
@@ -659,10 +646,10 @@ test_tenant_delete_cascades(void **state)
 	/* refused (networks left): the policies stay */
 	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "alpha", 0, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 3);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 3);
 	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "alpha", 1, &err), 0);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies p JOIN tenants t "
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies p JOIN tenants t "
 	    "ON t.id = p.tenant_id WHERE t.name = 'beta'"), 1);
 }
 
@@ -697,7 +684,7 @@ test_uplink_in_use_kept(void **state)
 	assert_non_null(strstr(err.msg, "uplink \"lte\" is used by 2 policies"));
 	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "sat", &gone, &err), -1);
 	assert_non_null(strstr(err.msg, "uplink \"sat\" is used by 1 policy"));
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM uplinks"), 3);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM uplinks"), 3);
 	assert_int_equal(uplink_delete(f->s.st, &admin, "admin", "lte2", &gone, &err), 0);
 
 	assert_int_equal(policy_delete(f->s.st, &admin, "admin", "alpha", "both", &p, &err), 0);
@@ -715,8 +702,8 @@ test_schema(void **state)
 
 	/* policies came with 5; 6 remade the tenants table their rows point at */
 	assert_true(store_schema_version >= 6);
-	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+	assert_int_equal(fixture_count(f->s.st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name = 'policies'"), 1);
 	/* the database refuses what validation refuses, too */
 	assert_int_not_equal(sqlite3_exec(store_db(f->s.st), "INSERT INTO policies(tenant_id, name, "
@@ -728,7 +715,7 @@ test_schema(void **state)
 	assert_int_not_equal(sqlite3_exec(store_db(f->s.st), "INSERT INTO policies(tenant_id, name, "
 	    "priority, action, class, steering, src_port_lo, src_port_hi, created_at) VALUES "
 	    "(1, 'x', 1, 'allow', 'bulk', 'priority', 9, 8, 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM policies"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM policies"), 0);
 }
 
 /* Compiling ------------------------------------------------------------- */

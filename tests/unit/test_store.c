@@ -41,19 +41,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int64_t
-count(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 static const struct principal admin = { .is_admin = 1, .name = "admin" };
 
 static void
@@ -68,11 +55,11 @@ test_migrations_set_version(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(fixture_count(f->s.st, "PRAGMA user_version"), store_schema_version);
 	assert_string_equal(
 	    (const char *)sqlite3_db_filename(store_db(f->s.st), "main"), f->s.path);
 	/* WAL and foreign keys are on for every connection */
-	assert_int_equal(count(f->s.st, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(fixture_count(f->s.st, "PRAGMA foreign_keys"), 1);
 }
 
 static void
@@ -84,8 +71,8 @@ test_reopen_is_idempotent(void **state)
 
 	store_close(f->s.st);
 	assert_int_equal(store_open(f->s.path, &again, &err), 0);
-	assert_int_equal(count(again, "PRAGMA user_version"), store_schema_version);
-	assert_int_equal(count(again, "SELECT count(*) FROM sqlite_master WHERE name = 'tenants'"), 1);
+	assert_int_equal(fixture_count(again, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(fixture_count(again, "SELECT count(*) FROM sqlite_master WHERE name = 'tenants'"), 1);
 	f->s.st = again;
 }
 
@@ -125,7 +112,7 @@ test_old_database_is_migrated(void **state)
 	sqlite3_close(db);
 	store_close(f->s.st);
 	assert_int_equal(store_open(path, &f->s.st, &err), 0);
-	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(fixture_count(f->s.st, "PRAGMA user_version"), store_schema_version);
 }
 
 /* 5 -> 6: bandwidth may be NULL (no cap); the tenants there keep their caps. */
@@ -156,7 +143,7 @@ test_migration_keeps_bandwidth(void **state)
 	sqlite3_close(db);
 	store_close(f->s.st);
 	assert_int_equal(store_open(path, &f->s.st, &err), 0);
-	assert_int_equal(count(f->s.st, "PRAGMA user_version"), store_schema_version);
+	assert_int_equal(fixture_count(f->s.st, "PRAGMA user_version"), store_schema_version);
 	assert_int_equal(tenant_row_get(f->s.st, "old", &t, &err), 1);
 	assert_int_equal(t.id, 7);
 	assert_string_equal(t.description, "kept");
@@ -187,14 +174,14 @@ test_bandwidth_opt_in(void **state)
 	spec_named(&s, "open");
 	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
 	assert_true(t.quotas.bandwidth_kbps == TENANT_QUOTA_NONE);
-	assert_int_equal(count(f->s.st,
+	assert_int_equal(fixture_count(f->s.st,
 	    "SELECT count(*) FROM tenants WHERE name = 'open' AND quota_bandwidth_kbps IS NULL"), 1);
 	spec_named(&s, "open");
 	s.quotas.bandwidth_kbps = 100000;
 	s.fields = TENANT_F_QUOTA0 << bw;
 	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
 	assert_int_equal(t.quotas.bandwidth_kbps, 100000);
-	assert_int_equal(count(f->s.st, "SELECT quota_bandwidth_kbps FROM tenants WHERE name = 'open'"),
+	assert_int_equal(fixture_count(f->s.st, "SELECT quota_bandwidth_kbps FROM tenants WHERE name = 'open'"),
 	    100000);
 	s.quotas.bandwidth_kbps = TENANT_QUOTA_NONE;
 	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
@@ -217,12 +204,12 @@ test_create_writes_tenant_token_and_audit(void **state)
 	assert_int_equal(tenant_create(f->s.st, &admin, "admin (test)", &s, &t, token, &err), 0);
 	assert_true(token_is_wellformed(token));
 	assert_int_equal(t.quotas.networks, 16);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
-	assert_int_equal(count(f->s.st,
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tenants"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
+	assert_int_equal(fixture_count(f->s.st,
 	    "SELECT count(*) FROM audit WHERE action = 'tenant.create' AND object = 'cameras'"), 1);
 	/* the token itself is nowhere in the database */
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE length(hash) = 32"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens WHERE length(hash) = 32"), 1);
 	/* and it authenticates as the tenant */
 	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), 0);
 	assert_false(who.is_admin);
@@ -242,14 +229,14 @@ test_duplicate_is_conflict_and_changes_nothing(void **state)
 
 	spec_named(&s, "cameras");
 	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
-	int64_t audits = count(f->s.st, "SELECT count(*) FROM audit");
+	int64_t audits = fixture_count(f->s.st, "SELECT count(*) FROM audit");
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), -1);
 	assert_int_equal(err.kind, CNW_EEXIST);
 	assert_non_null(strstr(err.msg, "already exists"));
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), audits);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tenants"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit"), audits);
 }
 
 /* A transaction whose second step fails leaves no trace of the first. */
@@ -275,12 +262,12 @@ test_failed_transaction_rolls_back(void **state)
 
 	assert_int_equal(store_tx(f->s.st, tx_insert_then_fail, NULL, &err), -1);
 	assert_string_equal(err.msg, "second step failed");
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 0);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens"), 0);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tenants"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit"), 0);
 	/* and the store is usable afterwards */
 	assert_int_equal(store_tx(f->s.st, tx_insert_then_fail, NULL, &err), -1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tenants"), 0);
 }
 
 static void
@@ -316,13 +303,13 @@ test_update_merges_and_audits(void **state)
 	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), 0);
 	assert_int_equal(t.quotas.flows, 10);
 	assert_int_equal(t.quotas.networks, 16);	/* untouched */
-	assert_int_equal(count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'tenant.update'"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'tenant.update'"), 1);
 	/* out of range: nothing changes */
 	s.quotas.flows = 16777217;
 	assert_int_equal(tenant_update(f->s.st, &admin, "admin", &s, &t, &err), -1);
 	assert_int_equal(err.kind, CNW_EINVAL);
-	assert_int_equal(count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
+	assert_int_equal(fixture_count(f->s.st, "SELECT quota_flows FROM tenants WHERE name = 'video'"), 10);
 }
 
 static void
@@ -338,7 +325,7 @@ test_delete_removes_token(void **state)
 	spec_named(&s, "gone");
 	assert_int_equal(tenant_create(f->s.st, &admin, "admin", &s, &t, token, &err), 0);
 	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "gone", 0, &err), 0);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 0);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'tenant'"), 0);
 	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), -1);
 	assert_int_equal(err.kind, CNW_EAUTH);
 	assert_int_equal(tenant_delete(f->s.st, &admin, "admin", "gone", 0, &err), -1);
@@ -369,7 +356,7 @@ test_tenant_token_sees_only_itself(void **state)
 	spec_named(&s, "gamma");
 	assert_int_equal(tenant_create(f->s.st, &a, "a", &s, &t, tb, &err), -1);
 	assert_int_equal(err.kind, CNW_EPERM);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tenants"), 2);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tenants"), 2);
 }
 
 static void
@@ -386,8 +373,8 @@ test_admin_token_set_and_lookup(void **state)
 	token_hash(token, hash);
 	assert_int_equal(store_admin_token_set(f->s.st, hash, &err), 0);
 	assert_int_equal(store_admin_token_set(f->s.st, hash, &err), 0);	/* no second row */
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'admin'"), 1);
-	assert_int_equal(count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'token.admin.set'"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM tokens WHERE kind = 'admin'"), 1);
+	assert_int_equal(fixture_count(f->s.st, "SELECT count(*) FROM audit WHERE action = 'token.admin.set'"), 1);
 	assert_int_equal(tenant_authenticate(f->s.st, token, &who, &err), 0);
 	assert_true(who.is_admin);
 	assert_int_equal(tenant_authenticate(f->s.st, other, &who, &err), -1);

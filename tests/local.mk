@@ -115,13 +115,21 @@ clean-local:
 fuzz-always:
 .PHONY: fuzz fuzz-build fuzz-always
 
-INTEGRATION_TESTS = tests/integration/api.sh tests/integration/cli.sh tests/integration/networks.sh \
-	tests/integration/crash.sh tests/integration/datapath.sh \
-	tests/integration/lifecycle.sh tests/integration/tls.sh tests/integration/emulation.sh \
+INTEGRATION_TESTS = tests/integration/emulation.sh tests/integration/api.sh tests/integration/cli.sh \
+	tests/integration/networks.sh tests/integration/crash.sh tests/integration/datapath.sh \
+	tests/integration/lifecycle.sh tests/integration/tls.sh \
 	tests/integration/plugins.sh tests/integration/discovery.sh tests/integration/cnwctl_hal.sh \
 	tests/integration/steering.sh tests/integration/shaping.sh tests/integration/policies.sh \
 	tests/integration/metrics.sh
 CONFIG_TESTS = tests/config/golden.sh
+
+# emulation.sh measures delays of tens of microseconds: the lab tests that
+# push traffic (Gbit/s of TCP, floods) wait until it is done, so that under
+# make -j it shares the cores with light tests only (and make check
+# TESTS=one-of-them runs emulation.sh first).
+LAB_TRAFFIC_LOGS = tests/integration/datapath.sh.log tests/integration/plugins.sh.log \
+	tests/integration/steering.sh.log tests/integration/shaping.sh.log tests/integration/metrics.sh.log
+$(LAB_TRAFFIC_LOGS): tests/integration/emulation.sh.log
 
 TESTS += $(LAYER_CHECK) $(UNIT_TESTS) $(CONFIG_TESTS) $(INTEGRATION_TESTS)
 

@@ -248,6 +248,7 @@ api_first_call(struct MHD_Connection *conn, const char *method, const char *url,
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long announced = cl != NULL ? strtoull(cl, NULL, 10) : 0;
 	struct api_conn *c = calloc(1, sizeof(*c));
 	struct api_response resp = { 0 };
 	struct proto_auth auth;
@@ -263,7 +264,7 @@ api_first_call(struct MHD_Connection *conn, const char *method, const char *url,
 	api_auth_token(conn, &auth);
 	c->unauthenticated = auth.token[0] == '\0' &&
 	    !(strcmp(method, "GET") == 0 && strcmp(url, "/v1") == 0);
-	if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX) {
+	if (announced > API_BODY_MAX) {
 		/*
 		 * A client that asked "Expect: 100-continue" has sent nothing yet,
 		 * and one announcing more than API_BODY_DISCARD_MAX is not worth
@@ -274,7 +275,7 @@ api_first_call(struct MHD_Connection *conn, const char *method, const char *url,
 		 */
 		if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_EXPECT) != NULL ||
-		    strtoull(cl, NULL, 10) > API_BODY_DISCARD_MAX) {
+		    announced > API_BODY_DISCARD_MAX) {
 			api_problem(&resp, 413, "the body is larger than %d bytes", API_BODY_MAX);
 			return api_queue(conn, &resp);
 		}

@@ -78,6 +78,12 @@ bad_uses=$(join "$uses" "$defs" | while read -r sym file other; do
 	allowed "$d" "$other" || echo "$d $file uses $sym of $other/"
 done)
 for d in $ORDER; do
+	# A folder with no objects would pass the symbol view unread.
+	if ! printf '%s\n' "${objs[@]}" | grep -q "^$d/"; then
+		n=$((n + 1)); failed=$((failed + 1))
+		echo "not ok $n - $d/ symbols: no objects built in $BUILDDIR/$d"
+		continue
+	fi
 	report "$d" symbols "$(printf '%s\n' "$bad_uses" | awk -v d="$d" '$1 == d { $1 = ""; print substr($0, 2) }')"
 done
 exit 0

@@ -106,6 +106,10 @@ down() {
 }
 
 start() {
+	local b
+	for b in "$CNWD" "$CNWCTL"; do
+		[ -x "$b" ] || { log "$b is not built (make, or set CNWD and CNWCTL)"; exit 1; }
+	done
 	down
 	mkdir -p "$LAB_DIR"
 	links_up
